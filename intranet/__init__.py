@@ -1,0 +1,65 @@
+"""法治政府建设 intranet: a small Flask core that hosts plugins."""
+from __future__ import annotations
+
+from flask import Flask
+
+from .config import REPO_ROOT, instance_path, load_config
+
+__version__ = "0.1.0"
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the app: config, extensions, plugins, blueprints."""
+    from . import security
+    from .extensions import csrf, db, limiter, login_manager, migrate
+    from .plugins import make_plugin_manager, resolve_plugins
+
+    app = Flask(
+        __name__,
+        instance_path=str(instance_path()),
+        template_folder=str(REPO_ROOT / "templates"),
+        static_folder=str(REPO_ROOT / "templates" / "static"),
+    )
+    load_config(app, config)
+
+    infos, loaded = resolve_plugins(app.config)
+    app.extensions["intranet_plugins"] = infos
+    pm = make_plugin_manager(loaded)
+    app.extensions["intranet_pm"] = pm
+
+    db.init_app(app)
+    _configure_engine(app)
+    migrate.init_app(app, db, directory=str(REPO_ROOT / "migrations"))
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    security.init_app(app)
+
+    pm.hook.configure_app.call_historic(kwargs={"app": app})
+    from . import admin, auth, dashboard, imports, org, people, reports, users
+    for module in (auth, dashboard, org, people, users, imports, reports, admin):
+        app.register_blueprint(module.bp)
+    pm.hook.register_blueprints(app=app)
+    from .templating import init_templating
+    init_templating(app)
+    return app
+
+
+def _configure_engine(app: Flask) -> None:
+    """SQLite: foreign keys on, WAL, a busy timeout (set per connection)."""
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        return
+    from sqlalchemy import event
+
+    from .extensions import db
+
+    with app.app_context():
+        engine = db.engine
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_connection, _record):
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA busy_timeout=10000")
+            cursor.close()

@@ -1,0 +1,91 @@
+"""Role and department-scope checks used by every view, core and plugin alike."""
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import abort
+from flask_login import current_user, login_required
+from sqlalchemy import false, select
+
+from .extensions import db
+from .models import Department
+
+READ_ROLES = ("admin", "bureau", "dept_admin", "staff", "inspector")
+MANAGE_ROLES = ("admin", "bureau", "dept_admin")
+BUREAU_ROLES = ("admin", "bureau")
+
+
+def roles_required(*roles: str):
+    """Log-in plus one of ``roles``; 403 otherwise."""
+    def decorator(view):
+        @wraps(view)
+        @login_required
+        def wrapped(*args, **kwargs):
+            if current_user.role not in roles:
+                abort(403)
+            return view(*args, **kwargs)
+        wrapped.required_roles = roles
+        return wrapped
+    return decorator
+
+
+def scope_root(user=None) -> Department | None:
+    """The department whose subtree ``user`` may see; None means the whole tree."""
+    user = user or current_user
+    if user.sees_everything:
+        return None
+    return user.department
+
+
+def in_scope(department_id: int | None, user=None) -> bool:
+    user = user or current_user
+    root = scope_root(user)
+    if root is None:
+        return user.sees_everything
+    if department_id is None:
+        return False
+    dept = db.session.get(Department, department_id)
+    return dept is not None and dept.is_within(root)
+
+
+def require_scope(department_id: int | None, write: bool = False, user=None) -> None:
+    """Abort 403 unless ``user`` may read (or, with ``write``, change) records of that department."""
+    user = user or current_user
+    if not in_scope(department_id, user):
+        abort(403)
+    if write and not user.can_write:
+        abort(403)
+
+
+def scope_filter(column, user=None):
+    """A SQL condition limiting a department-id ``column`` to the user's scope (or None: no limit)."""
+    user = user or current_user
+    root = scope_root(user)
+    if root is None:
+        return None if user.sees_everything else false()
+    return root.subtree_filter(column)
+
+
+def apply_scope(stmt, column, user=None):
+    cond = scope_filter(column, user)
+    return stmt if cond is None else stmt.where(cond)
+
+
+def departments_in_scope(user=None) -> list[Department]:
+    stmt = select(Department).where(Department.active.is_(True)).order_by(Department.path)
+    return list(db.session.scalars(apply_scope(stmt, Department.id, user)))
+
+
+def scoped_get(model, ident, department_attr: str = "department_id", write: bool = False):
+    """Load ``model`` by id or 404, then check the scope of its department (403)."""
+    obj = db.session.get(model, ident)
+    if obj is None:
+        abort(404)
+    require_scope(getattr(obj, department_attr), write=write)
+    return obj
+
+
+def public_view(view):
+    """Mark a view as open to the anonymous public (the access test checks every other view)."""
+    view.public = True
+    return view

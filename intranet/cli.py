@@ -1,0 +1,291 @@
+"""The ``intranet`` command: database, users, plugins, demo data, imports, exports, reports."""
+from __future__ import annotations
+
+import getpass
+import sys
+from pathlib import Path
+
+import click
+from flask.cli import FlaskGroup, with_appcontext
+
+
+def _create_app(*_args, **_kwargs):
+    from . import create_app
+    return create_app()
+
+
+def fail(message: str) -> None:
+    click.echo(message, err=True)
+    sys.exit(1)
+
+
+class IntranetGroup(FlaskGroup):
+    """Loads the app once, then lets every enabled plugin add its commands."""
+
+    def __init__(self, **kwargs):
+        super().__init__(create_app=_create_app, add_default_commands=True, **kwargs)
+        self._plugins_added = False
+
+    def _add_plugin_commands(self, ctx):
+        if self._plugins_added:
+            return
+        self._plugins_added = True
+        from flask.cli import ScriptInfo
+
+        from .plugins import PluginError, get_pm
+        try:
+            app = ctx.ensure_object(ScriptInfo).load_app()
+        except PluginError as exc:  # a bad plugin list says why, without a traceback
+            fail(f"错误：{exc}")
+        get_pm(app).hook.register_cli_commands(cli=self)
+
+    def list_commands(self, ctx):
+        self._add_plugin_commands(ctx)
+        return super().list_commands(ctx)
+
+    def get_command(self, ctx, name):
+        if name not in ("run", "shell", "routes"):
+            self._add_plugin_commands(ctx)
+        return super().get_command(ctx, name)
+
+
+@click.group(cls=IntranetGroup, help="法治政府建设 intranet")
+def cli():
+    pass
+
+
+# --- db ----------------------------------------------------------------------------------
+
+@cli.group("db", help="数据库迁移 (database migrations)")
+def db_group():
+    pass
+
+
+@db_group.command("upgrade", help="升级核心与所有已启用插件的数据表 (upgrade core and enabled plugins to heads)")
+@with_appcontext
+def db_upgrade():
+    from .schema import SchemaError, upgrade
+    try:
+        branches = upgrade()
+    except SchemaError as exc:
+        fail(f"错误：{exc}")
+    click.echo("数据库已升级：" + "、".join(branches))
+
+
+@db_group.command("current", help="显示数据库当前的迁移版本")
+@with_appcontext
+def db_current():
+    from .schema import current_revisions
+    for rev in current_revisions():
+        click.echo(rev)
+
+
+# --- users -------------------------------------------------------------------------------
+
+@cli.group("users", help="用户管理")
+def users_group():
+    pass
+
+
+@users_group.command("create-admin", help="创建系统管理员账户")
+@click.option("--username", default="admin", show_default=True)
+@click.option("--password", default=None, help="省略时交互输入")
+@with_appcontext
+def create_admin(username, password):
+    from sqlalchemy import select
+
+    from . import audit
+    from .extensions import db
+    from .models import User
+    if db.session.scalar(select(User).where(User.username == username)):
+        fail(f"错误：用户名 {username} 已存在")
+    if password is None:
+        password = getpass.getpass("密码: ")
+    if len(password) < 8:
+        fail("错误：密码至少8位")
+    user = User(username=username, display_name="系统管理员", role="admin")
+    user.set_password(password)
+    db.session.add(user)
+    db.session.flush()
+    audit.record("create", "user", user.id, summary=f"命令行创建管理员 {username}")
+    db.session.commit()
+    click.echo(f"已创建系统管理员 {username}")
+
+
+# --- plugins -----------------------------------------------------------------------------
+
+@cli.group("plugins", help="插件")
+def plugins_group():
+    pass
+
+
+@plugins_group.command("list", help="列出已安装与已启用的插件")
+@with_appcontext
+def plugins_list():
+    from flask import current_app
+    infos = current_app.extensions["intranet_plugins"]
+    if not infos:
+        click.echo("没有安装任何插件")
+    for info in infos:
+        state = "已启用" if info.enabled else "已安装未启用"
+        click.echo(f"{info.name}\t{info.version}\t{state}\t{info.module}")
+
+
+@plugins_group.command("purge", help="删除已停用插件的数据表和迁移版本 (irreversible)")
+@click.argument("name")
+@click.option("--yes", is_flag=True, help="不再询问确认")
+@with_appcontext
+def plugins_purge(name, yes):
+    from . import audit
+    from .extensions import db
+    from .schema import SchemaError, purge_plugin
+    if not yes:
+        click.confirm(f"将永久删除插件 {name} 的全部数据表，确定吗？", abort=True)
+    try:
+        dropped = purge_plugin(name)
+    except SchemaError as exc:
+        fail(f"错误：{exc}")
+    audit.record("purge", "plugin", name, summary=f"清除插件 {name} 的数据表：{'、'.join(dropped) or '无'}")
+    db.session.commit()
+    click.echo(f"已删除 {len(dropped)} 张数据表：{'、'.join(dropped) or '无'}")
+
+
+# --- demo --------------------------------------------------------------------------------
+
+@cli.group("demo", help="演示数据")
+def demo_group():
+    pass
+
+
+@demo_group.command("load", help="载入演示数据 (small ≈ 1 county, city ≈ 300 units / 20,000 people, province ≈ 2,500 units / 200,000 people)")
+@click.option("--scale", type=click.Choice(["small", "city", "province"]), default="small", show_default=True)
+@click.option("--seed", type=int, default=2024, show_default=True)
+@click.option("--skip-if-loaded", is_flag=True, help="数据库已有数据时跳过（不报错）")
+@with_appcontext
+def demo_load(scale, seed, skip_if_loaded):
+    from .demo import DemoError, already_loaded, load_demo
+    if skip_if_loaded and already_loaded():
+        click.echo("数据库中已有数据，跳过演示数据载入。登录：admin / demo-admin-2024")
+        return
+    try:
+        summary = load_demo(scale, seed=seed, echo=click.echo)
+    except DemoError as exc:
+        fail(f"错误：{exc}")
+    click.echo(summary)
+
+
+# --- import / export ---------------------------------------------------------------------
+
+@cli.command("import", help="从 Excel 导入 (KIND: departments, people, 以及各插件提供的类型)")
+@click.argument("kind")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--dry-run", is_flag=True, help="只校验，不写入")
+@with_appcontext
+def import_command(kind, file, dry_run):
+    from .imports import all_import_kinds, run_import
+    kinds = all_import_kinds()
+    if kind not in kinds:
+        fail(f"错误：未知的导入类型 {kind}；可用：{', '.join(sorted(kinds))}")
+    path = Path(file)
+    if not path.exists():
+        fail(f"错误：文件不存在：{file}")
+    if path.suffix.lower() != ".xlsx":
+        fail("错误：只支持 .xlsx 文件")
+    with click.progressbar(length=1, label="处理中", file=sys.stderr) as bar:
+        state = {"done": 0}
+
+        def progress(done, total):
+            bar.length = max(total, 1)
+            bar.update(done - state["done"])
+            state["done"] = done
+
+        with path.open("rb") as fh:
+            result = run_import(kinds[kind], fh, dry_run=dry_run, progress=progress)
+    for w in result.warnings[:50]:
+        click.echo(f"警告 第{w.row}行 {w.column}：{w.message}", err=True)
+    if not result.ok:
+        for e in result.errors[:200]:
+            where = f"第{e.row}行 " if e.row else ""
+            click.echo(f"错误 {where}{e.column + '：' if e.column else ''}{e.message}", err=True)
+        if len(result.errors) > 200:
+            click.echo(f"……另有 {len(result.errors) - 200} 处错误", err=True)
+        fail(result.summary())
+    click.echo(result.summary())
+
+
+@cli.command("export", help="导出 Excel (KIND 由插件提供，如 roster)")
+@click.argument("kind")
+@click.option("--output", "-o", required=True, type=click.Path(dir_okay=False))
+@click.option("--department", default=None, help="单位编码（默认全部）")
+@with_appcontext
+def export_command(kind, output, department):
+    from .extensions import db
+    from .models import Department
+    from .plugins import flatten, get_pm
+    kinds = {k.name: k for k in flatten(get_pm().hook.export_kinds())}
+    if kind not in kinds:
+        fail(f"错误：未知的导出类型 {kind}；可用：{', '.join(sorted(kinds)) or '无'}")
+    dept = None
+    if department:
+        from sqlalchemy import select
+        dept = db.session.scalar(select(Department).where(Department.code == department))
+        if dept is None:
+            fail(f"错误：单位编码 {department} 不存在")
+    kinds[kind].write(output, dept)
+    click.echo(f"已导出到 {output}")
+
+
+# --- reports -----------------------------------------------------------------------------
+
+@cli.group("report", help="年度法治政府建设工作报告")
+def report_group():
+    pass
+
+
+@report_group.command("build", help="生成年度报告")
+@click.option("--year", type=int, required=True)
+@click.option("--department", default=None, help="单位编码（默认：最上级单位）")
+@click.option("--format", "fmt", type=click.Choice(["json", "html", "docx", "xlsx"]), default="json", show_default=True)
+@click.option("--output", "-o", required=True, type=click.Path(dir_okay=False))
+@with_appcontext
+def report_build(year, department, fmt, output):
+    from .reports.assemble import ReportError, build_report_file
+    try:
+        build_report_file(year, department, fmt, output)
+    except ReportError as exc:
+        fail(f"错误：{exc}")
+    click.echo(f"已生成 {output}")
+
+
+# --- jobs --------------------------------------------------------------------------------
+
+@cli.group("jobs", help="定时任务（由 cron 调用）")
+def jobs_group():
+    pass
+
+
+@jobs_group.command("list")
+@with_appcontext
+def jobs_list():
+    from .plugins import flatten, get_pm
+    for job in flatten(get_pm().hook.scheduled_jobs()):
+        click.echo(f"{job.plugin}.{job.name}\t{job.schedule}\t{job.description}")
+
+
+@jobs_group.command("run", help="运行定时任务（省略名称时运行全部）")
+@click.argument("names", nargs=-1)
+@with_appcontext
+def jobs_run(names):
+    from .plugins import flatten, get_pm
+    jobs = flatten(get_pm().hook.scheduled_jobs())
+    known = {f"{j.plugin}.{j.name}": j for j in jobs} | {j.name: j for j in jobs}
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        fail(f"错误：未知的任务 {', '.join(unknown)}")
+    for job in ([known[n] for n in names] if names else jobs):
+        result = job.func()
+        click.echo(f"{job.plugin}.{job.name}: {result if result is not None else '完成'}")
+
+
+def main():
+    cli(prog_name="intranet")

@@ -1,0 +1,75 @@
+"""Configuration: defaults, then instance/config.py, then INTRANET_* environment variables."""
+import os
+import secrets
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Defaults:
+    SECRET_KEY = None  # always set from instance/config.py or the environment
+    SQLALCHEMY_DATABASE_URI = None  # computed: SQLite in the instance folder
+    SQLALCHEMY_TRACK_MODIFICATIONS = False
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    # Enabled plugins, in load order. None means "every installed plugin".
+    PLUGINS = None
+    # name -> module path, for plugins that are not installed through entry points
+    # (tests and development only).
+    PLUGIN_SOURCES: dict = {}
+    MAX_CONTENT_LENGTH = 20 * 1024 * 1024
+    PER_PAGE = 20
+    LOGIN_MAX_FAILURES = 5
+    LOGIN_LOCKOUT_MINUTES = 15
+    REMEMBER_COOKIE_DURATION = 14 * 24 * 3600
+    REMEMBER_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    WTF_CSRF_TIME_LIMIT = None
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_HEADERS_ENABLED = True
+    UPLOAD_FOLDER = None  # computed: instance/uploads
+    REGION_NAME = "永安市"
+
+
+def instance_path() -> Path:
+    return Path(os.environ.get("INTRANET_INSTANCE_PATH", REPO_ROOT / "instance")).resolve()
+
+
+def ensure_instance_config(path: Path) -> Path:
+    """Create instance/config.py with a random SECRET_KEY on first run."""
+    path.mkdir(parents=True, exist_ok=True)
+    config_file = path / "config.py"
+    if not config_file.exists():
+        config_file.write_text(
+            "# Generated on first run. Never commit this file.\n"
+            f"SECRET_KEY = {secrets.token_hex(32)!r}\n",
+            encoding="utf-8",
+        )
+        config_file.chmod(0o600)
+    return config_file
+
+
+def _parse_env_value(key: str, raw: str):
+    if key == "PLUGINS":
+        return [p.strip() for p in raw.split(",") if p.strip()]
+    if raw.lower() in ("true", "false"):
+        return raw.lower() == "true"
+    if raw.isdigit():
+        return int(raw)
+    return raw
+
+
+def load_config(app, overrides: dict | None) -> None:
+    app.config.from_object(Defaults)
+    app.config.from_pyfile(str(ensure_instance_config(Path(app.instance_path))))
+    for key, raw in os.environ.items():
+        if key.startswith("INTRANET_") and key != "INTRANET_INSTANCE_PATH":
+            app.config[key[len("INTRANET_"):]] = _parse_env_value(key[len("INTRANET_"):], raw)
+    if os.environ.get("DATABASE_URL"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = os.environ["DATABASE_URL"]
+    if overrides:
+        app.config.update(overrides)
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{Path(app.instance_path) / 'intranet.db'}"
+    if not app.config.get("UPLOAD_FOLDER"):
+        app.config["UPLOAD_FOLDER"] = str(Path(app.instance_path) / "uploads")

@@ -1,0 +1,180 @@
+"""Every hook the core calls. Plugins implement them with ``@hookimpl``.
+
+Each hook returns plain data. Because pluggy does not say which plugin returned what, results
+that the core shows or stores name their plugin; the dataclasses below carry that name.
+The plugin-author guide (docs/plugins.md) has one section per hook.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import pluggy
+
+hookspec = pluggy.HookspecMarker("intranet")
+hookimpl = pluggy.HookimplMarker("intranet")
+
+
+@dataclass
+class NavItem:
+    """A link in the main navigation. ``roles`` limits who sees it (empty: every logged-in user)."""
+    plugin: str
+    label: str
+    endpoint: str
+    order: int = 100
+    roles: tuple[str, ...] = ()
+    url_args: dict = field(default_factory=dict)
+
+
+@dataclass
+class Widget:
+    """A dashboard card: a title, a few figures and optional links."""
+    plugin: str
+    title: str
+    order: int = 100
+    figures: list[tuple[str, Any]] = field(default_factory=list)   # (label, value)
+    links: list[tuple[str, str]] = field(default_factory=list)     # (label, url)
+    html: str = ""                                                 # already-escaped markup
+
+
+@dataclass
+class PersonSection:
+    """A section of a person's one-page 学法档案."""
+    plugin: str
+    title: str
+    order: int = 100
+    figures: list[tuple[str, Any]] = field(default_factory=list)
+    columns: list[str] = field(default_factory=list)
+    rows: list[list[Any]] = field(default_factory=list)
+    empty_text: str = "暂无记录"
+
+
+@dataclass
+class ReportTable:
+    title: str
+    columns: list[str]
+    rows: list[list[Any]]
+
+
+@dataclass
+class ReportFragment:
+    """One plugin's section of the annual report.
+
+    ``figures`` is a flat dict with stable keys (values are numbers, or dicts of numbers);
+    ``paragraphs`` are sentences in the register of the seed reports.
+    """
+    plugin: str
+    key: str
+    title: str
+    order: int = 100
+    figures: dict[str, Any] = field(default_factory=dict)
+    paragraphs: list[str] = field(default_factory=list)
+    tables: list[ReportTable] = field(default_factory=list)
+
+
+@dataclass
+class Permission:
+    """A named permission and the roles that hold it."""
+    plugin: str
+    name: str
+    label: str
+    roles: tuple[str, ...]
+
+
+@dataclass
+class ScheduledJob:
+    """A job run by ``intranet jobs run`` (cron calls it); ``schedule`` is informative ("daily")."""
+    plugin: str
+    name: str
+    func: Callable[[], Any]
+    schedule: str = "daily"
+    description: str = ""
+
+
+@dataclass
+class ExportKind:
+    """A file ``intranet export KIND --output FILE`` writes; ``write(path, department)``."""
+    plugin: str
+    name: str
+    label: str
+    write: Callable[..., Any]
+
+
+@hookspec(historic=True)
+def configure_app(app):
+    """Called once when the plugin is registered: set config defaults, template globals, etc.
+
+    Returns nothing.
+    """
+
+
+@hookspec
+def register_blueprints(app):
+    """Register the plugin's blueprints on ``app``. Returns nothing."""
+
+
+@hookspec
+def register_models():
+    """Return the plugin's model classes (list). Their tables must be prefixed ``<plugin>_``."""
+
+
+@hookspec
+def register_permissions():
+    """Return a list of :class:`Permission` the plugin checks."""
+
+
+@hookspec
+def nav_items(user):
+    """Return a list of :class:`NavItem` for the logged-in ``user``."""
+
+
+@hookspec
+def dashboard_widgets(user):
+    """Return a list of :class:`Widget` for ``user``'s dashboard, scoped to what they may see."""
+
+
+@hookspec
+def person_sections(person, viewer):
+    """Return a list of :class:`PersonSection` for ``person``'s 学法档案 as seen by ``viewer``."""
+
+
+@hookspec
+def report_fragments(year, department):
+    """Return a :class:`ReportFragment` (or a list of them) for ``year`` and ``department``'s subtree.
+
+    ``department`` is a Department; the figures cover it and every department below it.
+    """
+
+
+@hookspec
+def import_kinds():
+    """Return a list of :class:`intranet.imports.ImportKind` (Excel imports with their columns)."""
+
+
+@hookspec
+def export_kinds():
+    """Return a list of :class:`ExportKind` for ``intranet export``."""
+
+
+@hookspec
+def register_cli_commands(cli):
+    """Add click commands or groups to the ``intranet`` command group ``cli``. Returns nothing."""
+
+
+@hookspec
+def scheduled_jobs():
+    """Return a list of :class:`ScheduledJob`."""
+
+
+@hookspec
+def demo_data(scale, context):
+    """Add the plugin's demo records for ``scale`` ("small", "city" or "province").
+
+    ``context`` is a :class:`intranet.demo.DemoContext` with the departments and people the core
+    made and a seeded random generator. Use bulk inserts. Returns nothing.
+    """
+
+
+@hookspec
+def migration_dirs():
+    """Return a list of paths to the plugin's alembic ``versions`` folders."""

@@ -1,0 +1,62 @@
+"""居民身份证号码 (GB 11643) validation and masking, on top of python-stdnum."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from stdnum import exceptions
+from stdnum.cn import ric
+
+
+@dataclass
+class IdCheck:
+    number: str          # normalised (upper-case X), or the input when invalid
+    error: str = ""      # set when the number must be refused
+    warning: str = ""    # set when it is accepted with a remark
+
+
+def check_id_number(value) -> IdCheck:
+    """Validate an 18-digit ID number: length, birth date, checksum; unknown area code warns."""
+    if value is None:
+        return IdCheck("", error="身份证号不能为空")
+    if not isinstance(value, str):
+        return IdCheck(str(value), error="身份证号必须以文本格式填写（不能是数字格式）")
+    number = value.strip().upper()
+    if not number:
+        return IdCheck("", error="身份证号不能为空")
+    if len(number) != 18:
+        return IdCheck(number, error="身份证号应为18位")
+    if not number[:-1].isdigit() or not (number[-1].isdigit() or number[-1] == "X"):
+        return IdCheck(number, error="身份证号格式错误（前17位应为数字，末位为数字或X）")
+    if number[-1] != ric.calc_check_digit(number):
+        return IdCheck(number, error="身份证号校验位错误")
+    try:
+        ric.get_birth_date(number)
+    except exceptions.ValidationError:
+        return IdCheck(number, error="身份证号中的出生日期无效")
+    try:
+        ric.get_birth_place(number)
+    except exceptions.ValidationError:
+        return IdCheck(number, warning="身份证号的地区码未知")
+    return IdCheck(number)
+
+
+def mask_id_number(number: str | None) -> str:
+    """'110101199003071234' → '110101********1234'."""
+    if not number:
+        return ""
+    if len(number) < 10:
+        return "*" * len(number)
+    return number[:6] + "*" * (len(number) - 10) + number[-4:]
+
+
+def birth_date(number: str):
+    return ric.get_birth_date(number)
+
+
+def make_id_number(area_code: str, born, sequence: int, female: bool | None = None) -> str:
+    """Build a valid number (demo data and tests): area code, birth date, sequence, check digit."""
+    seq = sequence % 1000
+    if female is not None and (seq % 2 == 0) != female:
+        seq = (seq + 1) % 1000
+    body = f"{area_code}{born:%Y%m%d}{seq:03d}"
+    return body + ric.calc_check_digit(body + "0")

@@ -1,0 +1,330 @@
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, Callable, Iterable
+
+from openpyxl import Workbook, load_workbook
+from openpyxl.styles import Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.datavalidation import DataValidation
+
+from ..extensions import db
+from ..idnumber import check_id_number
+
+TEXT_FORMAT = "@"
+TRUE_WORDS = {"是": True, "否": False, "Y": True, "N": False, "y": True, "n": False}
+
+
+@dataclass
+class Column:
+    """One column of an import file.
+
+    ``kind``: text, int, number, date, bool (是/否), choice (one of ``choices``), id_number.
+    """
+    name: str
+    kind: str = "text"
+    required: bool = True
+    choices: list[str] | None = None
+    help: str = ""
+    max_length: int | None = None
+
+
+@dataclass
+class RowError:
+    row: int          # spreadsheet row number (header is row 1); 0 for file-level errors
+    column: str       # column name, or "" for the whole row/file
+    message: str      # Chinese
+
+
+@dataclass
+class ParsedRow:
+    row: int
+    values: dict[str, Any]
+
+
+@dataclass
+class ImportResult:
+    kind: str
+    total_rows: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    errors: list[RowError] = field(default_factory=list)
+    warnings: list[RowError] = field(default_factory=list)
+    dry_run: bool = False
+    raw_header: list[str] = field(default_factory=list)
+    raw_rows: list[tuple[int, list[Any]]] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def summary(self) -> str:
+        if self.errors:
+            return f"导入失败：共 {len(self.errors)} 处错误，数据未作任何更改"
+        verb = "校验通过（试运行，未写入）" if self.dry_run else "导入成功"
+        return f"{verb}：共 {self.total_rows} 行，新增 {self.created} 条，更新 {self.updated} 条，未变 {self.unchanged} 条"
+
+
+class ImportError_(Exception):
+    """Raised by an ImportKind's ``apply`` for a file-level problem (message in Chinese)."""
+
+
+@dataclass
+class ImportContext:
+    """What ``ImportKind.apply`` gets besides the rows."""
+    kind: "ImportKind"
+    user: Any = None                  # the importing User, or None from the command line (full rights)
+    dry_run: bool = False
+    result: ImportResult | None = None
+    progress: Callable[[int, int], None] | None = None
+
+    def error(self, row: int, column: str, message: str) -> None:
+        self.result.errors.append(RowError(row, column, message))
+
+    def warning(self, row: int, column: str, message: str) -> None:
+        self.result.warnings.append(RowError(row, column, message))
+
+    def may_write_department(self, department) -> bool:
+        """True when the importing user may change records of ``department``."""
+        if self.user is None:
+            return True
+        if not self.user.can_write:
+            return False
+        if self.user.sees_everything:
+            return True
+        root = self.user.department
+        return root is not None and department.is_within(root)
+
+
+@dataclass
+class ImportKind:
+    """An Excel import. ``apply(rows, ctx)`` validates the parsed rows against the database,
+    reports problems with ``ctx.error`` and stages the changes in ``db.session`` (bulk
+    statements for large files); it sets ``ctx.result.created/updated/unchanged``.
+    Rows with a cell error (wrong type, bad ID number, missing value) are reported by the framework
+    and not passed to ``apply``. The framework commits only when no error was reported.
+    """
+    plugin: str
+    name: str
+    label: str
+    columns: list[Column]
+    apply: Callable[[list[ParsedRow], ImportContext], None]
+    roles: tuple[str, ...] = ("admin", "bureau")
+    description: str = ""
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+
+def all_import_kinds(app=None) -> dict[str, ImportKind]:
+    from ..plugins import flatten, get_pm
+    from .core_kinds import core_import_kinds
+    kinds = core_import_kinds() + flatten(get_pm(app).hook.import_kinds())
+    return {k.name: k for k in kinds}
+
+
+def get_import_kind(name: str) -> ImportKind | None:
+    return all_import_kinds().get(name)
+
+
+# --- templates ---------------------------------------------------------------------------
+
+def template_workbook(kind: ImportKind) -> bytes:
+    """The empty import file: header row, text-formatted ID/code columns, dropdowns, a 说明 sheet."""
+    wb = Workbook()
+    ws = wb.active
+    ws.title = kind.label[:31]
+    bold = Font(bold=True)
+    fill = PatternFill("solid", fgColor="F0EEEA")
+    for i, col in enumerate(kind.columns, start=1):
+        cell = ws.cell(row=1, column=i, value=col.name)
+        cell.font, cell.fill = bold, fill
+        letter = get_column_letter(i)
+        ws.column_dimensions[letter].width = max(12, len(col.name) * 3)
+        if col.kind in ("text", "id_number", "choice"):
+            for r in range(2, 1002):
+                ws.cell(row=r, column=i).number_format = TEXT_FORMAT
+        choices = col.choices or (["是", "否"] if col.kind == "bool" else None)
+        if choices:
+            dv = DataValidation(type="list", formula1='"' + ",".join(choices) + '"', allow_blank=not col.required)
+            dv.error, dv.errorTitle = "请从下拉列表中选择", "输入无效"
+            ws.add_data_validation(dv)
+            dv.add(f"{letter}2:{letter}1001")
+    ws.freeze_panes = "A2"
+    notes = wb.create_sheet("说明")
+    notes.append(["列名", "必填", "格式", "说明"])
+    for col in kind.columns:
+        fmt = {"text": "文本", "int": "整数", "number": "数字", "date": "日期（如 2024-03-01）",
+               "bool": "是/否", "choice": "、".join(col.choices or []), "id_number": "18位身份证号（文本格式）"}[col.kind]
+        notes.append([col.name, "是" if col.required else "否", fmt, col.help])
+    notes.append([])
+    notes.append(["请只使用第一个工作表，第一行为表头，不要修改列名。导入为全部成功或全部不导入。"])
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def error_workbook(result: ImportResult) -> bytes:
+    """The uploaded rows with an added 错误信息 column (file-level errors in a first line)."""
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("错误报告")
+    ws.append(list(result.raw_header) + ["错误信息"])
+    by_row: dict[int, list[str]] = {}
+    for e in result.errors:
+        by_row.setdefault(e.row, []).append(f"{e.column}：{e.message}" if e.column else e.message)
+    if by_row.get(0):
+        ws.append([""] * len(result.raw_header) + ["；".join(by_row[0])])
+    for row_number, values in result.raw_rows:
+        ws.append([_cell_out(v) for v in values] + ["；".join(by_row.get(row_number, []))])
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def _cell_out(v):
+    return v if v is None or isinstance(v, (str, int, float, date, datetime)) else str(v)
+
+
+# --- parsing -----------------------------------------------------------------------------
+
+def _parse_cell(col: Column, value) -> tuple[Any, str, str]:
+    """Returns (parsed value, error, warning)."""
+    if isinstance(value, str):
+        value = value.strip()
+        if value == "":
+            value = None
+    if value is None:
+        return None, ("必填项不能为空" if col.required else ""), ""
+    if col.kind == "id_number":
+        check = check_id_number(value)
+        return check.number, check.error, check.warning
+    if col.kind in ("text", "choice"):
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        if isinstance(value, (datetime, date)):
+            return None, "应为文本，不能是日期格式", ""
+        text = str(value)
+        if col.max_length and len(text) > col.max_length:
+            return None, f"长度不能超过 {col.max_length} 个字符", ""
+        if col.kind == "choice" and text not in (col.choices or []):
+            return None, f"取值“{text}”无效，应为：{'、'.join(col.choices or [])}", ""
+        return text, "", ""
+    if col.kind == "bool":
+        if str(value) in TRUE_WORDS:
+            return TRUE_WORDS[str(value)], "", ""
+        return None, f"取值“{value}”无效，应为：是、否", ""
+    if col.kind in ("int", "number"):
+        if isinstance(value, bool):
+            return None, "应为数字", ""
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            return None, f"“{value}”不是有效的数字", ""
+        if col.kind == "int":
+            if not number.is_integer():
+                return None, f"“{value}”应为整数", ""
+            return int(number), "", ""
+        return number, "", ""
+    if col.kind == "date":
+        if isinstance(value, datetime):
+            return value.date(), "", ""
+        if isinstance(value, date):
+            return value, "", ""
+        text = str(value).replace("/", "-").replace(".", "-").replace("年", "-").replace("月", "-").rstrip("日")
+        try:
+            return date.fromisoformat("-".join(p.zfill(2) for p in text.split("-"))), "", ""
+        except ValueError:
+            return None, f"“{value}”不是有效日期，应为 2024-03-01 格式", ""
+    raise ValueError(f"unknown column kind {col.kind}")
+
+
+def read_rows(kind: ImportKind, stream, result: ImportResult) -> list[ParsedRow]:
+    """Parse the first sheet of ``stream``; file and cell problems go to ``result.errors``."""
+    try:
+        wb = load_workbook(stream, read_only=True, data_only=True)
+    except Exception:
+        result.errors.append(RowError(0, "", "无法读取文件：请上传 Excel 2007 及以上版本的 .xlsx 文件"))
+        return []
+    try:
+        ws = wb.worksheets[0]
+        rows = ws.iter_rows(values_only=True)
+        header_row = next(rows, None)
+        header = [("" if h is None else str(h).strip()) for h in (header_row or [])]
+        while header and header[-1] == "":
+            header.pop()
+        result.raw_header = header
+        expected = kind.column_names
+        missing = [c for c in expected if c not in header]
+        unknown = [h for h in header if h and h not in expected]
+        duplicated = sorted({h for h in header if h and header.count(h) > 1})
+        if not header:
+            result.errors.append(RowError(0, "", "第一个工作表为空，缺少表头行"))
+            return []
+        if missing or unknown or duplicated:
+            parts = []
+            if missing:
+                parts.append("缺少列：" + "、".join(missing))
+            if unknown:
+                parts.append("无法识别的列：" + "、".join(unknown))
+            if duplicated:
+                parts.append("重复的列：" + "、".join(duplicated))
+            result.errors.append(RowError(0, "", "表头与模板不一致（" + "；".join(parts) + "），请下载最新模板"))
+            return []
+        positions = {name: header.index(name) for name in expected}
+        parsed = []
+        for row_number, values in enumerate(rows, start=2):
+            values = list(values or [])[: len(header)]
+            values += [None] * (len(header) - len(values))
+            if all(v is None or (isinstance(v, str) and not v.strip()) for v in values):
+                continue
+            result.raw_rows.append((row_number, values))
+            out = {}
+            for col in kind.columns:
+                value, error, warning = _parse_cell(col, values[positions[col.name]])
+                if error:
+                    result.errors.append(RowError(row_number, col.name, error))
+                if warning:
+                    result.warnings.append(RowError(row_number, col.name, warning))
+                out[col.name] = value
+            parsed.append(ParsedRow(row_number, out))
+        return parsed
+    finally:
+        wb.close()
+
+
+def run_import(kind: ImportKind, stream, *, user=None, dry_run: bool = False,
+               progress: Callable[[int, int], None] | None = None) -> ImportResult:
+    """Parse, validate and apply an import file, all or nothing."""
+    from .. import audit
+
+    result = ImportResult(kind=kind.name, dry_run=dry_run)
+    rows = read_rows(kind, stream, result)
+    result.total_rows = len(rows)
+    if result.errors and not rows:
+        return result
+    ctx = ImportContext(kind=kind, user=user, dry_run=dry_run, result=result, progress=progress)
+    try:
+        bad_rows = {e.row for e in result.errors}
+        kind.apply([r for r in rows if r.row not in bad_rows], ctx)
+    except ImportError_ as exc:
+        result.errors.append(RowError(0, "", str(exc)))
+    except Exception:
+        db.session.rollback()
+        raise
+    result.errors.sort(key=lambda e: (e.row, e.column))
+    if result.errors or dry_run:
+        db.session.rollback()
+        return result
+    audit.record("import", kind.name, None, summary=f"导入{kind.label}：{result.summary()}", actor=user,
+                 after={"rows": result.total_rows, "created": result.created, "updated": result.updated})
+    db.session.commit()
+    return result
+
+
+def chunks(items: list, size: int = 1000) -> Iterable[list]:
+    for i in range(0, len(items), size):
+        yield items[i:i + size]

@@ -1,0 +1,79 @@
+"""Login loading, session invalidation, security headers and error pages."""
+from __future__ import annotations
+
+from flask import jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
+
+from .extensions import db, login_manager
+from .models import User
+
+CSP = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+    "script-src 'self'; object-src 'none'; base-uri 'self'; frame-ancestors 'none'; form-action 'self'"
+)
+
+ERROR_MESSAGES = {
+    400: "请求无效",
+    403: "您没有权限访问此页面或操作此记录",
+    404: "页面或记录不存在",
+    405: "不支持的请求方法",
+    413: "上传的文件过大",
+    429: "请求过于频繁，请稍后再试",
+    500: "服务器内部错误，请联系系统管理员",
+}
+
+
+@login_manager.user_loader
+def load_user(user_id: str):
+    """The session id is "<id>:<session_version>"; a bumped version ends old sessions."""
+    try:
+        ident, version = (int(part) for part in user_id.split(":"))
+    except ValueError:
+        return None
+    user = db.session.get(User, ident)
+    if user is None or not user.active or user.session_version != version:
+        return None
+    return user
+
+
+def _error_response(code: int, message: str | None = None):
+    message = message or ERROR_MESSAGES.get(code, "出错了")
+    if request.path.startswith("/api/") or request.args.get("format") == "json" or request.accept_mimetypes.best == "application/json":
+        return jsonify({"error": message, "status": code}), code
+    return render_template("error.html", code=code, message=message), code
+
+
+def init_app(app) -> None:
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "请先登录"
+    login_manager.session_protection = "strong"
+
+    @app.after_request
+    def security_headers(response):
+        response.headers.setdefault("Content-Security-Policy", CSP)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+        if request.endpoint and not request.endpoint.startswith("static"):
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(exc):
+        return _error_response(400, "表单已失效或缺少安全令牌（CSRF），请刷新页面后重试")
+
+    for code in (400, 403, 404, 405, 413, 429):
+        app.register_error_handler(code, lambda exc, code=code: _error_response(
+            code, getattr(exc, "description", None) if code in (400, 404) and _is_custom(exc) else None))
+
+    @app.errorhandler(500)
+    def server_error(exc):
+        db.session.rollback()
+        return _error_response(500)
+
+
+def _is_custom(exc) -> bool:
+    """abort(404, "证件编号不存在") carries our own Chinese message; Werkzeug's default is English."""
+    desc = getattr(exc, "description", "") or ""
+    return any("\u4e00" <= ch <= "\u9fff" for ch in desc)

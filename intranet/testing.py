@@ -1,0 +1,257 @@
+"""Pytest fixtures for the core and for plugins: ``pytest_plugins = ["intranet.testing"]``.
+
+Every database test runs on SQLite and, when ``TEST_DATABASE_URL`` is set, on PostgreSQL (a
+throw-away database is created per test run, so parallel runs never meet). The schema is made
+once per backend; after each test every table is emptied.
+"""
+from __future__ import annotations
+
+import itertools
+import os
+import tempfile
+import uuid
+from datetime import date
+
+import pytest
+from flask import g
+from sqlalchemy import create_engine, inspect, text
+from sqlalchemy.engine import make_url
+
+FAST_HASH = {"time_cost": 1, "memory_cost": 1024, "parallelism": 1}
+PASSWORD = "test-password-1"
+
+BASE_CONFIG = {
+    "TESTING": True,
+    "SECRET_KEY": "test-secret",
+    "WTF_CSRF_ENABLED": False,
+    "RATELIMIT_ENABLED": False,
+    "PASSWORD_HASH_PARAMS": FAST_HASH,
+    "SERVER_NAME": None,
+}
+
+
+def backends() -> list[str]:
+    return ["sqlite", "postgresql"] if os.environ.get("TEST_DATABASE_URL") else ["sqlite"]
+
+
+class ThrowAwayDatabase:
+    """A database that exists for one test run: a SQLite file or a fresh PostgreSQL database."""
+
+    def __init__(self, backend: str):
+        self.backend = backend
+        if backend == "sqlite":
+            self.dir = tempfile.mkdtemp(prefix="intranet-test-")
+            self.url = f"sqlite:///{self.dir}/test.db"
+        else:
+            base = make_url(os.environ["TEST_DATABASE_URL"])
+            if base.drivername == "postgresql":
+                base = base.set(drivername="postgresql+psycopg")
+            self.name = f"intranet_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+            self.admin = create_engine(base, isolation_level="AUTOCOMMIT")
+            with self.admin.connect() as conn:
+                conn.execute(text(f'CREATE DATABASE "{self.name}"'))
+            self.url = base.set(database=self.name).render_as_string(hide_password=False)
+
+    def drop(self) -> None:
+        if self.backend == "postgresql":
+            with self.admin.connect() as conn:
+                conn.execute(text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n AND pid <> pg_backend_pid()"
+                ), {"n": self.name})
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{self.name}"'))
+            self.admin.dispose()
+
+
+def empty_all_tables(db) -> None:
+    """Remove every row from every table (fast; keeps the schema)."""
+    db.session.remove()
+    engine = db.engine
+    names = [n for n in inspect(engine).get_table_names() if n != "alembic_version"]
+    if not names:
+        return
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execute(text("TRUNCATE " + ", ".join(f'"{n}"' for n in names) + " RESTART IDENTITY CASCADE"))
+        else:
+            conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            for n in names:
+                conn.exec_driver_sql(f'DELETE FROM "{n}"')
+            if "sqlite_sequence" in [r[0] for r in conn.exec_driver_sql("SELECT name FROM sqlite_master")]:
+                conn.exec_driver_sql("DELETE FROM sqlite_sequence")
+            conn.exec_driver_sql("PRAGMA foreign_keys=ON")
+
+
+@pytest.fixture(scope="session", params=backends())
+def database(request):
+    """One throw-away database per backend, with the schema of the default app."""
+    from intranet import create_app
+    from intranet.extensions import db
+    from intranet.schema import create_all
+
+    store = ThrowAwayDatabase(request.param)
+    app = create_app({**BASE_CONFIG, "SQLALCHEMY_DATABASE_URI": store.url})
+    with app.app_context():
+        create_all(app)
+        db.session.remove()
+        db.engine.dispose()
+    yield store
+    store.drop()
+
+
+@pytest.fixture
+def app_config():
+    """Override in a test module to change the app's config (e.g. enable CSRF)."""
+    return {}
+
+
+@pytest.fixture
+def app(database, app_config):
+    from intranet import create_app
+    from intranet.extensions import db
+
+    app = create_app({**BASE_CONFIG, "SQLALCHEMY_DATABASE_URI": database.url, **app_config})
+    with app.app_context():
+        yield app
+        db.session.rollback()
+        empty_all_tables(db)
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def db(app):
+    from intranet.extensions import db as _db
+    return _db
+
+
+_counter = itertools.count(1)
+
+
+def make_id(sequence: int | None = None, area: str = "130821", born: date = date(1985, 6, 12)) -> str:
+    from intranet.idnumber import make_id_number
+    n = next(_counter) if sequence is None else sequence
+    return make_id_number(area, born.replace(year=1960 + (n // 1000) % 40), n)
+
+
+def make_department(code=None, name=None, kind="市直部门", parent=None):
+    from intranet.org.service import create_department
+    n = next(_counter)
+    return create_department(code or f"D{n:05d}", name or f"测试单位{n}", kind, parent, record_audit=False)
+
+
+def make_person(department, name=None, **fields):
+    from intranet.extensions import db
+    from intranet.models import Person
+    n = next(_counter)
+    values = dict(name=name or f"测试人员{n}", id_number=make_id(n), department_id=department.id,
+                  staffing="行政编制", enforcement_post=True, status="在岗", title="科员")
+    values.update(fields)
+    person = Person(**values)
+    db.session.add(person)
+    db.session.flush()
+    return person
+
+
+def make_user(role="admin", department=None, person=None, username=None, password=PASSWORD):
+    from intranet.extensions import db
+    from intranet.models import User
+    n = next(_counter)
+    user = User(username=username or f"user{n}", display_name=f"用户{n}", role=role,
+                department_id=department.id if department else None, person_id=person.id if person else None)
+    user.set_password(password)
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def login(client, user, password=PASSWORD):
+    """Log ``client`` in as ``user`` through the login form; clears pytest-flask's cached user."""
+    g.pop("_login_user", None)
+    client.post("/logout")
+    response = client.post("/login", data={"username": user.username, "password": password})
+    assert response.status_code == 302, f"login failed for {user.username}"
+    g.pop("_login_user", None)
+    return response
+
+
+@pytest.fixture
+def org(db):
+    """A small tree: 市 → 县 → 乡镇, plus a 市直部门; one admin per role; committed."""
+    city = make_department("C01", "永安市", "市")
+    bureau_dept = make_department("C01-SFJ", "永安市司法局", "市直部门", city)
+    county = make_department("X01", "永安县", "县(区)", city)
+    town_a = make_department("X01-A", "甲镇", "乡镇(街道)", county)
+    town_b = make_department("X01-B", "乙镇", "乡镇(街道)", county)
+    market = make_department("C01-SJJ", "永安市市场监督管理局", "市直部门", city)
+    users = {
+        "admin": make_user("admin", username="admin"),
+        "bureau": make_user("bureau", username="sfj"),
+        "inspector": make_user("inspector", username="dc"),
+        "dept_admin_a": make_user("dept_admin", town_a, username="admin_a"),
+        "dept_admin_b": make_user("dept_admin", town_b, username="admin_b"),
+    }
+    staff_person = make_person(town_a, "张三")
+    users["staff_a"] = make_user("staff", town_a, staff_person, username="zhangsan")
+    db.session.commit()
+
+    class Org:
+        pass
+    o = Org()
+    o.city, o.bureau_dept, o.county, o.town_a, o.town_b, o.market = city, bureau_dept, county, town_a, town_b, market
+    o.users, o.staff_person = users, staff_person
+    return o
+
+
+# --- real-browser tests -------------------------------------------------------------------
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--disable-dev-shm-usage"]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's chromium driven by Playwright (no browser download). Skips only outside CI."""
+    if not os.path.exists(CHROMIUM):
+        if os.environ.get("CI"):
+            pytest.fail(f"CI needs Chromium at {CHROMIUM} for the browser tests")
+        pytest.skip("Chromium is not installed (browser tests run in CI)")
+    from playwright.sync_api import sync_playwright
+    pw = sync_playwright().start()
+    browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+    yield browser
+    browser.close()
+    pw.stop()
+
+
+@pytest.fixture
+def page(browser, live_server):
+    """A fresh browser page (desktop size); ``page.base_url`` is the live server's root."""
+    live_server.start()
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    p = context.new_page()
+    p.set_default_timeout(15000)
+    p.base_url = live_server.url().rstrip("/")
+    yield p
+    context.close()
+
+
+@pytest.fixture
+def phone_page(browser, live_server):
+    """A phone-width page (375 px), for public and mobile flows."""
+    live_server.start()
+    context = browser.new_context(viewport={"width": 375, "height": 740}, locale="zh-CN", is_mobile=True)
+    p = context.new_page()
+    p.set_default_timeout(15000)
+    p.base_url = live_server.url().rstrip("/")
+    yield p
+    context.close()
+
+
+def browser_login(page, username, password=PASSWORD):
+    page.goto(page.base_url + "/login")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/dashboard")

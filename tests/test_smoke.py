@@ -1,0 +1,15 @@
+from intranet.models import AuditEvent, Department
+from intranet.testing import login
+
+
+def test_login_and_dashboard(client, org):
+    login(client, org.users["bureau"])
+    response = client.get("/dashboard")
+    assert response.status_code == 200
+    assert "工作台" in response.get_data(as_text=True)
+
+
+def test_subtree_filter(db, org):
+    from sqlalchemy import select
+    names = set(db.session.scalars(select(Department.name).where(org.county.subtree_filter())))
+    assert names == {"永安县", "甲镇", "乙镇"}
