@@ -24,12 +24,10 @@ class IntranetGroup(FlaskGroup):
 
     def __init__(self, **kwargs):
         super().__init__(create_app=_create_app, add_default_commands=True, **kwargs)
-        self._plugins_added = False
+        self._plugins_pm = None
+        self._plugin_commands: set[str] = set()
 
     def _add_plugin_commands(self, ctx):
-        if self._plugins_added:
-            return
-        self._plugins_added = True
         from flask.cli import ScriptInfo
 
         from .plugins import PluginError, get_pm
@@ -37,7 +35,16 @@ class IntranetGroup(FlaskGroup):
             app = ctx.ensure_object(ScriptInfo).load_app()
         except PluginError as exc:  # a bad plugin list says why, without a traceback
             fail(f"错误：{exc}")
-        get_pm(app).hook.register_cli_commands(cli=self)
+        pm = get_pm(app)
+        if pm is self._plugins_pm:
+            return
+        # Another app in the same process (tests): forget the previous app's plugin commands.
+        for name in self._plugin_commands:
+            self.commands.pop(name, None)
+        before = set(self.commands)
+        pm.hook.register_cli_commands(cli=self)
+        self._plugin_commands = set(self.commands) - before
+        self._plugins_pm = pm
 
     def list_commands(self, ctx):
         self._add_plugin_commands(ctx)

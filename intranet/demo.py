@@ -15,10 +15,12 @@ class DemoError(RuntimeError):
 
 
 SCALES = {
-    # counties, townships per county, city departments, county departments per county, people per unit
-    "small": dict(counties=1, townships=6, city_departments=8, county_departments=6, staff=(12, 30)),
-    "city": dict(counties=10, townships=12, city_departments=40, county_departments=14, staff=(40, 90)),
-    "province": dict(counties=100, townships=12, city_departments=60, county_departments=12, staff=(50, 110)),
+    # cities (more than one adds a province root), counties per city, townships per county,
+    # departments per city and per county, people per unit (low, high)
+    "small": dict(cities=1, counties=1, townships=6, city_departments=8, county_departments=6, staff=(12, 30)),
+    "city": dict(cities=1, counties=10, townships=12, city_departments=40, county_departments=14, staff=(40, 90)),
+    "province": dict(cities=8, counties=10, townships=13, city_departments=40, county_departments=14,
+                     staff=(48, 108)),
 }
 
 
@@ -29,7 +31,7 @@ class DemoContext:
     rng: random.Random
     year: int
     departments: list[dict] = field(default_factory=list)  # id, code, name, kind, parent_id, path
-    people: list[dict] = field(default_factory=list)       # id, name, department_id, staffing, enforcement_post, status, legal_qualification
+    people: list[dict] = field(default_factory=list)       # id, name, department_id, title, staffing, enforcement_post, status, legal_qualification
     users: dict[str, int] = field(default_factory=dict)    # username -> id
     echo: object = print
 
@@ -40,17 +42,20 @@ def already_loaded() -> bool:
 
 
 def load_demo(scale: str, seed: int = 2024, echo=print) -> str:
+    """Load one scale of demo data into an empty database: the core's records, then each plugin's."""
+    from . import audit
     from .demo_core import make_core_records
-    from .models import Department
     from .plugins import get_pm
     if scale not in SCALES:
-        raise DemoError(f"未知规模 {scale}")
+        raise DemoError(f"未知规模 {scale}，可选：{'、'.join(SCALES)}")
     if already_loaded():
         raise DemoError("数据库中已有单位数据，演示数据只能载入空数据库")
     ctx = DemoContext(scale=scale, rng=random.Random(seed), year=date.today().year, echo=echo)
     make_core_records(ctx, SCALES[scale])
     get_pm().hook.demo_data(scale=scale, context=ctx)
+    audit.record("demo_load", "demo", scale, summary=f"载入演示数据（{scale}）：{len(ctx.departments)} 个单位，"
+                 f"{len(ctx.people)} 名人员", after={"scale": scale, "seed": seed})
     db.session.commit()
     return (f"演示数据已载入（{scale}）：{len(ctx.departments)} 个单位，{len(ctx.people)} 名人员。\n"
             f"登录：admin / demo-admin-2024（系统管理员），sfj / demo-sfj-2024（司法局），"
-            f"dwgly / demo-dw-2024（单位管理员），zfry / demo-staff-2024（工作人员）")
+            f"dwgly / demo-dw-2024（单位管理员），zfry / demo-staff-2024（工作人员），dc / demo-dc-2024（督察）")

@@ -1,4 +1,5 @@
 """Flask extensions, created unbound and initialised in create_app."""
+from flask import current_app, has_app_context
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -17,6 +18,35 @@ NAMING_CONVENTION = {
 }
 
 
+class AppLimiter(Limiter):
+    """A Limiter whose on/off switch is the current app's RATELIMIT_ENABLED.
+
+    Flask-Limiter keeps ``enabled`` on the instance, so with one module-level limiter the last
+    app made would switch rate limiting on or off for every app (and leak between tests).
+    Each app gets fresh storage when it is made.
+    """
+
+    _initialising = False
+
+    @property
+    def enabled(self) -> bool:
+        if self._initialising or not has_app_context():
+            return True
+        return bool(current_app.config.get("RATELIMIT_ENABLED", True))
+
+    @enabled.setter
+    def enabled(self, value) -> None:
+        pass  # read per app from its config
+
+    def init_app(self, app) -> None:
+        app.config.setdefault("RATELIMIT_ENABLED", True)
+        self._initialising = True
+        try:
+            super().init_app(app)
+        finally:
+            self._initialising = False
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
@@ -25,4 +55,4 @@ db = SQLAlchemy(model_class=Base)
 login_manager = LoginManager()
 csrf = CSRFProtect()
 migrate = Migrate()
-limiter = Limiter(key_func=get_remote_address, default_limits=[])
+limiter = AppLimiter(key_func=get_remote_address, default_limits=[])

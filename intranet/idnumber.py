@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from stdnum import exceptions
 from stdnum.cn import ric
@@ -33,11 +34,19 @@ def check_id_number(value) -> IdCheck:
         ric.get_birth_date(number)
     except exceptions.ValidationError:
         return IdCheck(number, error="身份证号中的出生日期无效")
-    try:
-        ric.get_birth_place(number)
-    except exceptions.ValidationError:
+    if not _area_known(number[:6], number[6:10]):
         return IdCheck(number, warning="身份证号的地区码未知")
     return IdCheck(number)
+
+
+@lru_cache(maxsize=8192)
+def _area_known(area: str, year: str) -> bool:
+    """Whether the area code existed in the birth year (cached: the lookup is slow for big imports)."""
+    try:
+        ric.get_birth_place(f"{area}{year}01010000")
+    except exceptions.ValidationError:
+        return False
+    return True
 
 
 def mask_id_number(number: str | None) -> str:

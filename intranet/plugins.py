@@ -31,6 +31,9 @@ def installed_plugins() -> dict[str, tuple[str, str, object]]:
     found = {}
     for ep in entry_points(group=ENTRY_POINT_GROUP):
         version = ep.dist.version if ep.dist else "?"
+        if ep.name in found and found[ep.name][0] != ep.value:
+            raise PluginError(f"插件名 {ep.name!r} 重复：{found[ep.name][0]} 与 {ep.value} 都使用该名称 "
+                              f"(duplicate plugin name)，请卸载其中一个")
         found[ep.name] = (ep.value, version, ep)
     return found
 

@@ -30,19 +30,32 @@ def _conventional_dir(module_path: str) -> Path | None:
     if spec is None or not spec.submodule_search_locations:
         return None
     candidate = Path(list(spec.submodule_search_locations)[0]) / "migrations" / "versions"
-    return candidate if candidate.is_dir() else None
+    return candidate if _has_revisions(candidate) else None
+
+
+def _has_revisions(folder: Path) -> bool:
+    """A versions folder with at least one revision file (an empty one has nothing to migrate)."""
+    return folder.is_dir() and any(p.name != "__init__.py" for p in folder.glob("*.py"))
 
 
 def plugin_version_dirs(app=None) -> dict[str, list[Path]]:
-    """name -> version folders, for every installed plugin (enabled or not) and every enabled one."""
+    """name -> version folders, for every installed plugin (enabled or not) and every enabled one.
+
+    A disabled plugin's folder is found by convention (``<package>/migrations/versions``) so that
+    the revisions it left in ``alembic_version`` stay known to alembic.
+    """
     app = app or current_app
     dirs: dict[str, list[Path]] = {}
-    for name, (module, _version, _ep) in installed_plugins().items():
+    modules = {name: module for name, (module, _version, _ep) in installed_plugins().items()}
+    modules.update({i.name: i.module for i in app.extensions.get("intranet_plugins", [])})
+    for name, module in modules.items():
         found = _conventional_dir(module)
         if found:
             dirs[name] = [found]
     for plugin_name, result in _call_migration_dirs(app):
-        dirs[plugin_name] = [Path(p) for p in flatten([result])]
+        found = [Path(p) for p in flatten([result]) if _has_revisions(Path(p))]
+        if found:
+            dirs[plugin_name] = found
     return dirs
 
 
@@ -67,7 +80,9 @@ def enabled_branches(app=None) -> list[str]:
 @migrate.configure
 def _configure_alembic(config):
     import os
-    config.set_main_option("version_path_separator", "os")
+    from alembic import __version__ as alembic_version
+    newer = tuple(int(p) for p in alembic_version.split(".")[:2]) >= (1, 16)
+    config.set_main_option("path_separator" if newer else "version_path_separator", "os")
     config.set_main_option("version_locations", os.pathsep.join(version_locations()))
     return config
 
@@ -100,29 +115,153 @@ def upgrade(app=None) -> list[str]:
     branches = enabled_branches(app)
     for branch in branches:
         alembic_upgrade(directory=str(REPO_ROOT / "migrations"), revision=f"{branch}@head")
+    _record_branch_heads(branches)
     return branches
+
+
+# --- purging a plugin ----------------------------------------------------------------------
+#
+# alembic keeps only the heads in alembic_version. A plugin's first revision ``depends_on`` a
+# core revision, so while the core stays there the plugin's row stands for both: removing the
+# plugin's row alone would make the core look unmigrated. Purging therefore recomputes the heads
+# of everything applied except the plugin. Where the plugin's scripts are gone (uninstalled),
+# the branch heads recorded by ``upgrade`` fill the gap.
+
+BRANCH_HEADS_KEY = "schema.branch_heads"
+
+
+def _branch(revision: str) -> str:
+    return revision.rsplit("_", 1)[0]
+
+
+def _script_directory():
+    from alembic.script import ScriptDirectory
+    config = current_app.extensions["migrate"].migrate.get_config(str(REPO_ROOT / "migrations"))
+    return ScriptDirectory.from_config(config)
+
+
+def _as_tuple(value) -> tuple:
+    if value is None:
+        return ()
+    return (value,) if isinstance(value, str) else tuple(value)
+
+
+def _ancestors(script, revision: str) -> set[str]:
+    """Every revision ``revision`` stands for in alembic_version: parents and dependencies."""
+    seen: set[str] = set()
+    todo = [revision]
+    while todo:
+        rev = script.revision_map.get_revision(todo.pop())
+        for parent in _as_tuple(rev.down_revision) + _as_tuple(rev.dependencies):
+            parent_id = script.revision_map.get_revision(parent).revision
+            if parent_id not in seen:
+                seen.add(parent_id)
+                todo.append(parent_id)
+    return seen
+
+
+def _heads(script, applied: set[str]) -> set[str]:
+    implied = set().union(*(_ancestors(script, r) for r in applied)) if applied else set()
+    return applied - implied
+
+
+def _record_branch_heads(branches: list[str]) -> None:
+    from .models import Setting
+    script = _script_directory()
+    recorded = dict(Setting.get(BRANCH_HEADS_KEY) or {})
+    for branch in branches:
+        recorded[branch] = script.revision_map.get_revision(f"{branch}@head").revision
+    Setting.put(BRANCH_HEADS_KEY, recorded)
+    db.session.commit()
+
+
+def _heads_without(name: str, rows: list[str]) -> set[str]:
+    """The alembic heads once plugin ``name``'s revisions are gone."""
+    from alembic.script.revision import RevisionError
+
+    from .models import Setting
+    script = _script_directory()
+    try:
+        applied = set()
+        for rev in rows:
+            applied |= {rev} | _ancestors(script, rev)
+        return _heads(script, {r for r in applied if _branch(r) != name})
+    except RevisionError:
+        pass
+    # The plugin's scripts are gone: keep the other rows, and restore recorded branch heads that
+    # only the plugin's rows stood for.
+    recorded = Setting.get(BRANCH_HEADS_KEY) or {}
+    kept = {r for r in rows if _branch(r) != name}
+    applied = set()
+    for rev in kept:
+        try:
+            applied |= {rev} | _ancestors(script, rev)
+        except RevisionError:
+            applied.add(rev)
+    for branch, rev in recorded.items():
+        if branch != name and not any(_branch(r) == branch for r in applied):
+            try:
+                applied |= {rev} | _ancestors(script, rev)
+            except RevisionError:
+                continue
+    if not any(_branch(r) == "core" for r in applied):
+        raise SchemaError(f"无法确定清除插件 {name!r} 后核心数据表的迁移版本：请先重新安装该插件，再运行本命令")
+    known = {r for r in applied if _known(script, r)}
+    return _heads(script, known) | (applied - known)
+
+
+def _known(script, revision: str) -> bool:
+    from alembic.script.revision import RevisionError
+    try:
+        script.revision_map.get_revision(revision)
+        return True
+    except RevisionError:
+        return False
+
+
+def _plugin_tables(name: str) -> list:
+    """The plugin's tables (prefix ``<name>_``), not those of a plugin named ``<name>_more``."""
+    others = {i.name for i in current_app.extensions["intranet_plugins"]} | set(installed_plugins())
+    longer = [o for o in others if o != name and o.startswith(f"{name}_")]
+    meta = MetaData()
+    meta.reflect(bind=db.engine)
+    return [t for t in reversed(meta.sorted_tables)
+            if t.name.startswith(f"{name}_") and not any(t.name.startswith(f"{o}_") for o in longer)]
 
 
 def purge_plugin(name: str, app=None) -> list[str]:
     """Drop a disabled plugin's tables and forget its revisions. Returns the dropped tables."""
+    from .models import Setting
     app = app or current_app
     enabled = [i.name for i in app.extensions["intranet_plugins"] if i.enabled]
     if name in enabled:
         raise SchemaError(f"插件 {name!r} 仍处于启用状态，请先从 INTRANET_PLUGINS 中移除后再清除")
     if name == "core":
         raise SchemaError("不能清除核心数据表")
-    prefix = f"{name}_"
-    meta = MetaData()
-    meta.reflect(bind=db.engine)
-    tables = [t for t in reversed(meta.sorted_tables) if t.name.startswith(prefix)]
+    rows = current_revisions()
+    heads = _heads_without(name, rows) if any(_branch(r) == name for r in rows) else set(rows)
+    tables = _plugin_tables(name)
     with db.engine.begin() as conn:
         for table in tables:
             table.drop(conn)
-        if inspect(conn).has_table("alembic_version"):
-            for rev in [r[0] for r in conn.execute(text("SELECT version_num FROM alembic_version"))]:
-                if rev.startswith(prefix):
-                    conn.execute(text("DELETE FROM alembic_version WHERE version_num = :v"), {"v": rev})
+        if set(rows) != heads:
+            conn.execute(text("DELETE FROM alembic_version"))
+            for rev in sorted(heads):
+                conn.execute(text("INSERT INTO alembic_version (version_num) VALUES (:v)"), {"v": rev})
+    recorded = dict(Setting.get(BRANCH_HEADS_KEY) or {})
+    if recorded.pop(name, None) is not None:
+        Setting.put(BRANCH_HEADS_KEY, recorded)
     return [t.name for t in tables]
+
+
+def include_object(obj, name, type_, reflected, compare_to):
+    """Autogenerate's filter: only the core's tables and those of enabled plugins."""
+    if type_ == "table":
+        return table_belongs_to_app(name)
+    table = getattr(obj, "table", None)
+    if table is not None:
+        return table_belongs_to_app(table.name)
+    return True
 
 
 def table_belongs_to_app(table_name: str, app=None) -> bool:

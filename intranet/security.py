@@ -1,7 +1,10 @@
 """Login loading, session invalidation, security headers and error pages."""
 from __future__ import annotations
 
-from flask import jsonify, render_template, request
+from datetime import timedelta
+
+from flask import flash, jsonify, redirect, render_template, request
+from flask_login import login_url
 from flask_wtf.csrf import CSRFError
 
 from .extensions import db, login_manager
@@ -11,9 +14,11 @@ CSP = (
     "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
     "script-src 'self'; object-src 'none'; base-uri 'self'; frame-ancestors 'none'; form-action 'self'"
 )
+REMEMBER_MAX = timedelta(days=14)
 
 ERROR_MESSAGES = {
     400: "请求无效",
+    401: "请先登录",
     403: "您没有权限访问此页面或操作此记录",
     404: "页面或记录不存在",
     405: "不支持的请求方法",
@@ -21,6 +26,13 @@ ERROR_MESSAGES = {
     429: "请求过于频繁，请稍后再试",
     500: "服务器内部错误，请联系系统管理员",
 }
+CSRF_MESSAGE = "表单已失效或缺少安全令牌（CSRF），请刷新页面后重试"
+
+# Used when the error page itself cannot be rendered (e.g. the database is down).
+PLAIN_ERROR_PAGE = (
+    '<!doctype html><html lang="zh-CN"><meta charset="utf-8"><title>{code}</title>'
+    "<h1>{code}</h1><p>{message}</p></html>"
+)
 
 
 @login_manager.user_loader
@@ -36,17 +48,40 @@ def load_user(user_id: str):
     return user
 
 
+def wants_json() -> bool:
+    return (request.path.startswith("/api/") or request.args.get("format") == "json"
+            or request.accept_mimetypes.best == "application/json")
+
+
 def _error_response(code: int, message: str | None = None):
     message = message or ERROR_MESSAGES.get(code, "出错了")
-    if request.path.startswith("/api/") or request.args.get("format") == "json" or request.accept_mimetypes.best == "application/json":
+    if wants_json():
         return jsonify({"error": message, "status": code}), code
-    return render_template("error.html", code=code, message=message), code
+    try:
+        return render_template("error.html", code=code, message=message), code
+    except Exception:  # never let a broken page turn an error into a stack trace
+        db.session.rollback()
+        return PLAIN_ERROR_PAGE.format(code=code, message=message), code
+
+
+def _unauthorized():
+    """Anonymous: JSON callers get 401, browsers go to the login page (with a safe ``next``)."""
+    if wants_json():
+        return _error_response(401)
+    flash(login_manager.login_message, login_manager.login_message_category)
+    return redirect(login_url(login_manager.login_view, next_url=request.url))
 
 
 def init_app(app) -> None:
     login_manager.login_view = "auth.login"
     login_manager.login_message = "请先登录"
+    login_manager.login_message_category = "info"
     login_manager.session_protection = "strong"
+    login_manager.unauthorized_handler(_unauthorized)
+    duration = app.config.get("REMEMBER_COOKIE_DURATION") or REMEMBER_MAX
+    if not isinstance(duration, timedelta):
+        duration = timedelta(seconds=int(duration))
+    app.config["REMEMBER_COOKIE_DURATION"] = min(duration, REMEMBER_MAX)
 
     @app.after_request
     def security_headers(response):
@@ -54,6 +89,7 @@ def init_app(app) -> None:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
         response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
         if request.endpoint and not request.endpoint.startswith("static"):
             response.headers.setdefault("Cache-Control", "no-store")
@@ -61,11 +97,11 @@ def init_app(app) -> None:
 
     @app.errorhandler(CSRFError)
     def csrf_error(exc):
-        return _error_response(400, "表单已失效或缺少安全令牌（CSRF），请刷新页面后重试")
+        return _error_response(400, CSRF_MESSAGE)
 
-    for code in (400, 403, 404, 405, 413, 429):
+    for code in (400, 401, 403, 404, 405, 413, 429):
         app.register_error_handler(code, lambda exc, code=code: _error_response(
-            code, getattr(exc, "description", None) if code in (400, 404) and _is_custom(exc) else None))
+            code, getattr(exc, "description", None) if code in (400, 403, 404) and _is_custom(exc) else None))
 
     @app.errorhandler(500)
     def server_error(exc):

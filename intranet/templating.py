@@ -17,6 +17,7 @@ CORE_NAV = [
     NavItem("core", "数据导入", "imports.index", 80, ("admin", "bureau", "dept_admin")),
     NavItem("core", "年度报告", "reports.index", 90, ("admin", "bureau", "dept_admin", "inspector")),
     NavItem("core", "系统管理", "admin.index", 95, ("admin", "bureau")),
+    NavItem("core", "审计日志", "admin.audit", 95, ("inspector",)),
 ]
 
 

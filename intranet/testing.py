@@ -225,9 +225,16 @@ def browser():
     pw.stop()
 
 
+def _allow_app_run() -> None:
+    """A CLI test run in-process (CliRunner) leaves FLASK_RUN_FROM_CLI set, and then Flask ignores
+    the live server's ``app.run()``; clear it."""
+    os.environ.pop("FLASK_RUN_FROM_CLI", None)
+
+
 @pytest.fixture
 def page(browser, live_server):
     """A fresh browser page (desktop size); ``page.base_url`` is the live server's root."""
+    _allow_app_run()
     live_server.start()
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
     p = context.new_page()
@@ -240,6 +247,7 @@ def page(browser, live_server):
 @pytest.fixture
 def phone_page(browser, live_server):
     """A phone-width page (375 px), for public and mobile flows."""
+    _allow_app_run()
     live_server.start()
     context = browser.new_context(viewport={"width": 375, "height": 740}, locale="zh-CN", is_mobile=True)
     p = context.new_page()
@@ -255,3 +263,37 @@ def browser_login(page, username, password=PASSWORD):
     page.fill("input[name=password]", password)
     page.click("button[type=submit]")
     page.wait_for_url("**/dashboard")
+
+
+# --- helpers for request-level tests ------------------------------------------------------
+
+def csrf_token(client, path: str = "/login") -> str:
+    """The CSRF token on the page at ``path`` (for tests that run with WTF_CSRF_ENABLED)."""
+    import re
+    html = client.get(path).get_data(as_text=True)
+    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html)
+    assert match, f"no CSRF token on {path}"
+    return match.group(1)
+
+
+class count_queries:
+    """``with count_queries(db) as q: ...`` then ``len(q)``: the SQL statements run inside."""
+
+    def __init__(self, db):
+        self.engine = db.engine
+        self.statements: list[str] = []
+
+    def _listen(self, conn, cursor, statement, params, context, executemany):
+        self.statements.append(statement)
+
+    def __enter__(self):
+        from sqlalchemy import event
+        event.listen(self.engine, "before_cursor_execute", self._listen)
+        return self
+
+    def __exit__(self, *exc):
+        from sqlalchemy import event
+        event.remove(self.engine, "before_cursor_execute", self._listen)
+
+    def __len__(self):
+        return len(self.statements)

@@ -5,7 +5,7 @@ from logging.config import fileConfig
 from alembic import context
 from flask import current_app
 
-from intranet.schema import table_belongs_to_app
+from intranet.schema import include_object
 
 config = context.config
 if config.config_file_name is not None:
@@ -14,16 +14,6 @@ logger = logging.getLogger("alembic.env")
 
 db = current_app.extensions["migrate"].db
 target_metadata = db.metadata
-
-
-def include_object(obj, name, type_, reflected, compare_to):
-    """Autogenerate sees only the core's tables and those of enabled plugins."""
-    if type_ == "table":
-        return table_belongs_to_app(name)
-    table = getattr(obj, "table", None)
-    if table is not None:
-        return table_belongs_to_app(table.name)
-    return True
 
 
 def run_migrations_offline():

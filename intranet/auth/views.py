@@ -1,12 +1,14 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 
 from .. import audit
+from ..access import public_view
 from ..extensions import db, limiter
 from ..models import User
 from .forms import LoginForm, PasswordForm
@@ -15,13 +17,30 @@ bp = Blueprint("auth", __name__)
 
 
 def _safe_next(target: str | None) -> str:
-    if target and target.startswith("/") and not target.startswith("//"):
-        return target
+    """Only a path on this site: no scheme, no host, no "//" or backslash tricks."""
+    if target and target.startswith("/") and not any(c in target for c in "\\\r\n\t"):
+        parts = urlsplit(target)
+        if not parts.scheme and not parts.netloc and not target.startswith("//"):
+            return target
     return url_for("dashboard.index")
 
 
+def _login_rate_limit() -> str:
+    return current_app.config.get("LOGIN_RATE_LIMIT", "30 per minute")
+
+
+def _spend_hash_time(password: str) -> None:
+    """Check against a throw-away hash so an unknown username takes as long as a known one."""
+    dummy = User(password_hash=current_app.extensions.get("intranet_dummy_hash", ""))
+    if not dummy.password_hash:
+        dummy.set_password("unknown-user-dummy")
+        current_app.extensions["intranet_dummy_hash"] = dummy.password_hash
+    dummy.check_password(password)
+
+
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit("30 per minute", methods=["POST"])
+@limiter.limit(_login_rate_limit, methods=["POST"])
+@public_view
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("dashboard.index"))
@@ -33,7 +52,9 @@ def login():
             minutes = int((user.locked_until - now).total_seconds() // 60) + 1
             flash(f"登录失败次数过多，账户已锁定，请 {minutes} 分钟后再试", "error")
         elif user is None or not user.check_password(form.password.data):
-            if user is not None:
+            if user is None:
+                _spend_hash_time(form.password.data)
+            else:
                 user.failed_logins += 1
                 if user.failed_logins >= current_app.config["LOGIN_MAX_FAILURES"]:
                     user.locked_until = now + timedelta(minutes=current_app.config["LOGIN_LOCKOUT_MINUTES"])
@@ -68,6 +89,8 @@ def password():
     if form.validate_on_submit():
         if not current_user.check_password(form.current.data):
             form.current.errors.append("当前密码不正确")
+        elif form.new.data == form.current.data:
+            form.new.errors.append("新密码不能与当前密码相同")
         else:
             current_user.set_password(form.new.data)
             current_user.session_version += 1

@@ -36,3 +36,10 @@ def _refuse_audit_changes(session, flush_context, instances):
     for obj in list(session.dirty) + list(session.deleted):
         if isinstance(obj, AuditEvent):
             raise AuditLogIsAppendOnly("审计日志只能追加，不能修改或删除")
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _refuse_audit_bulk_changes(state):
+    """``update(AuditEvent)`` / ``delete(AuditEvent)`` statements skip the flush; refuse them too."""
+    if (state.is_update or state.is_delete) and any(m.class_ is AuditEvent for m in state.all_mappers):
+        raise AuditLogIsAppendOnly("审计日志只能追加，不能修改或删除")

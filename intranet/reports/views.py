@@ -1,10 +1,189 @@
-from flask import Blueprint, render_template
-from flask_login import login_required
+"""Report pages: assemble for a year and a department in scope, download, submit (报送), snapshots."""
+from __future__ import annotations
+
+from datetime import date
+from urllib.parse import quote
+
+from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from wtforms import HiddenField, IntegerField, SelectField, StringField
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
+
+from .. import audit
+from ..access import MANAGE_ROLES, apply_scope, departments_in_scope, require_scope, roles_required, scoped_get
+from ..extensions import db
+from ..models import Department, ReportSnapshot, User
+from ..pagination import paginate
+from .assemble import FIRST_YEAR, MIMETYPES, ReportError, assemble, check_year, file_name, render, render_json
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 
+VIEW_ROLES = ("admin", "bureau", "dept_admin", "inspector")
+DOWNLOADS = ("json", "html")
+
+
+class YearField(IntegerField):
+    def process_formdata(self, valuelist):
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            raise ValueError("年度应为四位数字年份") from None
+
+
+def _department_id(value) -> int | None:
+    """Coerce the department choice; garbage becomes -1 (reported by the form), not a 500."""
+    if value in (None, ""):
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return -1
+
+
+class ReportQueryForm(FlaskForm):
+    """The GET form choosing year and department (no CSRF: it changes nothing)."""
+
+    class Meta:
+        csrf = False
+
+    year = YearField("年度", validators=[InputRequired("请输入年度（四位数字年份）")])
+    department = SelectField("单位（含下级单位）", coerce=_department_id, validate_choice=False)
+
+    def validate_year(self, field):
+        if field.data is None:
+            return  # not a number: already reported
+        if field.data < FIRST_YEAR:
+            raise ValidationError(f"年度应在 {FIRST_YEAR} 年及以后")
+        if field.data > date.today().year:
+            raise ValidationError(f"年度不能晚于 {date.today().year} 年")
+
+    def validate_department(self, field):
+        if field.data == -1:
+            raise ValidationError("单位参数无效，请从列表中选择单位")
+
+
+class SubmitForm(FlaskForm):
+    year = HiddenField(validators=[DataRequired("缺少年度")])
+    department_id = HiddenField(validators=[DataRequired("缺少单位")])
+    note = StringField("报送说明（可选）", validators=[Optional(), Length(max=500, message="说明不能超过500个字")])
+
+
+def _department_choices(departments) -> list[tuple[int, str]]:
+    if not departments:
+        return []
+    top = min(d.depth for d in departments)
+    return [(d.id, "　" * (d.depth - top) + d.name) for d in departments]
+
+
+def _default_department(departments) -> Department | None:
+    if current_user.department_id:
+        return current_user.department
+    return departments[0] if departments else None
+
+
+def _department_or_abort(department_id) -> Department:
+    dept = db.session.get(Department, department_id)
+    if dept is None:
+        abort(404)
+    require_scope(dept.id)
+    return dept
+
+
+def _download(report: dict, fmt: str) -> Response:
+    response = Response(render(report, fmt), mimetype=MIMETYPES[fmt])
+    response.headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(file_name(report, fmt))}"
+    return response
+
 
 @bp.route("/")
-@login_required
+@roles_required(*VIEW_ROLES)
 def index():
-    return render_template("error.html", code=501, message="建设中")
+    departments = departments_in_scope()
+    default = _default_department(departments)
+    form = ReportQueryForm(request.args if request.args else None,
+                           data={"year": date.today().year, "department": default.id if default else None})
+    form.department.choices = _department_choices(departments)
+    wants_json = request.args.get("format") == "json"
+    if request.args and not form.validate():
+        if wants_json:
+            message = "；".join(e for errors in form.errors.values() for e in errors)
+            return jsonify({"error": message, "status": 400}), 400
+        return render_template("reports/index.html", form=form, report=None, department=None), 400
+    if form.department.data is None and default is not None:
+        form.department.data = default.id
+    if form.department.data is None:
+        if wants_json:
+            return jsonify({"error": "您的权限范围内没有单位", "status": 400}), 400
+        return render_template("reports/index.html", form=form, report=None, department=None)
+    department = _department_or_abort(form.department.data)
+    report = assemble(form.year.data, department)
+    if wants_json:
+        return Response(render_json(report), mimetype=MIMETYPES["json"])
+    download = request.args.get("download")
+    if download in DOWNLOADS:
+        return _download(report, download)
+    submit_form = None
+    if current_user.can_write:
+        submit_form = SubmitForm(formdata=None, year=report["year"], department_id=department.id)
+    return render_template("reports/index.html", form=form, report=report, department=department,
+                           submit_form=submit_form)
+
+
+@bp.route("/submit", methods=["POST"])
+@roles_required(*MANAGE_ROLES)
+def submit():
+    form = SubmitForm()
+    if not form.validate_on_submit():
+        for errors in form.errors.values():
+            for error in errors:
+                flash(error, "error")
+        return redirect(url_for(".index"))
+    try:
+        year = check_year(form.year.data)
+        department_id = int(form.department_id.data)
+    except (ReportError, ValueError) as exc:
+        flash(str(exc) if isinstance(exc, ReportError) else "单位无效", "error")
+        return redirect(url_for(".index"))
+    department = db.session.get(Department, department_id) or abort(404)
+    require_scope(department.id, write=True)
+    data = assemble(year, department)
+    snapshot = ReportSnapshot(year=year, department_id=department.id, submitted_by_id=current_user.id,
+                              data=data, note=(form.note.data or "").strip())
+    db.session.add(snapshot)
+    db.session.flush()
+    audit.record("submit", "report_snapshot", snapshot.id, summary=f"报送{year}年度{department.name}法治政府建设工作报告",
+                 reason=snapshot.note, after={"year": year, "department": department.code,
+                                              "fragments": [f"{f['plugin']}.{f['key']}" for f in data["fragments"]]},
+                 department_id=department.id)
+    db.session.commit()
+    flash(f"已报送{year}年度报告，报送内容已存档，不再随数据变化", "success")
+    return redirect(url_for(".snapshot", snapshot_id=snapshot.id))
+
+
+@bp.route("/snapshots")
+@roles_required(*VIEW_ROLES)
+def snapshots():
+    stmt = (select(ReportSnapshot, Department, User)
+            .join(Department, ReportSnapshot.department_id == Department.id)
+            .outerjoin(User, ReportSnapshot.submitted_by_id == User.id)
+            .order_by(ReportSnapshot.submitted_at.desc(), ReportSnapshot.id.desc()))
+    year = request.args.get("year", type=int)
+    if year:
+        stmt = stmt.where(ReportSnapshot.year == year)
+    page = paginate(apply_scope(stmt, ReportSnapshot.department_id), scalars=False)
+    return render_template("reports/snapshots.html", page=page, year=year)
+
+
+@bp.route("/snapshots/<int:snapshot_id>")
+@roles_required(*VIEW_ROLES)
+def snapshot(snapshot_id):
+    snap = scoped_get(ReportSnapshot, snapshot_id)
+    if request.args.get("format") == "json":
+        return Response(render_json(snap.data), mimetype=MIMETYPES["json"])
+    download = request.args.get("download")
+    if download in DOWNLOADS:
+        return _download(snap.data, download)
+    submitter = db.session.get(User, snap.submitted_by_id) if snap.submitted_by_id else None
+    return render_template("reports/snapshot.html", snap=snap, report=snap.data, submitter=submitter)

@@ -1,0 +1,181 @@
+"""Assemble the annual report from every plugin's fragments, and render it by format.
+
+The assembled report is plain JSON-safe data (the public contract):
+``{"year", "department": {"code", "name"}, "generated_at", "fragments": [{"plugin", "key",
+"title", "figures", "paragraphs", "tables": [{"title", "columns", "rows"}]}]}``.
+A renderer turns that dict into a file's bytes; adding a format is adding one renderer.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Callable
+
+from flask import render_template
+from sqlalchemy import select
+
+from ..extensions import db
+from ..hookspecs import ReportFragment, ReportTable
+from ..models import Department
+from ..plugins import flatten, get_pm
+
+FIRST_YEAR = 2000
+
+
+class ReportError(ValueError):
+    """A report that cannot be built; the message is Chinese and shown to the user."""
+
+
+def year_range() -> range:
+    """Years a report may be asked for: FIRST_YEAR up to the current year."""
+    return range(FIRST_YEAR, date.today().year + 1)
+
+
+def check_year(year) -> int:
+    try:
+        year = int(year)
+    except (TypeError, ValueError):
+        raise ReportError(f"年度“{year}”无效，应为四位数字年份") from None
+    if year not in year_range():
+        raise ReportError(f"年度 {year} 超出范围，应在 {FIRST_YEAR}–{date.today().year} 年之间")
+    return year
+
+
+def json_safe(value: Any) -> Any:
+    """Dates to ISO strings, Decimals to numbers, tuples to lists, dataclasses to dicts."""
+    if isinstance(value, datetime):
+        return value.isoformat(timespec="seconds")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dict):
+        return {str(k): json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set)):
+        return [json_safe(v) for v in value]
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return json_safe(dataclasses.asdict(value))
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    return str(value)
+
+
+def _table(table) -> dict:
+    if isinstance(table, ReportTable):
+        table = {"title": table.title, "columns": table.columns, "rows": table.rows}
+    return {"title": table.get("title", ""), "columns": json_safe(list(table.get("columns", []))),
+            "rows": json_safe([list(r) for r in table.get("rows", [])])}
+
+
+def _fragment(fragment: ReportFragment) -> dict:
+    return {
+        "plugin": fragment.plugin,
+        "key": fragment.key,
+        "title": fragment.title,
+        "figures": json_safe(dict(fragment.figures)),
+        "paragraphs": [str(p) for p in fragment.paragraphs],
+        "tables": [_table(t) for t in fragment.tables],
+    }
+
+
+def collect_fragments(year: int, department: Department) -> list[ReportFragment]:
+    """Every enabled plugin's fragments (one or a list each), sorted by order, then plugin."""
+    found = flatten(get_pm().hook.report_fragments(year=year, department=department))
+    for f in found:
+        if not isinstance(f, ReportFragment):
+            raise TypeError(f"report_fragments must return ReportFragment objects, got {f!r}")
+    return sorted(found, key=lambda f: (f.order, f.plugin, f.key))
+
+
+def assemble(year: int, department: Department) -> dict:
+    """The report for ``year`` and ``department``'s whole subtree, as JSON-safe data."""
+    year = check_year(year)
+    return {
+        "year": year,
+        "department": {"code": department.code, "name": department.name},
+        "generated_at": datetime.now().isoformat(timespec="seconds"),
+        "fragments": [_fragment(f) for f in collect_fragments(year, department)],
+    }
+
+
+def root_departments() -> list[Department]:
+    return list(db.session.scalars(
+        select(Department).where(Department.parent_id.is_(None), Department.active.is_(True)).order_by(Department.code)
+    ))
+
+
+def find_department(code: str | None) -> Department:
+    """The department with ``code``; without a code the root of the tree (refused if several)."""
+    if code:
+        dept = db.session.scalar(select(Department).where(Department.code == code))
+        if dept is None:
+            raise ReportError(f"单位编码 {code} 不存在")
+        return dept
+    roots = root_departments()
+    if not roots:
+        raise ReportError("系统中还没有任何单位，无法生成报告")
+    if len(roots) > 1:
+        names = "、".join(f"{d.code} {d.name}" for d in roots[:10])
+        raise ReportError(f"存在多个最上级单位（{names}），请用 --department 指定单位编码")
+    return roots[0]
+
+
+# --- renderers --------------------------------------------------------------------------
+
+def render_json(report: dict) -> bytes:
+    return json.dumps(report, ensure_ascii=False, indent=2).encode("utf-8")
+
+
+def render_html(report: dict) -> bytes:
+    """A standalone printable page (no navigation, no scripts)."""
+    return render_template("reports/document.html", report=report).encode("utf-8")
+
+
+def _later(label: str) -> Callable[[dict], bytes]:
+    def renderer(_report: dict) -> bytes:
+        raise ReportError("Word/Excel 导出将在后续版本提供")
+    renderer.__doc__ = f"{label} export (not yet available)."
+    return renderer
+
+
+RENDERERS: dict[str, Callable[[dict], bytes]] = {
+    "json": render_json,
+    "html": render_html,
+    "docx": _later("Word"),
+    "xlsx": _later("Excel"),
+}
+MIMETYPES = {
+    "json": "application/json",
+    "html": "text/html; charset=utf-8",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+def render(report: dict, fmt: str) -> bytes:
+    renderer = RENDERERS.get(fmt)
+    if renderer is None:
+        raise ReportError(f"不支持的格式 {fmt}，可用：{'、'.join(RENDERERS)}")
+    return renderer(report)
+
+
+def file_name(report: dict, fmt: str) -> str:
+    return f"{report['year']}年{report['department']['name']}法治政府建设工作报告.{fmt}"
+
+
+def build_report_file(year: int, department_code: str | None, fmt: str, output) -> Path:
+    """``intranet report build``: assemble, render and write; nothing is written on error."""
+    year = check_year(year)
+    if fmt not in RENDERERS:
+        raise ReportError(f"不支持的格式 {fmt}，可用：{'、'.join(RENDERERS)}")
+    department = find_department(department_code)
+    content = render(assemble(year, department), fmt)
+    path = Path(output)
+    try:
+        path.write_bytes(content)
+    except OSError as exc:
+        raise ReportError(f"无法写入文件 {output}：{exc.strerror or exc}") from exc
+    return path

@@ -1,0 +1,64 @@
+"""Certificate numbers: the next serial under the configured pattern, safe with many issuers.
+
+The counter row for the number's prefix is created if missing (INSERT ... ON CONFLICT DO
+NOTHING) and then incremented with UPDATE ... RETURNING inside the issuing transaction. The
+UPDATE holds the row lock (PostgreSQL) or the write lock (SQLite) until that transaction ends,
+so concurrent issuers queue up, and a rolled-back issue gives its serial back — no gaps, no
+duplicates. The unique constraint on Certificate.number is the last line of defence.
+"""
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from intranet.extensions import db
+
+from . import settings
+from .models import Certificate, NumberCounter
+
+
+def _ensure_counter(key: str) -> None:
+    insert = pg_insert if db.engine.dialect.name == "postgresql" else sqlite_insert
+    db.session.execute(insert(NumberCounter).values(key=key, last_value=0).on_conflict_do_nothing())
+
+
+def take_number(year: int | None = None) -> str:
+    """Reserve and return the next free number (call inside the transaction that uses it)."""
+    pattern, region = settings.get("number_pattern"), settings.get("region_code")
+    year = year or date.today().year
+    key = settings.counter_key(pattern, region, year)
+    _ensure_counter(key)
+    while True:
+        serial = db.session.execute(
+            update(NumberCounter).where(NumberCounter.key == key)
+            .values(last_value=NumberCounter.last_value + 1).returning(NumberCounter.last_value)
+        ).scalar_one()
+        number = settings.render_number(pattern, region, year, serial)
+        # A number taken by an import or by hand is skipped, never issued twice.
+        if not number_in_use(number):
+            return number
+
+
+def number_in_use(number: str) -> bool:
+    return db.session.scalar(select(Certificate.id).where(Certificate.number == number)) is not None
+
+
+def advance_counters(numbers: list[str]) -> None:
+    """After an import: move each counter past the highest serial imported under its prefix."""
+    pattern = settings.get("number_pattern")
+    regex = settings.number_regex(pattern)
+    highest: dict[str, int] = {}
+    for number in numbers:
+        m = regex.fullmatch(number)
+        if not m:
+            continue
+        key = settings.counter_key(pattern, m.group("region") if "region" in m.groupdict() else "",
+                                   int(m.group("year")) if "year" in m.groupdict() else 0)
+        highest[key] = max(highest.get(key, 0), int(m.group("serial")))
+    for key, serial in highest.items():
+        _ensure_counter(key)
+        db.session.execute(update(NumberCounter).where(NumberCounter.key == key, NumberCounter.last_value < serial)
+                           .values(last_value=serial))

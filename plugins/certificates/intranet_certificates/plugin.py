@@ -1,0 +1,159 @@
+"""行政执法证 plugin: the hook implementations."""
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from flask import url_for
+from sqlalchemy import case, func, select
+
+from intranet.access import scope_filter
+from intranet.extensions import db
+from intranet.hookspecs import NavItem, Permission, PersonSection, ScheduledJob, Widget, hookimpl
+
+from . import hookspecs  # noqa: F401  (the core adds a plugin's ``hookspecs`` to the manager)
+from . import settings
+from .dates import add_months
+from .models import MODELS, CAMPAIGN_OPEN, Certificate, CertificateApplication, CleanupCampaign, CleanupCandidate
+from .states import VALID
+
+NAME = "certificates"
+DESCRIPTION = "行政执法证申领、核发、年审、清理与公开查验"
+READ = ("admin", "bureau", "dept_admin", "inspector")
+
+
+@hookimpl
+def configure_app(app):
+    app.config.setdefault("CERTIFICATES_VERIFY_LIMIT", "60 per minute")
+    app.config.setdefault("CERTIFICATES_PUBLIC_URL", None)
+
+
+@hookimpl
+def register_blueprints(app):
+    from .views import bp, public_bp
+    app.register_blueprint(bp)
+    app.register_blueprint(public_bp)
+
+
+@hookimpl
+def register_models():
+    return list(MODELS)
+
+
+@hookimpl
+def register_permissions():
+    return [
+        Permission(NAME, "certificates.apply", "为本单位人员申领行政执法证", ("admin", "bureau", "dept_admin")),
+        Permission(NAME, "certificates.issue", "审核、核发行政执法证及年审、换证、暂扣、收回、注销", ("admin", "bureau")),
+        Permission(NAME, "certificates.cleanup", "开展行政执法证清理并确认处理结果", ("admin", "bureau")),
+        Permission(NAME, "certificates.cleanup_decide", "对本单位清理候选证件作出处理结果", ("admin", "bureau", "dept_admin")),
+        Permission(NAME, "certificates.read", "查看行政执法证", READ),
+        Permission(NAME, "certificates.settings", "修改行政执法证设置", ("admin", "bureau")),
+    ]
+
+
+@hookimpl
+def nav_items(user):
+    return [NavItem(NAME, "行政执法证", "certificates.index", order=30, roles=READ)]
+
+
+def _scoped(stmt, column, user):
+    cond = scope_filter(column, user)
+    return stmt if cond is None else stmt.where(cond)
+
+
+@hookimpl
+def dashboard_widgets(user):
+    today = date.today()
+    if user.role == "staff":
+        if not user.person_id:
+            return None
+        cert = db.session.scalars(select(Certificate).where(Certificate.person_id == user.person_id)
+                                  .order_by(Certificate.issued_on.desc(), Certificate.id.desc())).first()
+        if cert is None:
+            return Widget(NAME, "我的行政执法证", order=30, figures=[("持证情况", "未持证")])
+        return Widget(NAME, "我的行政执法证", order=30, figures=[
+            ("证件编号", cert.number), ("状态", cert.effective_status), ("有效期至", cert.valid_until.isoformat()),
+            ("下次年审", cert.next_review_due.isoformat() if cert.next_review_due else "—")])
+    if user.role not in READ:
+        return None
+    warn = add_months(today, int(settings.get("review_warn_months")))
+    valid = Certificate.status == VALID
+    counts = db.session.execute(_scoped(select(
+        func.count(case((valid, 1))),
+        func.count(case((valid & Certificate.next_review_due.between(today, warn), 1))),
+        func.count(case((valid & (Certificate.next_review_due < today), 1))),
+        func.count(case((valid & Certificate.valid_until.between(today, warn), 1))),
+    ).select_from(Certificate), Certificate.department_id, user)).one()
+    pending = db.session.execute(_scoped(select(
+        func.count(case((CertificateApplication.status == "待审核", 1))),
+        func.count(case((CertificateApplication.status == "已批准", 1))),
+    ).select_from(CertificateApplication), CertificateApplication.department_id, user)).one()
+    figures = [("有效证件", counts[0]), ("两个月内年审", counts[1]), ("年审逾期", counts[2]),
+               ("两个月内到期", counts[3]), ("待审核申领", pending[0]), ("待发证", pending[1])]
+    links = [("年审提醒", url_for("certificates.reviews")), ("申领", url_for("certificates.applications"))]
+    open_candidates = db.session.execute(_scoped(
+        select(CleanupCampaign.id, CleanupCampaign.name, func.count(CleanupCandidate.id),
+               func.count(case((CleanupCandidate.decision.is_(None), 1))))
+        .join(CleanupCandidate, CleanupCandidate.campaign_id == CleanupCampaign.id)
+        .where(CleanupCampaign.status == CAMPAIGN_OPEN)
+        .group_by(CleanupCampaign.id, CleanupCampaign.name).order_by(CleanupCampaign.id),
+        CleanupCandidate.department_id, user)).all()
+    for campaign_id, name, total, undecided in open_candidates[:3]:
+        figures.append((f"清理“{name}”待处理", f"{undecided}/{total}"))
+        links.append((f"清理：{name}", url_for("certificates.campaign", campaign_id=campaign_id)))
+    return Widget(NAME, "行政执法证", order=30, figures=figures, links=links)
+
+
+@hookimpl
+def person_sections(person, viewer):
+    certs = db.session.scalars(select(Certificate).where(Certificate.person_id == person.id)
+                               .order_by(Certificate.issued_on.desc(), Certificate.id.desc()).limit(20)).all()
+    rows = [[c.number, c.category, c.region, c.effective_status, c.issued_on, c.valid_until,
+             c.next_review_due or "—"] for c in certs]
+    current = next((c for c in certs if c.effective_status == VALID), None)
+    figures = [("持证情况", f"持有效证件（{current.number}）" if current else "未持有效证件")]
+    return PersonSection(NAME, "行政执法证", order=30, figures=figures,
+                         columns=["证件编号", "执法类别", "执法区域", "状态", "发证日期", "有效期至", "下次年审"],
+                         rows=rows, empty_text="未申领行政执法证")
+
+
+@hookimpl
+def report_fragments(year, department):
+    from .reports import fragment
+    return fragment(year, department)
+
+
+@hookimpl
+def import_kinds():
+    from .imports import import_kinds as kinds
+    return kinds()
+
+
+@hookimpl
+def export_kinds():
+    from .exports import export_kinds as kinds
+    return kinds()
+
+
+@hookimpl
+def register_cli_commands(cli):
+    from .cli import certificates_cli
+    cli.add_command(certificates_cli)
+
+
+@hookimpl
+def scheduled_jobs():
+    from .cli import expire_job
+    return [ScheduledJob(NAME, "expire", expire_job, "daily", "将超过有效期的行政执法证标记为过期")]
+
+
+@hookimpl
+def demo_data(scale, context):
+    from .demo import load
+    load(scale, context)
+
+
+@hookimpl
+def migration_dirs():
+    return [Path(__file__).parent / "migrations" / "versions"]

@@ -1,0 +1,105 @@
+"""The plugin's configurable rules, stored as Settings under "certificates.<key>"."""
+from __future__ import annotations
+
+import re
+import string
+from datetime import date
+
+from flask import current_app
+
+from intranet.models import Setting
+
+CATEGORIES = ["市场监管", "城市管理", "生态环境", "交通运输", "卫生健康", "自然资源", "农业农村",
+              "文化旅游", "应急管理", "综合行政执法", "公安", "税务", "水利", "林业", "教育", "其他"]
+VERSIONS = ["全国统一样式", "2013版"]
+
+DEFAULTS = {
+    "region_code": "350481",
+    # {region}: the region code above; {year}: the year of issue; {serial:05d}: the counter.
+    "number_pattern": "{region}{year}{serial:05d}",
+    "validity_years": 5,
+    "review_cycle_years": 1,
+    "review_warn_months": 2,
+    "inactivity_months": 12,
+    "categories": CATEGORIES,
+    "versions": VERSIONS,
+    "default_version": "全国统一样式",
+    "issuing_authority": "",   # empty: "<REGION_NAME>人民政府"
+    # 换证 keeps the number unless this is set; then the old card is cancelled and a new one issued.
+    "renew_new_number": False,
+}
+
+
+def get(key: str):
+    value = Setting.get(f"certificates.{key}", None)
+    return DEFAULTS[key] if value is None else value
+
+
+def put(key: str, value) -> None:
+    Setting.put(f"certificates.{key}", value)
+
+
+def issuing_authority() -> str:
+    return get("issuing_authority") or f"{current_app.config.get('REGION_NAME', '')}人民政府"
+
+
+# --- the number pattern ------------------------------------------------------------------
+
+class PatternError(ValueError):
+    pass
+
+
+def parse_pattern(pattern: str) -> list[tuple[str, str | None, str]]:
+    """Split a pattern into (literal, field, spec) parts; refuse anything but the three fields."""
+    try:
+        parts = [(lit, name, spec or "") for lit, name, spec, _conv in string.Formatter().parse(pattern)]
+    except ValueError as exc:
+        raise PatternError(f"编号规则格式错误：{exc}") from exc
+    names = [name for _lit, name, _spec in parts if name is not None]
+    unknown = [n for n in names if n not in ("region", "year", "serial")]
+    if unknown:
+        raise PatternError(f"编号规则中有无法识别的占位符：{'、'.join(unknown)}（只能使用 region、year、serial）")
+    if names.count("serial") != 1:
+        raise PatternError("编号规则必须包含且只包含一个 {serial:05d} 之类的流水号占位符")
+    for _lit, name, spec in parts:
+        if name == "serial" and not re.fullmatch(r"0[1-9]d", spec):
+            raise PatternError("流水号格式应为 {serial:05d}（位数 1–9）")
+        if name in ("region", "year") and spec:
+            raise PatternError(f"占位符 {{{name}}} 不能带格式")
+    return parts
+
+
+def serial_width(pattern: str) -> int:
+    for _lit, name, spec in parse_pattern(pattern):
+        if name == "serial":
+            return int(spec[1:-1])
+    raise PatternError("缺少流水号")
+
+
+def render_number(pattern: str, region: str, year: int, serial: int) -> str:
+    return pattern.format(region=region, year=year, serial=serial)
+
+
+def counter_key(pattern: str, region: str, year: int) -> str:
+    """Numbers sharing everything but the serial share one counter (e.g. one per year)."""
+    values = {"region": region, "year": str(year), "serial": "#", None: ""}
+    return "".join(lit + values[name] for lit, name, _spec in parse_pattern(pattern))
+
+
+def number_regex(pattern: str) -> re.Pattern:
+    """What a number under ``pattern`` looks like: any 6-digit region code, any year."""
+    out = []
+    for lit, name, spec in parse_pattern(pattern):
+        out.append(re.escape(lit))
+        if name == "region":
+            out.append(r"(?P<region>\d{6})")
+        elif name == "year":
+            out.append(r"(?P<year>\d{4})")
+        elif name == "serial":
+            out.append(rf"(?P<serial>\d{{{int(spec[1:-1])}}})")
+    return re.compile("".join(out))
+
+
+def describe_pattern(pattern: str) -> str:
+    example = render_number(pattern, get("region_code"), date.today().year, 17)
+    return f"例如 {example}"

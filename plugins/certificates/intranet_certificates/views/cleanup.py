@@ -1,0 +1,230 @@
+"""清理 campaigns: the bureau opens, departments decide their candidates, the bureau confirms and closes."""
+from __future__ import annotations
+
+from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import false, func, or_, select
+from sqlalchemy.orm import joinedload
+
+from intranet.access import BUREAU_ROLES, MANAGE_ROLES, in_scope, require_scope, roles_required, scope_filter, scope_root
+from intranet.extensions import db
+from intranet.models import Department
+from intranet.pagination import paginate
+
+from .. import cleanup as service
+from ..forms import CampaignForm, ConfirmForm, DecisionForm, GroupDecisionForm
+from ..models import DECISIONS, Certificate, CleanupCampaign, CleanupCandidate
+from . import bp
+from .helpers import department_choices, flash_errors, refuse
+
+READ = ("admin", "bureau", "dept_admin", "inspector")
+
+
+def visible_campaigns():
+    """Campaigns whose subtree meets the user's scope: within it, or covering it."""
+    stmt = select(CleanupCampaign).join(Department, Department.id == CleanupCampaign.department_id)
+    root = scope_root()
+    if root is None:
+        return stmt if current_user.sees_everything else stmt.where(false())
+    return stmt.where(or_(root.subtree_filter(CleanupCampaign.department_id),
+                          func.substr(root.path, 1, func.length(Department.path)) == Department.path))
+
+
+def get_campaign(campaign_id: int) -> CleanupCampaign:
+    campaign = db.session.scalar(visible_campaigns().where(CleanupCampaign.id == campaign_id))
+    if campaign is None:
+        if db.session.get(CleanupCampaign, campaign_id) is None:
+            abort(404)
+        abort(403)
+    return campaign
+
+
+@bp.route("/cleanup/")
+@roles_required(*READ)
+def campaigns():
+    stmt = visible_campaigns().options(joinedload(CleanupCampaign.department)).order_by(CleanupCampaign.id.desc())
+    return render_template("certificates/cleanup/index.html", page=paginate(stmt))
+
+
+@bp.route("/cleanup/new", methods=["GET", "POST"])
+@roles_required(*BUREAU_ROLES)
+def new_campaign():
+    form = CampaignForm()
+    form.department_id.choices = department_choices()
+    if form.validate_on_submit():
+        require_scope(form.department_id.data, write=True)
+        department = db.session.get(Department, form.department_id.data)
+        try:
+            campaign = service.open_campaign(form.name.data, department, actor=current_user, note=form.note.data)
+        except service.CleanupError as exc:
+            refuse(exc)
+        else:
+            db.session.commit()
+            count = db.session.scalar(select(func.count()).select_from(CleanupCandidate)
+                                      .where(CleanupCandidate.campaign_id == campaign.id))
+            flash(f"清理活动已开始，系统提出候选证件{count}个，请各单位自查", "success")
+            return redirect(url_for(".campaign", campaign_id=campaign.id))
+    else:
+        flash_errors(form)
+    return render_template("certificates/cleanup/new.html", form=form)
+
+
+@bp.route("/cleanup/<int:campaign_id>")
+@roles_required(*READ)
+def campaign(campaign_id):
+    campaign = get_campaign(campaign_id)
+    group = request.args.get("group", "")
+    decision = request.args.get("decision", "")
+    stmt = (select(CleanupCandidate).where(CleanupCandidate.campaign_id == campaign.id)
+            .options(joinedload(CleanupCandidate.certificate).joinedload(Certificate.person),
+                     joinedload(CleanupCandidate.certificate).joinedload(Certificate.department))
+            .order_by(CleanupCandidate.department_id, CleanupCandidate.id))
+    cond = scope_filter(CleanupCandidate.department_id)
+    if cond is not None:
+        stmt = stmt.where(cond)
+    if group in service.GROUPS:
+        stmt = stmt.where(CleanupCandidate.group == group)
+    if decision == "未处理":
+        stmt = stmt.where(CleanupCandidate.decision.is_(None))
+    elif decision in DECISIONS:
+        stmt = stmt.where(CleanupCandidate.decision == decision)
+    page = paginate(stmt)
+    can_decide = campaign.is_open and current_user.can_write
+    forms = {}
+    if can_decide:
+        for c in page.items:
+            if not c.confirmed:
+                forms[c.id] = DecisionForm(formdata=None, number=c.certificate.number,
+                                           decision=c.decision or "保留", reason=c.decision_reason)
+    group_form = None
+    if can_decide:
+        group_form = GroupDecisionForm(formdata=None, group=group or None)
+        group_form.group.choices = list(service.GROUPS.items())
+    return render_template("certificates/cleanup/detail.html", campaign=campaign, page=page, forms=forms,
+                           group_form=group_form,
+                           figures=service.figures(campaign, cond), groups=service.GROUPS, group=group,
+                           decision=decision, decisions=DECISIONS, confirm_form=ConfirmForm(),
+                           is_bureau=current_user.role in BUREAU_ROLES)
+
+
+@bp.route("/cleanup/<int:campaign_id>/decide", methods=["POST"])
+@roles_required(*MANAGE_ROLES)
+def decide(campaign_id):
+    campaign = get_campaign(campaign_id)
+    form = DecisionForm()
+    back = request.form.get("next") or url_for(".campaign", campaign_id=campaign.id)
+    if not back.startswith("/"):
+        back = url_for(".campaign", campaign_id=campaign.id)
+    if not form.validate_on_submit():
+        flash_errors(form)
+        return redirect(back)
+    cert = db.session.scalar(select(Certificate).where(Certificate.number == form.number.data.strip()))
+    candidate = service.candidate_for(campaign, cert.id) if cert is not None else None
+    if candidate is not None and not in_scope(candidate.department_id):
+        abort(403)
+    try:
+        service.decide(campaign, form.number.data, form.decision.data, form.reason.data, actor=current_user)
+    except service.CleanupError as exc:
+        refuse(exc)
+    else:
+        db.session.commit()
+        flash(f"证件 {form.number.data} 已处理为“{form.decision.data}”", "success")
+    return redirect(back)
+
+
+@bp.route("/cleanup/<int:campaign_id>/decide-group", methods=["POST"])
+@roles_required(*MANAGE_ROLES)
+def decide_group(campaign_id):
+    campaign = get_campaign(campaign_id)
+    form = GroupDecisionForm()
+    form.group.choices = list(service.GROUPS.items())
+    if not form.validate_on_submit():
+        flash_errors(form)
+    else:
+        try:
+            count = service.decide_group(campaign, form.group.data, form.decision.data, form.reason.data,
+                                         scope=scope_filter(CleanupCandidate.department_id), actor=current_user)
+        except service.CleanupError as exc:
+            refuse(exc)
+        else:
+            db.session.commit()
+            flash(f"已将{count}个未处理的候选证件处理为“{form.decision.data}”", "success")
+    return redirect(url_for(".campaign", campaign_id=campaign.id, group=form.group.data or ""))
+
+
+@bp.route("/cleanup/<int:campaign_id>/candidates.xlsx")
+@roles_required(*READ)
+def candidates_download(campaign_id):
+    """The user's candidates as a cleanup-decisions file to fill in (details on a second sheet)."""
+    import io
+
+    from openpyxl import Workbook
+
+    from intranet.models import Person
+    campaign = get_campaign(campaign_id)
+    stmt = (select(Certificate.number, Person.name, Department.name, CleanupCandidate.groups,
+                   CleanupCandidate.decision, CleanupCandidate.decision_reason)
+            .join(Certificate, Certificate.id == CleanupCandidate.certificate_id)
+            .join(Person, Person.id == Certificate.person_id)
+            .join(Department, Department.id == CleanupCandidate.department_id)
+            .where(CleanupCandidate.campaign_id == campaign.id).order_by(Department.path, Certificate.number))
+    cond = scope_filter(CleanupCandidate.department_id)
+    if cond is not None:
+        stmt = stmt.where(cond)
+    wb = Workbook(write_only=True)
+    decisions, details = wb.create_sheet("清理处理结果"), wb.create_sheet("候选证件信息")
+    decisions.append(["证件编号", "处理结果", "原因"])
+    details.append(["证件编号", "持证人", "单位", "情形"])
+    for number, name, unit, groups, decision, reason in db.session.execute(stmt):
+        decisions.append([number, decision, reason or None])
+        details.append([number, name, unit, "；".join(service.GROUPS[g] for g in groups.split(",") if g)])
+    out = io.BytesIO()
+    wb.save(out)
+    return Response(out.getvalue(), mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    headers={"Content-Disposition": f"attachment; filename=cleanup-{campaign.id}.xlsx"})
+
+
+@bp.route("/cleanup/<int:campaign_id>/confirm", methods=["POST"])
+@roles_required(*BUREAU_ROLES)
+def confirm(campaign_id):
+    campaign = get_campaign(campaign_id)
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        flash_errors(form)
+        return redirect(url_for(".campaign", campaign_id=campaign.id))
+    stmt = (select(CleanupCandidate).where(CleanupCandidate.campaign_id == campaign.id,
+                                           CleanupCandidate.decision.is_not(None),
+                                           CleanupCandidate.confirmed.is_(False))
+            .options(joinedload(CleanupCandidate.certificate)))
+    cond = scope_filter(CleanupCandidate.department_id)
+    if cond is not None:
+        stmt = stmt.where(cond)
+    if form.group.data in service.GROUPS:
+        stmt = stmt.where(CleanupCandidate.group == form.group.data)
+    candidates = db.session.scalars(stmt).unique().all()
+    if not candidates:
+        flash("没有待确认的处理结果", "warning")
+        return redirect(url_for(".campaign", campaign_id=campaign.id))
+    try:
+        counts = service.confirm(campaign, candidates, actor=current_user)
+    except (service.CleanupError, service.CertificateError) as exc:
+        refuse(exc)
+    else:
+        db.session.commit()
+        flash("已确认：" + "，".join(f"{k}{v}个" for k, v in counts.items()), "success")
+    return redirect(url_for(".campaign", campaign_id=campaign.id))
+
+
+@bp.route("/cleanup/<int:campaign_id>/close", methods=["POST"])
+@roles_required(*BUREAU_ROLES)
+def close(campaign_id):
+    campaign = get_campaign(campaign_id)
+    require_scope(campaign.department_id, write=True)
+    try:
+        service.close(campaign, actor=current_user)
+    except service.CleanupError as exc:
+        refuse(exc)
+    else:
+        db.session.commit()
+        flash(f"清理活动“{campaign.name}”已结束", "success")
+    return redirect(url_for(".campaign", campaign_id=campaign.id))

@@ -1,0 +1,76 @@
+"""Public pages, no login: verify a card by number or QR (亮证执法), and the published roster.
+
+Never an ID number here: name, unit, number, 执法类别/区域, validity and status only.
+"""
+from __future__ import annotations
+
+from flask import current_app, jsonify, redirect, render_template, request, url_for
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from intranet.access import public_view
+from intranet.extensions import db, limiter
+from intranet.pagination import paginate
+
+from ..forms import RosterSearchForm, VerifyForm
+from ..models import Certificate
+from . import public_bp
+from .certificates import roster_query
+
+STATUS_TEXT = {
+    "有效": "证件有效，持证人可在证件载明的执法类别和区域内从事行政执法活动。",
+    "暂扣": "证件已被暂扣，持证人暂停行政执法资格。",
+    "收回": "证件已被收回，持证人不得从事行政执法活动。",
+    "注销": "证件已注销，持证人不得从事行政执法活动。",
+    "过期": "证件已超过有效期，持证人不得从事行政执法活动。",
+}
+
+
+def verify_limit() -> str:
+    return current_app.config.get("CERTIFICATES_VERIFY_LIMIT", "60 per minute")
+
+
+def public_record(cert: Certificate) -> dict:
+    status = cert.effective_status
+    return {"number": cert.number, "status": status, "valid": status == "有效", "holder": cert.person.name,
+            "unit": cert.department.name, "category": cert.category, "region": cert.region,
+            "valid_until": cert.valid_until.isoformat(), "issuing_authority": cert.issuing_authority}
+
+
+@public_bp.route("/verify", methods=["GET"])
+@public_view
+@limiter.limit(verify_limit)
+def verify_form():
+    form = VerifyForm(request.args)
+    if request.args and form.validate():
+        return redirect(url_for(".verify", number=form.number.data.strip()))
+    return render_template("certificates/public/verify.html", form=form, submitted=bool(request.args))
+
+
+@public_bp.route("/verify/<number>", methods=["GET"])
+@public_view
+@limiter.limit(verify_limit)
+def verify(number):
+    number = number.strip()
+    cert = db.session.scalar(select(Certificate).where(Certificate.number == number)
+                             .options(joinedload(Certificate.person), joinedload(Certificate.department)))
+    as_json = request.args.get("format") == "json"
+    if cert is None:
+        message = f"未查询到编号为 {number} 的行政执法证，请核对证件编号。如对执法人员身份有疑问，请向当地司法行政部门反映。"
+        if as_json:
+            return jsonify({"error": message, "status": 404, "number": number}), 404
+        return render_template("certificates/public/not_found.html", number=number, message=message,
+                               form=VerifyForm(formdata=None)), 404
+    record = public_record(cert)
+    if as_json:
+        return jsonify(record)
+    return render_template("certificates/public/result.html", record=record, text=STATUS_TEXT[record["status"]])
+
+
+@public_bp.route("/roster", methods=["GET"])
+@public_view
+def roster():
+    form = RosterSearchForm(request.args)
+    q = form.q.data if form.validate() else None
+    page = paginate(roster_query(q), scalars=False)
+    return render_template("certificates/public/roster.html", page=page, form=form)

@@ -1,0 +1,130 @@
+"""Participation and pass figures, one GROUP BY query each.
+
+Per registration (not cancelled) the query knows: approved exemption? any 参考 attempt? any 缺考?
+any passed attempt? From those:
+
+- preregistered: went through 预报名 (still 预报名, or confirmed since)
+- registered: 已报名
+- exempt: registered with an approved exemption
+- required: registered − exempt
+- sat: required people with at least one 参考 attempt
+- absent: required people marked 缺考 and never 参考
+- passed: required people with a passed attempt (the best attempt counts)
+- participation_rate = sat / required, pass_rate = passed / sat (0 when there is nothing to divide)
+- units: departments with at least one person who sat
+"""
+from __future__ import annotations
+
+from sqlalchemy import and_, case, distinct, func, select
+
+from intranet.extensions import db
+from intranet.models import Department
+
+from .models import Exam, ExamResult, Exemption, Registration
+
+KEYS = ["registered", "preregistered", "required", "sat", "absent", "exempt", "passed", "pending",
+        "participation_rate", "pass_rate", "units"]
+LABELS = {"registered": "报名", "preregistered": "预报名", "required": "应考", "sat": "参考", "absent": "缺考",
+          "exempt": "免考", "passed": "合格", "pending": "待录入", "participation_rate": "参考率",
+          "pass_rate": "通过率", "units": "参加单位"}
+
+
+def _flags():
+    """Registrations joined with per-person result flags and exemption, as a subquery."""
+    res = (select(ExamResult.exam_id, ExamResult.person_id,
+                  func.max(case((ExamResult.status == "参考", 1), else_=0)).label("sat"),
+                  func.max(case((ExamResult.status == "缺考", 1), else_=0)).label("absent"),
+                  func.max(case((ExamResult.passed.is_(True), 1), else_=0)).label("passed"))
+           .group_by(ExamResult.exam_id, ExamResult.person_id).subquery())
+    exm = (select(Exemption.exam_id, Exemption.person_id).where(Exemption.status == "已批准")
+           .group_by(Exemption.exam_id, Exemption.person_id).subquery())
+    registered = Registration.status == "已报名"
+    exempt = and_(registered, exm.c.person_id.is_not(None))
+    required = and_(registered, exm.c.person_id.is_(None))
+    sat = and_(required, func.coalesce(res.c.sat, 0) == 1)
+    return (select(
+        Registration.exam_id, Registration.department_id,
+        case((registered, 1), else_=0).label("registered"),
+        case((Registration.preregistered_at.is_not(None), 1), else_=0).label("preregistered"),
+        case((exempt, 1), else_=0).label("exempt"),
+        case((required, 1), else_=0).label("required"),
+        case((sat, 1), else_=0).label("sat"),
+        case((and_(required, func.coalesce(res.c.sat, 0) == 0, res.c.absent == 1), 1), else_=0).label("absent"),
+        case((and_(required, res.c.passed == 1), 1), else_=0).label("passed"),
+        case((sat, Registration.department_id), else_=None).label("sat_department"),
+    ).select_from(Registration)
+        .outerjoin(res, and_(res.c.exam_id == Registration.exam_id, res.c.person_id == Registration.person_id))
+        .outerjoin(exm, and_(exm.c.exam_id == Registration.exam_id, exm.c.person_id == Registration.person_id))
+        .where(Registration.status != "已取消"))
+
+
+def _aggregates(f):
+    return [func.coalesce(func.sum(f.c[k]), 0).label(k)
+            for k in ("registered", "preregistered", "exempt", "required", "sat", "absent", "passed")] + [
+        func.count(distinct(f.c.sat_department)).label("units")]
+
+
+def _finish(row) -> dict:
+    d = {k: int(row[k] or 0) for k in ("registered", "preregistered", "exempt", "required", "sat",
+                                       "absent", "passed", "units")}
+    d["pending"] = max(d["required"] - d["sat"] - d["absent"], 0)
+    d["participation_rate"] = rate(d["sat"], d["required"])
+    d["pass_rate"] = rate(d["passed"], d["sat"])
+    return d
+
+
+def rate(part: int, whole: int) -> float:
+    return round(part / whole, 4) if whole else 0.0
+
+
+def compute(*, exam_ids=None, exam_cond=None, department_cond=None, group_by: str | None = None):
+    """Figures for registrations matching the filters.
+
+    ``exam_cond`` is a condition on Exam; ``department_cond`` a condition on a department-id column
+    made by ``department_cond(column)``. ``group_by``: None (one dict), "exam", "department" or "kind".
+    """
+    f = _flags()
+    if exam_ids is not None:
+        f = f.where(Registration.exam_id.in_(list(exam_ids)))
+    if exam_cond is not None:
+        f = f.where(Registration.exam_id.in_(select(Exam.id).where(exam_cond)))
+    if department_cond is not None:
+        f = f.where(department_cond(Registration.department_id))
+    f = f.subquery()
+    if group_by is None:
+        row = db.session.execute(select(*_aggregates(f))).mappings().one()
+        return _finish(row)
+    if group_by == "exam":
+        key = f.c.exam_id
+        stmt = select(key.label("key"), *_aggregates(f)).group_by(key)
+    elif group_by == "department":
+        key = f.c.department_id
+        stmt = select(key.label("key"), *_aggregates(f)).group_by(key)
+    elif group_by == "kind":
+        key = Exam.kind
+        stmt = (select(key.label("key"), *_aggregates(f)).select_from(f)
+                .join(Exam, Exam.id == f.c.exam_id).group_by(key))
+    else:
+        raise ValueError(group_by)
+    return {row["key"]: _finish(row) for row in db.session.execute(stmt).mappings()}
+
+
+def exam_figures(exam_id: int, department_cond=None) -> dict:
+    return compute(exam_ids=[exam_id], department_cond=department_cond)
+
+
+def by_department(*, exam_ids=None, exam_cond=None, department_cond=None) -> list[tuple[Department, dict]]:
+    """(department, figures) sorted by the tree, for departments with registrations."""
+    figures = compute(exam_ids=exam_ids, exam_cond=exam_cond, department_cond=department_cond,
+                      group_by="department")
+    if not figures:
+        return []
+    departments = db.session.scalars(select(Department).where(Department.id.in_(list(figures)))
+                                     .order_by(Department.path)).all()
+    return [(d, figures[d.id]) for d in departments]
+
+
+def empty() -> dict:
+    return _finish({k: 0 for k in ("registered", "preregistered", "exempt", "required", "sat", "absent",
+                                   "passed", "units")})
+

@@ -1,0 +1,101 @@
+"""The exams plugin's hook implementations."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from intranet.hookspecs import NavItem, Permission, ScheduledJob, hookimpl
+
+DESCRIPTION = "考试：报名、免考、成绩、参考率与通过率、题库与在线考试"
+READ_ROLES = ("admin", "bureau", "dept_admin", "inspector")
+
+
+@hookimpl
+def register_models():
+    from .models import MODELS
+    return MODELS
+
+
+@hookimpl
+def register_blueprints(app):
+    from .views import bp
+    app.register_blueprint(bp)
+
+
+@hookimpl
+def register_permissions():
+    return [
+        Permission("exams", "exams.view", "查看考试与统计", READ_ROLES),
+        Permission("exams", "exams.manage", "新建考试、录入成绩、审批免考、管理题库", ("admin", "bureau")),
+        Permission("exams", "exams.register", "为本单位人员报名、申请免考", ("admin", "bureau", "dept_admin")),
+        Permission("exams", "exams.take", "参加在线考试、个人报名", ("admin", "bureau", "dept_admin", "staff", "inspector")),
+    ]
+
+
+@hookimpl
+def nav_items(user):
+    items = [NavItem("exams", "考试", "exams.index", 40, READ_ROLES),
+             NavItem("exams", "题库", "exams.questions", 41, ("admin", "bureau"))]
+    if getattr(user, "person_id", None) is not None:
+        items.append(NavItem("exams", "我的考试", "exams.mine", 42))
+    return items
+
+
+@hookimpl
+def dashboard_widgets(user):
+    from .widgets import dashboard_widgets as widgets
+    return widgets(user)
+
+
+@hookimpl
+def person_sections(person, viewer):
+    from .widgets import person_sections as sections
+    return sections(person, viewer)
+
+
+@hookimpl
+def report_fragments(year, department):
+    from .reports import build
+    return build(year, department)
+
+
+@hookimpl
+def import_kinds():
+    from .imports import import_kinds as kinds
+    return kinds()
+
+
+@hookimpl
+def export_kinds():
+    from .export import export_kinds as kinds
+    return kinds()
+
+
+@hookimpl
+def register_cli_commands(cli):
+    from .cli import exams_group
+    cli.add_command(exams_group)
+
+
+@hookimpl
+def scheduled_jobs():
+    from .cli import close_expired_job
+    return [ScheduledJob("exams", "close-expired", close_expired_job, "每5分钟",
+                         "对已超时的在线试卷自动交卷并评分")]
+
+
+@hookimpl
+def demo_data(scale, context):
+    from .demo import load
+    load(scale, context)
+
+
+@hookimpl
+def migration_dirs():
+    return [str(Path(__file__).resolve().parent / "migrations" / "versions")]
+
+
+@hookimpl(optionalhook=True)
+def certificate_prerequisites(person):
+    """The qualification exam, as the certificates plugin asks for it (see prerequisites.py)."""
+    from .prerequisites import qualification
+    return [qualification(person)]

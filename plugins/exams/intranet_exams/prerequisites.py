@@ -1,0 +1,60 @@
+"""The answer to the certificates plugin's ``certificate_prerequisites``: the qualification exam."""
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import select
+
+from intranet.extensions import db
+
+from . import settings
+from .models import QUALIFICATION, Exam, ExamResult
+
+LABEL = "行政执法资格考试"
+
+
+def _years_ago(today: date, years: int) -> date:
+    try:
+        return today.replace(year=today.year - years)
+    except ValueError:  # 29 February
+        return today.replace(year=today.year - years, day=28)
+
+
+def _day(exam: Exam) -> date | None:
+    return exam.exam_date or (exam.opens_at.date() if exam.opens_at else None)
+
+
+def _describe(exam: Exam, score) -> str:
+    day = _day(exam)
+    return f"{exam.title} 合格（{score:g}分，{day.isoformat() if day else '日期未知'}）"
+
+
+def qualification(person, today: date | None = None) -> dict:
+    """{"plugin", "key", "label", "met", "detail"} for ``person``."""
+    today = today or date.today()
+    years = int(settings.get("qualification_valid_years"))
+    out = {"plugin": "exams", "key": "qualification_exam", "label": LABEL, "met": False, "detail": ""}
+    if person.legal_qualification and settings.get("legal_qualification_exempt"):
+        return {**out, "met": True, "detail": "持有法律职业资格，免考"}
+    rows = db.session.execute(
+        select(Exam, ExamResult.score).join(ExamResult, ExamResult.exam_id == Exam.id)
+        .where(ExamResult.person_id == person.id, ExamResult.passed.is_(True), Exam.kind == QUALIFICATION,
+               Exam.active.is_(True))).all()
+    cutoff = _years_ago(today, years)
+    recent = sorted(((e, s) for e, s in rows if (_day(e) or date.min) >= cutoff),
+                    key=lambda r: _day(r[0]) or date.min, reverse=True)
+    whole = [r for r in recent if not r[0].part]
+    if whole:
+        return {**out, "met": True, "detail": _describe(*whole[0])}
+    parts = {}
+    for exam, score in recent:
+        parts.setdefault(exam.part, (exam, score))
+    if "综合" in parts and "专业" in parts:
+        return {**out, "met": True, "detail": "；".join(_describe(*parts[p]) for p in ("综合", "专业"))}
+    if parts:
+        missing = "专业" if "综合" in parts else "综合"
+        return {**out, "detail": f"{_describe(*next(iter(parts.values())))}，{missing}科目近{years}年内尚未合格"}
+    if rows:
+        last = max(rows, key=lambda r: _day(r[0]) or date.min)
+        return {**out, "detail": f"最近一次合格为{_describe(*last)}，已超过{years}年有效期"}
+    return {**out, "detail": f"近{years}年内未通过行政执法资格考试"}

@@ -1,0 +1,244 @@
+"""Exam records: list, create, edit, the exam page, statistics, 成绩册 export and settings."""
+from __future__ import annotations
+
+from datetime import date
+
+from flask import flash, redirect, render_template, request, send_file, url_for
+from flask_login import current_user
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.orm import joinedload
+
+from intranet import audit
+from intranet.access import departments_in_scope, roles_required, scope_filter
+from intranet.extensions import db
+from intranet.models import Department, Person
+from intranet.pagination import Page, paginate
+
+from .. import figures, online, settings
+from ..export import results_workbook
+from ..forms import ExamFilterForm, ExamForm, SettingsForm, options
+from ..models import Exam, ExamResult, Exemption, Registration
+from ..service import best_results_stmt, can_manage
+from . import BUREAU_ROLES, READ_ROLES, bp, get_exam, require_manage
+
+
+def scope_cond(user=None):
+    """A department condition for figures limited to the viewer's scope (None: everything)."""
+    user = user or current_user
+    if scope_filter(Department.id, user) is None:
+        return None
+    return lambda column: scope_filter(column, user)
+
+
+def page_of(items: list, per_page: int = 20) -> Page:
+    """Paginate an already aggregated list (figures by department)."""
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    last = max(1, -(-len(items) // per_page))
+    page = min(page, last)
+    return Page(items[(page - 1) * per_page: page * per_page], page, per_page, len(items))
+
+
+@bp.route("/")
+@roles_required(*READ_ROLES)
+def index():
+    form = ExamFilterForm(request.args)
+    stmt = select(Exam).options(joinedload(Exam.organiser)).order_by(Exam.year.desc(), Exam.code.desc())
+    if form.q.data:
+        like = f"%{form.q.data.strip()}%"
+        stmt = stmt.where(or_(Exam.name.like(like), Exam.code.like(like)))
+    if form.kind.data:
+        stmt = stmt.where(Exam.kind == form.kind.data)
+    if form.year.data:
+        stmt = stmt.where(Exam.year == form.year.data)
+    page = paginate(stmt)
+    stats = figures.compute(exam_ids=[e.id for e in page.items], department_cond=scope_cond(), group_by="exam")
+    return render_template("exams/index.html", page=page, form=form, stats=stats,
+                           can_create=current_user.role in BUREAU_ROLES)
+
+
+def _form_choices(form: ExamForm) -> None:
+    departments = departments_in_scope()
+    form.organiser_id.choices = options((d.id, d.name) for d in departments)
+    form.audience_department_id.choices = options([(0, "—")] + [(d.id, d.name) for d in departments])
+
+
+def _apply(form: ExamForm, exam: Exam) -> None:
+    exam.code, exam.name = form.code.data.strip(), form.name.data.strip()
+    exam.kind, exam.part = form.kind.data, (form.part.data if form.kind.data == "行政执法资格考试" else "")
+    exam.organiser_id = form.organiser_id.data
+    exam.exam_date, exam.opens_at, exam.closes_at = form.exam_date.data, form.opens_at.data, form.closes_at.data
+    exam.year = (exam.exam_date or exam.opens_at.date()).year
+    exam.full_mark, exam.pass_mark = form.full_mark.data, form.pass_mark.data
+    exam.online, exam.audience = form.online.data, form.audience.data
+    exam.audience_department_id = form.audience_department_id.data or None
+    exam.max_attempts, exam.self_registration = form.max_attempts.data, form.self_registration.data
+    exam.note = form.note.data or ""
+
+
+def _code_taken(code: str, exam_id: int | None) -> bool:
+    stmt = select(Exam.id).where(Exam.code == code.strip())
+    if exam_id:
+        stmt = stmt.where(Exam.id != exam_id)
+    return db.session.scalar(stmt) is not None
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@roles_required(*BUREAU_ROLES)
+def new():
+    form = ExamForm()
+    _form_choices(form)
+    if request.method == "GET":
+        form.max_attempts.data = settings.get("max_attempts")
+        if current_user.department_id:
+            form.organiser_id.data = current_user.department_id
+    if form.validate_on_submit():
+        if _code_taken(form.code.data, None):
+            form.code.errors.append("考试编号已存在")
+        else:
+            exam = Exam()
+            _apply(form, exam)
+            db.session.add(exam)
+            db.session.flush()
+            audit.record("create", "exams_exam", exam.id, summary=f"新建考试 {exam.code} {exam.name}",
+                         department_id=exam.organiser_id, after=exam.audit_state())
+            db.session.commit()
+            flash(f"已新建考试：{exam.title}", "success")
+            return redirect(url_for("exams.detail", exam_id=exam.id))
+    return render_template("exams/form.html", form=form, exam=None)
+
+
+@bp.route("/<int:exam_id>/edit", methods=["GET", "POST"])
+@roles_required(*BUREAU_ROLES)
+def edit(exam_id):
+    exam = get_exam(exam_id)
+    require_manage(exam)
+    form = ExamForm(obj=exam)
+    _form_choices(form)
+    if request.method == "GET":
+        form.audience_department_id.data = exam.audience_department_id or 0
+    if form.validate_on_submit():
+        top = db.session.scalar(select(func.max(ExamResult.score)).where(ExamResult.exam_id == exam.id))
+        if _code_taken(form.code.data, exam.id):
+            form.code.errors.append("考试编号已存在")
+        elif top is not None and form.full_mark.data < top:
+            form.full_mark.errors.append(f"已有成绩 {top:g} 分，满分不能低于该成绩")
+        else:
+            before = exam.audit_state()
+            _apply(form, exam)
+            if before["pass_mark"] != exam.pass_mark:
+                db.session.execute(update(ExamResult).where(ExamResult.exam_id == exam.id).values(
+                    passed=and_(ExamResult.status == "参考", ExamResult.score >= exam.pass_mark)))
+            old, new_ = audit.diff(before, exam.audit_state())
+            audit.record("update", "exams_exam", exam.id, summary=f"修改考试 {exam.code}",
+                         department_id=exam.organiser_id, before=old, after=new_)
+            db.session.commit()
+            flash("考试信息已保存", "success")
+            return redirect(url_for("exams.detail", exam_id=exam.id))
+    return render_template("exams/form.html", form=form, exam=exam)
+
+
+@bp.route("/<int:exam_id>/withdraw", methods=["POST"])
+@roles_required(*BUREAU_ROLES)
+def withdraw(exam_id):
+    exam = get_exam(exam_id)
+    require_manage(exam)
+    if not exam.active:
+        flash("该考试已撤销", "error")
+    else:
+        exam.active = False
+        audit.record("withdraw", "exams_exam", exam.id, summary=f"撤销考试 {exam.code}",
+                     department_id=exam.organiser_id, before={"active": True}, after={"active": False})
+        db.session.commit()
+        flash("考试已撤销（记录保留）", "success")
+    return redirect(url_for("exams.detail", exam_id=exam.id))
+
+
+@bp.route("/<int:exam_id>")
+@roles_required(*READ_ROLES)
+def detail(exam_id):
+    exam = get_exam(exam_id)
+    if exam.online and online.close_expired(exam_id=exam.id):
+        db.session.commit()
+    cond = scope_cond()
+    totals = figures.exam_figures(exam.id, cond)
+    status = request.args.get("status", "")
+    best = best_results_stmt().where(ExamResult.exam_id == exam.id).subquery()
+    exemption = (select(Exemption.status).where(Exemption.exam_id == Registration.exam_id,
+                                                Exemption.person_id == Registration.person_id)
+                 .order_by(Exemption.id.desc()).limit(1).correlate(Registration).scalar_subquery())
+    stmt = (select(Registration, best.c.best_score, best.c.passed, best.c.attempts, exemption.label("exemption"))
+            .join(Person, Person.id == Registration.person_id)
+            .outerjoin(best, best.c.person_id == Registration.person_id)
+            .options(joinedload(Registration.person), joinedload(Registration.department))
+            .where(Registration.exam_id == exam.id)
+            .order_by(Registration.department_id, Person.name, Registration.id))
+    if status:
+        stmt = stmt.where(Registration.status == status)
+    scope = scope_filter(Registration.department_id)
+    if scope is not None:
+        stmt = stmt.where(scope)
+    page = paginate(stmt, scalars=False)
+    pending = db.session.scalar(select(func.count()).select_from(Exemption).where(
+        Exemption.exam_id == exam.id, Exemption.status == "待审批",
+        *( [scope_filter(Exemption.department_id)] if scope is not None else [])))
+    return render_template("exams/detail.html", exam=exam, totals=totals, page=page, status=status,
+                           pending=pending, manage=can_manage(exam, current_user),
+                           may_register=current_user.can_write, labels=figures.LABELS,
+                           blueprint=online.blueprint_of(exam) if exam.online else None)
+
+
+@bp.route("/<int:exam_id>/departments")
+@roles_required(*READ_ROLES)
+def by_department(exam_id):
+    exam = get_exam(exam_id)
+    rows = figures.by_department(exam_ids=[exam.id], department_cond=scope_cond())
+    return render_template("exams/by_department.html", exam=exam, page=page_of(rows), labels=figures.LABELS)
+
+
+@bp.route("/statistics")
+@roles_required(*READ_ROLES)
+def statistics():
+    year = request.args.get("year", date.today().year, type=int)
+    cond = scope_cond()
+    exam_cond = and_(Exam.year == year, Exam.active.is_(True))
+    totals = figures.compute(exam_cond=exam_cond, department_cond=cond)
+    by_kind = figures.compute(exam_cond=exam_cond, department_cond=cond, group_by="kind")
+    by_exam = figures.compute(exam_cond=exam_cond, department_cond=cond, group_by="exam")
+    exams = {e.id: e for e in db.session.scalars(select(Exam).where(Exam.id.in_(list(by_exam))))}
+    exam_rows = sorted(((exams[i], f) for i, f in by_exam.items()), key=lambda r: r[0].code)
+    dept_rows = figures.by_department(exam_cond=exam_cond, department_cond=cond)
+    years = list(db.session.scalars(select(Exam.year).group_by(Exam.year).order_by(Exam.year.desc())))
+    return render_template("exams/statistics.html", year=year, years=years, totals=totals, by_kind=by_kind,
+                           exam_rows=exam_rows, page=page_of(dept_rows), labels=figures.LABELS)
+
+
+@bp.route("/<int:exam_id>/results.xlsx")
+@roles_required(*READ_ROLES)
+def export_results(exam_id):
+    exam = get_exam(exam_id)
+    data = results_workbook(exam_ids=[exam.id], scope=scope_filter(Registration.department_id),
+                            full_id=current_user.role == "admin")
+    audit.record("export", "exams_exam", exam.id, summary=f"导出成绩册 {exam.code}")
+    db.session.commit()
+    return send_file(data, as_attachment=True, download_name=f"{exam.code}_成绩册.xlsx",
+                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+@roles_required(*BUREAU_ROLES)
+def settings_page():
+    form = SettingsForm()
+    if request.method == "GET":
+        for key in settings.DEFAULTS:
+            getattr(form, key).data = settings.get(key)
+    if form.validate_on_submit():
+        before = {k: settings.get(k) for k in settings.DEFAULTS}
+        for key in settings.DEFAULTS:
+            settings.put(key, getattr(form, key).data)
+        after = {k: getattr(form, k).data for k in settings.DEFAULTS}
+        old, new_ = audit.diff(before, after)
+        audit.record("update", "setting", "exams", summary="修改考试设置", before=old, after=new_)
+        db.session.commit()
+        flash("考试设置已保存", "success")
+        return redirect(url_for("exams.settings_page"))
+    return render_template("exams/settings.html", form=form)

@@ -1,0 +1,71 @@
+"""Dashboard widgets and the person section (学法档案: exams taken)."""
+from __future__ import annotations
+
+from flask import url_for
+from sqlalchemy import func, select
+
+from intranet.access import scope_filter
+from intranet.extensions import db
+from intranet.hookspecs import PersonSection, Widget
+
+from .models import Exam, ExamResult, Exemption, Registration
+from .service import now, open_exams_stmt
+
+
+def dashboard_widgets(user) -> list[Widget]:
+    widgets = []
+    if user.role in ("admin", "bureau", "dept_admin", "inspector"):
+        widgets.append(_open_exams(user))
+    if user.person_id is not None:
+        widgets.append(_my_pending(user))
+    return widgets
+
+
+def _open_exams(user) -> Widget:
+    at = now()
+    exams = list(db.session.scalars(open_exams_stmt(at).order_by(Exam.exam_date, Exam.closes_at).limit(6)))
+    total = db.session.scalar(select(func.count()).select_from(open_exams_stmt(at).subquery()))
+    figures = [("进行中或即将举行的考试", total)]
+    if user.role in ("admin", "bureau"):
+        stmt = select(func.count()).select_from(Exemption).where(Exemption.status == "待审批")
+        cond = scope_filter(Exemption.department_id, user)
+        if cond is not None:
+            stmt = stmt.where(cond)
+        figures.append(("待审批免考申请", db.session.scalar(stmt)))
+    links = [(f"{e.title}（{e.when}）", url_for("exams.detail", exam_id=e.id)) for e in exams[:5]]
+    links.append(("全部考试", url_for("exams.index")))
+    return Widget(plugin="exams", title="考试", order=40, figures=figures, links=links)
+
+
+def _my_pending(user) -> Widget:
+    """Exams the user is registered for, neither passed nor exempt, still running or to come."""
+    at = now()
+    done = select(ExamResult.exam_id).where(ExamResult.person_id == user.person_id,
+                                            ExamResult.passed.is_(True))
+    exempt = select(Exemption.exam_id).where(Exemption.person_id == user.person_id, Exemption.status == "已批准")
+    open_ids = open_exams_stmt(at).with_only_columns(Exam.id)
+    stmt = (select(Exam).join(Registration, Registration.exam_id == Exam.id)
+            .where(Registration.person_id == user.person_id, Registration.status == "已报名",
+                   Exam.id.in_(open_ids), Exam.id.not_in(done), Exam.id.not_in(exempt))
+            .order_by(Exam.exam_date, Exam.closes_at).limit(5))
+    exams = list(db.session.scalars(stmt))
+    links = [(f"{e.title}（{e.when}）" + ("，可在线作答" if e.is_open(at) else ""), url_for("exams.mine"))
+             for e in exams]
+    links.append(("我的考试", url_for("exams.mine")))
+    return Widget(plugin="exams", title="我的待考", order=41, figures=[("待考", len(exams))], links=links)
+
+
+def person_sections(person, viewer) -> list[PersonSection]:
+    rows = db.session.execute(
+        select(Exam, ExamResult).join(ExamResult, ExamResult.exam_id == Exam.id)
+        .where(ExamResult.person_id == person.id).order_by(Exam.year.desc(), Exam.id.desc(), ExamResult.attempt)
+        .limit(200)).all()
+    table = [[exam.title, exam.kind, exam.exam_date or (exam.opens_at.date() if exam.opens_at else ""),
+              f"第{r.attempt}次", r.status, "" if r.score is None else f"{r.score:g}",
+              ("合格" if r.passed else "不合格") if r.status == "参考" else ""] for exam, r in rows]
+    passed = len({exam.id for exam, r in rows if r.passed})
+    sat = len({exam.id for exam, r in rows if r.status == "参考"})
+    return [PersonSection(plugin="exams", title="考试", order=40,
+                          figures=[("参加考试", sat), ("考试合格", passed)],
+                          columns=["考试", "类型", "日期", "次数", "参考状态", "成绩", "结果"], rows=table,
+                          empty_text="暂无考试记录")]

@@ -1,0 +1,1 @@
+"""A second test plugin: answers the sample_notes plugin's own hook (a cross-plugin hook)."""

@@ -1,0 +1,122 @@
+"""The ``intranet`` command: users, report build, jobs, export (exit status and stderr)."""
+import json
+import sys
+from datetime import date
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+TEST_PLUGINS = str(Path(__file__).parent / "plugins")   # the test plugins are not installed packages
+if TEST_PLUGINS not in sys.path:
+    sys.path.insert(0, TEST_PLUGINS)
+
+from sample_config import plugin_config  # noqa: E402
+
+from intranet.cli import cli  # noqa: E402
+from intranet.models import AuditEvent, User  # noqa: E402
+from intranet.schema import create_all  # noqa: E402
+from intranet.testing import make_department  # noqa: E402
+
+YEAR = date.today().year
+
+
+@pytest.fixture
+def app_config():
+    return plugin_config("sample_notes")
+
+
+@pytest.fixture(autouse=True)
+def sample_tables(app):
+    create_all(app)
+
+
+def run(app, *args):
+    return app.test_cli_runner().invoke(cli, [str(a) for a in args])
+
+
+# --- users ----------------------------------------------------------------------------------
+
+def test_create_admin(app, db):
+    result = run(app, "users", "create-admin", "--username", "boss", "--password", "long-enough-1")
+    assert result.exit_code == 0, result.output
+    user = db.session.scalar(select(User).where(User.username == "boss"))
+    assert user.role == "admin" and user.check_password("long-enough-1")
+    assert db.session.scalar(select(AuditEvent).where(AuditEvent.object_type == "user")).object_id == str(user.id)
+
+
+def test_create_admin_refuses_duplicates_and_short_passwords(app, db):
+    run(app, "users", "create-admin", "--username", "boss", "--password", "long-enough-1")
+    duplicate = run(app, "users", "create-admin", "--username", "boss", "--password", "long-enough-2")
+    assert duplicate.exit_code != 0 and "用户名 boss 已存在" in duplicate.stderr
+    short = run(app, "users", "create-admin", "--username", "other", "--password", "short")
+    assert short.exit_code != 0 and "密码至少8位" in short.stderr
+    assert db.session.scalar(select(User).where(User.username == "other")) is None
+
+
+# --- report build ---------------------------------------------------------------------------
+
+def test_report_build_json(app, db, org, tmp_path):
+    out = tmp_path / "report.json"
+    result = run(app, "report", "build", "--year", YEAR, "--department", "X01", "--format", "json", "--output", out)
+    assert result.exit_code == 0, result.output
+    data = json.loads(out.read_text(encoding="utf-8"))
+    assert set(data) == {"year", "department", "generated_at", "fragments"}
+    assert data["year"] == YEAR and data["department"] == {"code": "X01", "name": "永安县"}
+    assert [f["plugin"] for f in data["fragments"]] == ["sample_notes"]
+    assert set(data["fragments"][0]) == {"plugin", "key", "title", "figures", "paragraphs", "tables"}
+
+
+def test_report_build_html_for_the_root(app, org, tmp_path):
+    out = tmp_path / "report.html"
+    result = run(app, "report", "build", "--year", YEAR, "--format", "html", "--output", out)
+    assert result.exit_code == 0, result.output
+    html = out.read_text(encoding="utf-8")
+    assert html.startswith("<!doctype html>") and f"{YEAR}年度永安市" in html and "样例笔记" in html
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--year", YEAR, "--department", "NOPE", "--format", "json"], "单位编码 NOPE 不存在"),
+    (["--year", 1990, "--format", "json"], "年度 1990 超出范围"),
+    (["--year", YEAR, "--format", "docx"], "Word/Excel 导出将在后续版本提供"),
+    (["--year", YEAR, "--format", "xlsx"], "Word/Excel 导出将在后续版本提供"),
+])
+def test_report_build_errors(app, org, tmp_path, args, message):
+    out = tmp_path / "out"
+    result = run(app, "report", "build", *args, "--output", out)
+    assert result.exit_code != 0
+    assert message in result.stderr
+    assert not out.exists()
+
+
+def test_report_build_with_several_roots_asks_for_a_department(app, db, org, tmp_path):
+    make_department("C02", "另一市", "市")
+    db.session.commit()
+    result = run(app, "report", "build", "--year", YEAR, "--format", "json", "--output", tmp_path / "r.json")
+    assert result.exit_code != 0 and "--department" in result.stderr
+
+
+# --- jobs and export ------------------------------------------------------------------------
+
+def test_jobs_list_and_run(app, db, org):
+    listing = run(app, "jobs", "list")
+    assert listing.exit_code == 0 and listing.output.startswith("sample_notes.archive\tdaily\t")
+    result = run(app, "jobs", "run")
+    assert result.exit_code == 0 and "sample_notes.archive: 归档 0 条" in result.output
+
+
+def test_jobs_run_unknown_job(app):
+    result = run(app, "jobs", "run", "nope")
+    assert result.exit_code != 0 and "未知的任务 nope" in result.stderr
+
+
+def test_export_unknown_kind(app, tmp_path):
+    result = run(app, "export", "nope", "--output", tmp_path / "x.xlsx")
+    assert result.exit_code != 0
+    assert "未知的导出类型 nope" in result.stderr and "sample_notes" in result.stderr
+    assert not (tmp_path / "x.xlsx").exists()
+
+
+def test_export_unknown_department(app, tmp_path):
+    result = run(app, "export", "sample_notes", "--output", tmp_path / "x.xlsx", "--department", "NOPE")
+    assert result.exit_code != 0 and "单位编码 NOPE 不存在" in result.stderr
