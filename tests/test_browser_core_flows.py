@@ -25,8 +25,8 @@ def people_file(rows) -> bytes:
 
 
 @pytest.fixture
-def app_config():
-    return {"WTF_CSRF_ENABLED": True}
+def app_config(tmp_path):
+    return {"WTF_CSRF_ENABLED": True, "UPLOAD_FOLDER": str(tmp_path / "uploads")}
 
 
 def test_department_admin_adds_a_person(page, db, org):
@@ -40,7 +40,7 @@ def test_department_admin_adds_a_person(page, db, org):
     page.fill("input[name=title]", "执法队员")
     page.check("input[name=enforcement_post]")
     page.click("button[type=submit] >> text=保存")
-    page.wait_for_url(f"**/people/*")
+    page.wait_for_url("**/people/*")
     assert "李四 · 学法档案" in page.content()
     page.goto(page.base_url + "/people/")
     row = page.locator("tr", has_text="李四")

@@ -7,13 +7,18 @@ from openpyxl import Workbook, load_workbook
 from sqlalchemy import func, select
 
 from intranet.cli import cli
-from intranet.idnumber import make_id_number, mask_id_number
+from intranet.idnumber import make_id_number
 from intranet.imports import get_import_kind, run_import
 from intranet.models import AuditEvent, Department, Person
 from intranet.testing import login, make_id, make_person
 
 DEPT_HEADER = ["单位编码", "单位名称", "上级单位编码", "单位类型"]
 PEOPLE_HEADER = ["姓名", "身份证号", "单位编码", "职务", "编制类型", "执法岗位", "人员状态", "状态变更日期", "法律职业资格"]
+
+
+@pytest.fixture
+def app_config(tmp_path):
+    return {"UPLOAD_FOLDER": str(tmp_path / "uploads")}
 
 
 def xlsx(header, rows) -> bytes:
@@ -252,7 +257,7 @@ def ten_thousand_rows(bad_row=None):
     return rows
 
 
-def test_ten_thousand_rows_with_one_bad_id(client, db, org):
+def test_ten_thousand_rows_with_one_bad_id(client, db, org, tmp_path):
     data = xlsx(PEOPLE_HEADER, ten_thousand_rows(bad_row=9731))
     login(client, org.users["bureau"])
     html = upload(client, "people", data).get_data(as_text=True)
@@ -260,8 +265,10 @@ def test_ten_thousand_rows_with_one_bad_id(client, db, org):
     assert "<td>9731</td><td>身份证号</td><td>身份证号校验位错误</td>" in html
     assert count(db, Person) == 1
     assert count(db, AuditEvent) == 0
-    # the error report: the uploaded rows plus a 错误信息 column
+    # the error report: the uploaded rows plus a 错误信息 column, stored under a generated name
     token = html.split("/imports/errors/")[1].split(".xlsx")[0]
+    stored = list((tmp_path / "uploads").rglob("*.xlsx"))
+    assert [p.name for p in stored] == [f"{token}.xlsx"]
     report = client.get(f"/imports/errors/{token}.xlsx")
     assert report.status_code == 200
     ws = load_workbook(io.BytesIO(report.data), read_only=True).worksheets[0]
@@ -441,8 +448,8 @@ def test_departments_import_by_a_scoped_bureau_user(client, db, org):
 
 class TestWithCsrf:
     @pytest.fixture
-    def app_config(self):
-        return {"WTF_CSRF_ENABLED": True}
+    def app_config(self, tmp_path):
+        return {"WTF_CSRF_ENABLED": True, "UPLOAD_FOLDER": str(tmp_path / "uploads")}
 
     def test_upload_needs_the_token_and_oversized_is_413(self, app, client, db, org):
         from intranet.testing import csrf_token

@@ -1,7 +1,7 @@
 """The core's imports: departments (单位) and people (人员)."""
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import defaultdict
 from datetime import datetime
 
 from flask import has_request_context, request
@@ -51,11 +51,11 @@ def _report(ctx: ImportContext, done: int, total: int) -> None:
         ctx.progress(done, total)
 
 
-def _load_by(column, values, *options) -> list:
+def _load_by(column, values) -> list:
     """Rows of ``column``'s model whose ``column`` is in ``values`` (chunked IN lists)."""
     found = []
     for part in chunks(sorted(values), 1000):
-        found.extend(db.session.scalars(select(column.class_).options(*options).where(column.in_(part))))
+        found.extend(db.session.scalars(select(column.class_).where(column.in_(part))))
     return found
 
 
@@ -63,12 +63,15 @@ def _load_by(column, values, *options) -> list:
 
 def apply_departments(rows: list[ParsedRow], ctx: ImportContext) -> None:
     """Create or update departments. Parents may come later in the file; cycles are refused."""
-    counts = Counter(r.values["单位编码"] for r in rows)
+    rows_by_code = defaultdict(list)
     for r in rows:
-        if counts[r.values["单位编码"]] > 1:
-            others = [str(o.row) for o in rows if o.values["单位编码"] == r.values["单位编码"] and o is not r]
-            ctx.error(r.row, "单位编码", f"单位编码 {r.values['单位编码']} 在文件中重复（另见第 {'、'.join(others)} 行）")
-    rows = [r for r in rows if counts[r.values["单位编码"]] == 1]
+        rows_by_code[r.values["单位编码"]].append(r.row)
+    for r in rows:
+        code = r.values["单位编码"]
+        if len(rows_by_code[code]) > 1:
+            others = "、".join(str(n) for n in rows_by_code[code] if n != r.row)
+            ctx.error(r.row, "单位编码", f"单位编码 {code} 在文件中重复（另见第 {others} 行）")
+    rows = [r for r in rows if len(rows_by_code[r.values["单位编码"]]) == 1]
     by_code = {r.values["单位编码"]: r for r in rows}
     wanted = set(by_code) | {r.values["上级单位编码"] for r in rows if r.values["上级单位编码"]}
     existing = {d.code: d for d in _load_by(Department.code, wanted)}

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import and_, case, func, insert, or_, select, update
+from sqlalchemy import and_, case, func, or_, select, update
 
 from intranet import audit
 from intranet.extensions import db
@@ -11,6 +11,7 @@ from intranet.models import Department, Person
 from intranet.models.org import FORMAL_STAFFING
 
 from . import lifecycle, settings
+from .bulk import bulk_insert
 from .dates import add_months
 from .lifecycle import CertificateError, actor_name
 from .models import (CAMPAIGN_CLOSED, CAMPAIGN_OPEN, DECISIONS, Certificate, CleanupCampaign, CleanupCandidate)
@@ -90,10 +91,9 @@ def open_campaign(name: str, department: Department, *, actor=None, today: date 
     db.session.add(campaign)
     db.session.flush()
     rows = candidate_rows(department, today)
-    for start in range(0, len(rows), 1000):
-        db.session.execute(insert(CleanupCandidate), [
-            {**r, "campaign_id": campaign.id, "confirmed": False, "decision_reason": "", "decided_by_name": "",
-             "confirmed_by_name": ""} for r in rows[start:start + 1000]])
+    bulk_insert(CleanupCandidate, [
+        {**r, "campaign_id": campaign.id, "confirmed": False, "decision_reason": "", "decided_by_name": "",
+         "confirmed_by_name": ""} for r in rows])
     audit.record("certificates.cleanup_open", "certificate_cleanup", campaign.id, actor=actor,
                  summary=f"开展行政执法证清理“{name}”（{department.name}），提出候选证件{len(rows)}个",
                  after={"candidates": len(rows)}, department_id=department.id)

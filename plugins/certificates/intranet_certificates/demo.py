@@ -7,16 +7,17 @@ from datetime import date, timedelta
 from sqlalchemy import insert, update
 
 from intranet.extensions import db
-from intranet.imports.framework import chunks
 from intranet.models.org import FORMAL_STAFFING
 
 from . import settings
 from .dates import add_months, add_years
+from .bulk import bulk_insert
+from .imports import certificate_ids
 from .lifecycle import default_notice_text
 from .models import (CancellationNotice, Certificate, CertificateApplication, CertificateEvent, EnforcementSubject,
                      NumberCounter)
 
-TARGET = {"small": 400, "city": 7000, "province": 60000}
+TARGET = {"small": 400, "city": 7300, "province": 60000}
 KEYWORDS = [("市场", "市场监管"), ("城管", "城市管理"), ("城市管理", "城市管理"), ("环境", "生态环境"),
             ("交通", "交通运输"), ("卫生", "卫生健康"), ("自然资源", "自然资源"), ("农业", "农业农村"),
             ("文化", "文化旅游"), ("旅游", "文化旅游"), ("应急", "应急管理"), ("水利", "水利"), ("林业", "林业"),
@@ -54,8 +55,7 @@ def load(scale: str, context) -> None:
             subjects.append({"department_id": d["id"], "kind": kind, "active": True,
                              "confirmed_on": _day(rng, date(context.year - 3, 1, 1), date(context.year - 1, 12, 31)),
                              "basis": f"{top['name'] if top else ''}行政执法主体资格确认公告（第{rng.randint(1, 3)}批）"})
-    for part in chunks(subjects, 1000):
-        db.session.execute(insert(EnforcementSubject), part)
+    bulk_insert(EnforcementSubject, subjects)
     confirmed = {s["department_id"] for s in subjects}
 
     eligible = [p for p in context.people if p["department_id"] in confirmed and p.get("enforcement_post")
@@ -142,11 +142,11 @@ def load(scale: str, context) -> None:
         card["category"] = rng.choice(categories[:10])
         card["_events"].append(("issue", None, "有效", issued_on, "申领审核通过，核发证件"))
 
-    for part in chunks(cards, 1000):
-        rows = [{k: v for k, v in c.items() if not k.startswith("_")} for c in part]
-        result = db.session.execute(insert(Certificate).returning(Certificate.id, sort_by_parameter_order=True), rows)
-        for card, (cid,) in zip(part, result):
-            card["_id"] = cid
+    bulk_insert(Certificate, [{k: v for k, v in c.items() if not k.startswith("_")} for c in cards])
+    # Ids by number afterwards: RETURNING in parameter order would send one row per statement on PostgreSQL.
+    ids = certificate_ids([c["number"] for c in cards])
+    for card in cards:
+        card["_id"] = ids[card["number"]]
     noticed = [c for c in cards if c.get("_notice")]
     if noticed:
         notice_id = db.session.execute(insert(CancellationNotice).returning(CancellationNotice.id), {
@@ -157,12 +157,11 @@ def load(scale: str, context) -> None:
     events = [{"certificate_id": c["_id"], "action": a, "from_status": f, "to_status": t, "happened_on": on,
                "reason": reason, "actor_id": None, "actor_name": "系统", "details": None}
               for c in cards for a, f, t, on, reason in c["_events"]]
-    for part in chunks(events, 2000):
-        db.session.execute(insert(CertificateEvent), part)
+    bulk_insert(CertificateEvent, events)
     counters = [{"key": settings.counter_key(pattern, region_code, year), "last_value": n}
                 for year, n in serials.items()]
     if counters:
-        db.session.execute(insert(NumberCounter), counters)
+        bulk_insert(NumberCounter, counters)
 
     applications = [{"person_id": p["id"], "department_id": p["department_id"],
                      "category": _category(depts[p["department_id"]], rng, categories),
@@ -176,6 +175,6 @@ def load(scale: str, context) -> None:
         for a, p in zip(applications, pending_people):
             a["checks"] = core_checks(SimpleNamespace(staffing=p.get("staffing"), status=p.get("status", "在岗"),
                                                       enforcement_post=p.get("enforcement_post")))
-        db.session.execute(insert(CertificateApplication), applications)
+        bulk_insert(CertificateApplication, applications)
     context.echo(f"行政执法证：{len(subjects)} 个执法主体，{len(cards)} 个证件，{len(events)} 条证件记录，"
                  f"{len(applications)} 份待审核申领")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 
 from intranet.extensions import db
 from intranet.imports import Column, ImportKind
@@ -11,6 +11,7 @@ from intranet.imports.framework import chunks
 from intranet.models import Department, Person
 
 from . import numbering, settings
+from .bulk import bulk_insert
 from .cleanup import open_campaign_for
 from .dates import add_years
 from .models import DECISIONS, Certificate, CertificateEvent, CleanupCandidate
@@ -45,6 +46,11 @@ def _lookup(model_column, values, *columns) -> dict:
         for row in db.session.execute(select(model_column, *columns).where(model_column.in_(part))):
             out[row[0]] = row
     return out
+
+
+def certificate_ids(numbers: list[str]) -> dict[str, int]:
+    """number -> id for freshly inserted cards (numbers are unique), in chunks."""
+    return {number: row.id for number, row in _lookup(Certificate.number, numbers, Certificate.id).items()}
 
 
 def apply_certificates(rows, ctx) -> None:
@@ -111,11 +117,8 @@ def apply_certificates(rows, ctx) -> None:
             "next_review_due": due if v["证件状态"] == VALID else None,
             "last_enforcement_on": v["最近执法日期"], "lost": False, "origin": "import",
         })
-    ids = {}
-    for part in chunks(values, 1000):
-        result = db.session.execute(insert(Certificate).returning(Certificate.id, Certificate.number,
-                                                                  sort_by_parameter_order=True), part)
-        ids.update({number: cid for cid, number in result})
+    bulk_insert(Certificate, values)
+    ids = certificate_ids([v["number"] for v in values])
     events = []
     actor_id = getattr(ctx.user, "id", None)
     actor_name = getattr(ctx.user, "display_name", "") or getattr(ctx.user, "username", "") or "系统"
@@ -129,8 +132,7 @@ def apply_certificates(rows, ctx) -> None:
             when = card["valid_until"] if card["status"] == "过期" else today
             events.append({**base, "from_status": VALID, "to_status": card["status"], "happened_on": when,
                            "reason": f"导入既有证件，状态为{card['status']}"})
-    for part in chunks(events, 1000):
-        db.session.execute(insert(CertificateEvent), part)
+    bulk_insert(CertificateEvent, events)
     numbering.advance_counters([c["number"] for c in values])
     ctx.result.created = len(values)
 

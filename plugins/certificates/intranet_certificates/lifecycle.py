@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 
 from intranet import audit
 from intranet.extensions import db
 
 from . import numbering, settings, states
+from .bulk import bulk_insert
 from .dates import add_years
 from .models import CancellationNotice, Certificate, CertificateEvent
 from .states import EXPIRED, VALID, TransitionError
@@ -254,8 +255,7 @@ def expire_due(today: date | None = None) -> int:
     events = [{"certificate_id": r.id, "action": "expire", "from_status": r.status, "to_status": EXPIRED,
                "reason": "超过有效期，系统自动标记为过期", "happened_on": today, "actor_id": None,
                "actor_name": "系统", "details": None} for r in rows]
-    for start in range(0, len(events), 1000):
-        db.session.execute(insert(CertificateEvent), events[start:start + 1000])
+    bulk_insert(CertificateEvent, events)
     audit.record("certificates.expire", "certificate", None, summary=f"定时任务将{len(rows)}个超过有效期的证件标记为过期",
                  reason="超过有效期", after={"numbers": [r.number for r in rows]})
     db.session.expire_all()

@@ -173,3 +173,34 @@ def test_other_scope_cannot_see_a_campaign(client, db, certs, cases):
     assert client.post(f"/certificates/cleanup/{campaign.id}/decide",
                        data={"number": cases["off_post"].number, "decision": "保留", "reason": "x"}).status_code == 403
     assert "乙镇清理" not in client.get("/certificates/cleanup/").get_data(as_text=True)
+
+
+def test_group_decision_and_candidate_list(client, db, certs, cases):
+    import io
+    from openpyxl import load_workbook
+    o = certs.org
+    campaign = cleanup.open_campaign("批量", o.county, actor=certs.bureau)
+    db.session.commit()
+    login(client, o.users["dept_admin_a"])
+    r = client.get(f"/certificates/cleanup/{campaign.id}/candidates.xlsx")
+    assert r.status_code == 200
+    wb = load_workbook(io.BytesIO(r.data))
+    assert [c.value for c in wb.worksheets[0][1]] == ["证件编号", "处理结果", "原因"]
+    listed = {row[0] for row in wb.worksheets[0].iter_rows(min_row=2, values_only=True)}
+    assert cases["retired"].number in listed and cases["off_post"].number not in listed   # 乙镇's is not his
+    r = client.post(f"/certificates/cleanup/{campaign.id}/decide-group",
+                    data={"group": "expired_lost", "decision": "收回", "reason": "到期未换证"}, follow_redirects=True)
+    assert "已将2个未处理的候选证件处理为“收回”" in r.get_data(as_text=True)
+    r = client.post(f"/certificates/cleanup/{campaign.id}/decide-group",
+                    data={"group": "left_post", "decision": "收回", "reason": ""}, follow_redirects=True)
+    assert "请填写处理原因" in r.get_data(as_text=True)
+    decided = dict(db.session.execute(select(CleanupCandidate.certificate_id, CleanupCandidate.decision)).all())
+    assert decided[cases["expired"].id] == "收回" and decided[cases["past_date"].id] == "收回"
+    # 乙镇's left_post candidate is out of 甲镇's admin's reach.
+    client.post(f"/certificates/cleanup/{campaign.id}/decide-group",
+                data={"group": "left_post", "decision": "保留", "reason": "核查"})
+    decided = dict(db.session.execute(select(CleanupCandidate.certificate_id, CleanupCandidate.decision)).all())
+    assert decided[cases["retired"].id] == "保留" and decided[cases["off_post"].id] is None
+    login(client, o.users["inspector"])
+    assert client.post(f"/certificates/cleanup/{campaign.id}/decide-group",
+                       data={"group": "other", "decision": "保留", "reason": "x"}).status_code == 403

@@ -2,11 +2,13 @@
 from datetime import date, timedelta
 
 import pytest
+from sqlalchemy import select
 
 from intranet.plugins import flatten, get_pm
 from intranet.testing import make_person
 
 from intranet_certificates import cleanup, lifecycle
+from intranet_certificates.models import CleanupCandidate
 from intranet_certificates.reports import compute, fragment, valid_cards_at
 
 
@@ -110,8 +112,6 @@ def test_nine_and_thirteen(db, certs):
     campaign = cleanup.open_campaign("清理", o.city, actor=certs.bureau)
     for card in retired:
         cleanup.decide(campaign, card.number, "收回", "已退休", actor=certs.bureau)
-    from sqlalchemy import select
-    from intranet_certificates.models import CleanupCandidate
     cleanup.confirm(campaign, list(db.session.scalars(select(CleanupCandidate).where(
         CleanupCandidate.decision.is_not(None)))), actor=certs.bureau)
     db.session.commit()
@@ -131,7 +131,6 @@ def test_past_year_uses_the_history(db, certs):
     assert compute(year - 1, certs.org.city)["holders_active"] == 1
     assert compute(year, certs.org.city)["holders_active"] == 0
     assert compute(year - 3, certs.org.city)["holders_active"] == 0
-    from sqlalchemy import select
     assert list(db.session.scalars(valid_cards_at(date(year - 1, 12, 31)))) == [card.id]
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 import io
 
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
 from sqlalchemy import and_, case, func, select
 
 from intranet.extensions import db
@@ -60,9 +59,9 @@ def results_workbook(exam_ids=None, scope=None, full_id: bool = False) -> io.Byt
             state = "缺考"
         else:
             state = "未录入"
-        id_cell = WriteOnlyCell(ws, value=id_number if full_id else mask_id_number(id_number))
-        id_cell.number_format = "@"
-        ws.append([code, name, kind + (f"（{part}）" if part else ""), dept, person, id_cell, reg_status, state,
+        # a str cell stays text in Excel, so the 18 digits are never turned into a number
+        shown = id_number if full_id else mask_id_number(id_number)
+        ws.append([code, name, kind + (f"（{part}）" if part else ""), dept, person, shown, reg_status, state,
                    score if sat else None, ("合格" if passed else "不合格") if sat else "", attempts or 0])
     out = io.BytesIO()
     wb.save(out)

@@ -163,3 +163,24 @@ def test_demo_data_small_context(db, org):
     assert prerequisites(db.session.get(type(people[0]), passed[0]))["met"]
     for r in db.session.scalars(select(ExamResult)):
         assert r.status != "参考" or 0 <= r.score <= 100
+
+
+def test_certificates_plugin_sees_the_pass(database, db, org, make_exam, register_people):
+    """With the certificates plugin enabled too, its hook call reaches this answer."""
+    import pytest
+    try:
+        import intranet_certificates.plugin  # noqa: F401
+    except Exception:  # not installed, or broken while being written
+        pytest.skip("certificates plugin not available")
+    from intranet import create_app
+    from intranet.testing import BASE_CONFIG
+    p = make_person(org.town_a)
+    _pass(db, make_exam, register_people, p, 91, date.today())
+    both = create_app({**BASE_CONFIG, "SQLALCHEMY_DATABASE_URI": database.url, "PLUGINS": ["exams", "certificates"]})
+    with both.app_context():
+        from intranet.extensions import db as both_db
+        from intranet.models import Person
+        answers = get_pm(both).hook.certificate_prerequisites(person=both_db.session.get(Person, p.id))
+        both_db.session.remove()
+    exams_answer = [a for answer in answers for a in answer if a["plugin"] == "exams"]
+    assert exams_answer[0]["met"] and "91分" in exams_answer[0]["detail"]

@@ -7,7 +7,7 @@ from openpyxl import load_workbook
 from sqlalchemy import func, select
 
 from intranet.models import AuditEvent, Setting
-from intranet.testing import login, make_person, make_user
+from intranet.testing import login, make_person
 from intranet_exams import service
 from intranet_exams.models import Exam, ExamResult, Exemption, Question, Registration
 
@@ -303,3 +303,20 @@ def test_withdraw_exam(db, client, org, make_exam):
     db.session.expire_all()
     assert db.session.get(Exam, exam.id).active is False
     assert count(db, Exam) == 1
+
+
+def test_list_pages_paginate(db, client, org, make_exam, register_people):
+    exam = make_exam()
+    people = [make_person(org.town_a) for _ in range(25)]
+    register_people(exam, people)
+    for i in range(25):
+        db.session.add(Question(law="《民法典》", qtype="判断", stem=f"判断{i}", options=["正确", "错误"], answer="A"))
+    db.session.commit()
+    login(client, org.users["bureau"])
+    for url in (f"/exams/{exam.id}", "/exams/questions", f"/exams/{exam.id}/register?q="):
+        html = client.get(url).get_data(as_text=True)
+        assert "下一页" in html or url.endswith("register?q="), url
+    html = client.get(f"/exams/{exam.id}?page=2").get_data(as_text=True)
+    assert "上一页" in html and "第 2 / 2 页" in html
+    login(client, org.users["staff_a"])
+    assert client.get("/exams/mine").status_code == 200

@@ -5,6 +5,7 @@ from flask import abort, flash, jsonify, redirect, render_template, request, url
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import and_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from intranet.access import roles_required
@@ -99,11 +100,17 @@ def start(exam_id):
         abort(400)
     try:
         paper = online.start(exam, person, current_user)
+        db.session.commit()
     except ExamError as exc:
         db.session.commit()  # a paper closed on the way stays closed
         flash(str(exc), "error")
         return redirect(url_for("exams.mine"))
-    db.session.commit()
+    except IntegrityError:  # a double click drew the same attempt twice: keep the first paper
+        db.session.rollback()
+        paper = online.open_paper(exam, person.id)
+        if paper is None:
+            flash("试卷生成冲突，请重试", "error")
+            return redirect(url_for("exams.mine"))
     return redirect(url_for("exams.paper", paper_id=paper.id))
 
 

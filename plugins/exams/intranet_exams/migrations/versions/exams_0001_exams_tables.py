@@ -2,7 +2,7 @@
 
 Revision ID: exams_0001
 Revises: 
-Create Date: 2026-11-21 22:22:33.343485
+Create Date: 2026-11-21 22:32:57.653345
 """
 from alembic import op
 import sqlalchemy as sa
