@@ -129,6 +129,15 @@ class GroupDecisionForm(FlaskForm):
     reason = StringField("原因", validators=[DataRequired("请填写处理原因"), Length(max=500, message="原因不能超过500个字")])
 
 
+class CandidateFilterForm(FlaskForm):
+    class Meta:
+        csrf = False
+
+    group = ChoiceSelect("分组", validators=[Optional()])
+    decision = ChoiceSelect("处理结果", choices=[("", "全部处理结果")] + [(d, d) for d in DECISIONS + ["未处理"]],
+                            validators=[Optional()])
+
+
 class ConfirmForm(FlaskForm):
     """Confirm every decided candidate in the campaign (optionally of one group)."""
     group = HiddenField()

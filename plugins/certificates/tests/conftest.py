@@ -52,6 +52,16 @@ def certs(db, org):
     return c
 
 
+@pytest.fixture
+def no_other_answers(app):
+    """No enabled plugin answers certificate_prerequisites (the exams plugin may be installed),
+    so the reviewer records training and exams by hand."""
+    from intranet.plugins import get_pm
+    pm = get_pm(app)
+    for impl in pm.hook.certificate_prerequisites.get_hookimpls():
+        pm.unregister(name=impl.plugin_name)
+
+
 def png_bytes() -> bytes:
     out = io.BytesIO()
     Image.new("RGB", (60, 80), (200, 180, 160)).save(out, "PNG")

@@ -24,7 +24,7 @@ def apply(client, person, photo=None, **extra):
                        content_type="multipart/form-data", follow_redirects=True)
 
 
-def test_department_admin_applies_and_bureau_issues(client, db, certs, photo):
+def test_department_admin_applies_and_bureau_issues(no_other_answers, client, db, certs, photo):
     person = make_person(certs.org.town_a, "李执法")
     db.session.commit()
     login(client, certs.org.users["dept_admin_a"])
@@ -166,7 +166,7 @@ def test_reject_requires_reason(client, db, certs):
     assert count(db, Certificate) == 0
 
 
-def test_issue_with_a_used_number_is_refused(client, db, certs):
+def test_issue_with_a_used_number_is_refused(no_other_answers, client, db, certs):
     existing = certs.card(number="350481202400999")
     person = make_person(certs.org.town_a)
     db.session.commit()
@@ -198,7 +198,7 @@ class ExamsAnswer:
 
 
 @pytest.mark.parametrize("met", [True, False])
-def test_prerequisites_from_another_plugin(app, client, db, certs, met):
+def test_prerequisites_from_another_plugin(no_other_answers, app, client, db, certs, met):
     get_pm(app).register(ExamsAnswer(met), name="fake_exams")
     person = make_person(certs.org.town_a)
     db.session.commit()

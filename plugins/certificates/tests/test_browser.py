@@ -17,7 +17,7 @@ def logout(page):
     page.wait_for_url("**/login")
 
 
-def test_apply_issue_and_print(page, certs, db, tmp_path, photo):
+def test_apply_issue_and_print(no_other_answers, page, certs, db, tmp_path, photo):
     from intranet_certificates.models import Certificate
     person = make_person(certs.org.town_a, "林执法")
     db.session.commit()

@@ -12,7 +12,7 @@ from intranet.models import Department
 from intranet.pagination import paginate
 
 from .. import cleanup as service
-from ..forms import CampaignForm, ConfirmForm, DecisionForm, GroupDecisionForm
+from ..forms import CampaignForm, CandidateFilterForm, ConfirmForm, DecisionForm, GroupDecisionForm
 from ..models import DECISIONS, Certificate, CleanupCampaign, CleanupCandidate
 from . import bp
 from .helpers import department_choices, flash_errors, refuse
@@ -73,8 +73,11 @@ def new_campaign():
 @roles_required(*READ)
 def campaign(campaign_id):
     campaign = get_campaign(campaign_id)
-    group = request.args.get("group", "")
-    decision = request.args.get("decision", "")
+    filters = CandidateFilterForm(request.args)
+    filters.group.choices = [("", "全部分组")] + list(service.GROUPS.items())
+    filters.validate()
+    group = filters.group.data if filters.group.data in service.GROUPS else ""
+    decision = filters.decision.data or ""
     stmt = (select(CleanupCandidate).where(CleanupCandidate.campaign_id == campaign.id)
             .options(joinedload(CleanupCandidate.certificate).joinedload(Certificate.person),
                      joinedload(CleanupCandidate.certificate).joinedload(Certificate.department))
@@ -103,7 +106,7 @@ def campaign(campaign_id):
     return render_template("certificates/cleanup/detail.html", campaign=campaign, page=page, forms=forms,
                            group_form=group_form,
                            figures=service.figures(campaign, cond), groups=service.GROUPS, group=group,
-                           decision=decision, decisions=DECISIONS, confirm_form=ConfirmForm(),
+                           decision=decision, filters=filters, confirm_form=ConfirmForm(),
                            is_bureau=current_user.role in BUREAU_ROLES)
 
 
