@@ -46,6 +46,8 @@ def init_templating(app) -> None:
             "region_name": app.config["REGION_NAME"],
         }
 
+    # A global, not only a context variable: macros imported without context use it too.
+    app.jinja_env.globals["page_url"] = page_url
     app.jinja_env.filters["yesno"] = lambda v: "是" if v else "否"
     app.jinja_env.filters["datefmt"] = lambda d: d.strftime("%Y-%m-%d") if d else ""
     app.jinja_env.filters["datetimefmt"] = lambda d: d.strftime("%Y-%m-%d %H:%M") if d else ""

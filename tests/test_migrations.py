@@ -176,6 +176,9 @@ def test_purge_a_plugin_that_is_no_longer_installed(store):
         assert result.exit_code == 0, result.output
         assert "sample_notes_note" not in tables()
         assert not [r for r in current_revisions() if r.startswith("sample_notes_")]
-        assert [r for r in current_revisions() if r.startswith("core_")]     # the core stays migrated
+        # The core stays migrated: its revision is stored, or implied by a plugin revision that
+        # depends on it. Either way the next upgrade must not try to create the core tables again.
+        assert current_revisions()
+        assert "department" in tables()
         upgraded = run_cli(app, "db", "upgrade")
         assert upgraded.exit_code == 0, upgraded.output
