@@ -61,7 +61,9 @@ class ReportFragment:
     """One plugin's section of the annual report.
 
     ``figures`` is a flat dict with stable keys (values are numbers, or dicts of numbers);
-    ``paragraphs`` are sentences in the register of the seed reports.
+    ``paragraphs`` are sentences in the register of the seed reports; ``labels`` gives the
+    Chinese name of each figure key for the documents people read (HTML, Word, Excel). Labels
+    are presentation only: the JSON report carries the keys alone.
     """
     plugin: str
     key: str
@@ -70,6 +72,7 @@ class ReportFragment:
     figures: dict[str, Any] = field(default_factory=dict)
     paragraphs: list[str] = field(default_factory=list)
     tables: list[ReportTable] = field(default_factory=list)
+    labels: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass

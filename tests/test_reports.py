@@ -269,3 +269,26 @@ def test_snapshot_list_and_view_are_scoped(client, db, org):
     assert client.get("/reports/snapshots/999999").status_code == 404
     login(client, org.users["inspector"])
     assert client.get(f"/reports/snapshots/{snaps[org.town_a.id]}").status_code == 200
+
+
+class LabelledFragment:
+    @hookimpl
+    def report_fragments(self, year, department):
+        return ReportFragment("labelled", "staff", "人员", order=1, figures={"trained": 7, "by_kind": {"lecture": 2}},
+                              labels={"trained": "培训人数", "by_kind": "按类型", "lecture": "讲座"})
+
+
+def test_figure_labels_are_shown_to_people_but_stay_out_of_the_json(app, db, client, org, tmp_path):
+    get_pm().register(LabelledFragment(), name="labelled")
+    login(client, org.users["bureau"])
+    html = client.get(f"/reports/?year={YEAR}&department={org.city.id}").get_data(as_text=True)
+    assert "<td>培训人数</td><td>7</td>" in html
+    assert "按类型" in html and "讲座：2" in html
+    data = client.get(f"/reports/?year={YEAR}&department={org.city.id}&format=json").get_json()
+    assert set(data) == {"year", "department", "generated_at", "fragments"}
+    assert fragments_of(data, "labelled")[0]["figures"] == {"trained": 7, "by_kind": {"lecture": 2}}
+    out = tmp_path / "r.json"
+    build_report_file(YEAR, org.city.code, "json", out)
+    assert "figure_labels" not in json.loads(out.read_text(encoding="utf-8"))
+    build_report_file(YEAR, org.city.code, "html", tmp_path / "r.html")
+    assert "培训人数" in (tmp_path / "r.html").read_text(encoding="utf-8")

@@ -90,15 +90,28 @@ def collect_fragments(year: int, department: Department) -> list[ReportFragment]
     return sorted(found, key=lambda f: (f.order, f.plugin, f.key))
 
 
-def assemble(year: int, department: Department) -> dict:
-    """The report for ``year`` and ``department``'s whole subtree, as JSON-safe data."""
+def assemble(year: int, department: Department, with_labels: bool = False) -> dict:
+    """The report for ``year`` and ``department``'s whole subtree, as JSON-safe data.
+
+    ``with_labels`` adds ``figure_labels`` ({"plugin.key": {figure: 中文名}}) for the documents
+    people read; the JSON contract leaves it out (see ``contract``).
+    """
     year = check_year(year)
-    return {
+    fragments = collect_fragments(year, department)
+    report = {
         "year": year,
         "department": {"code": department.code, "name": department.name},
         "generated_at": datetime.now().isoformat(timespec="seconds"),
-        "fragments": [_fragment(f) for f in collect_fragments(year, department)],
+        "fragments": [_fragment(f) for f in fragments],
     }
+    if with_labels:
+        report["figure_labels"] = {f"{f.plugin}.{f.key}": dict(f.labels) for f in fragments if f.labels}
+    return report
+
+
+def contract(report: dict) -> dict:
+    """The report as the JSON contract has it (without presentation extras)."""
+    return {k: v for k, v in report.items() if k != "figure_labels"}
 
 
 def root_departments() -> list[Department]:
@@ -126,7 +139,7 @@ def find_department(code: str | None) -> Department:
 # --- renderers --------------------------------------------------------------------------
 
 def render_json(report: dict) -> bytes:
-    return json.dumps(report, ensure_ascii=False, indent=2).encode("utf-8")
+    return json.dumps(contract(report), ensure_ascii=False, indent=2).encode("utf-8")
 
 
 def render_html(report: dict) -> bytes:
@@ -172,7 +185,7 @@ def build_report_file(year: int, department_code: str | None, fmt: str, output) 
     if fmt not in RENDERERS:
         raise ReportError(f"不支持的格式 {fmt}，可用：{'、'.join(RENDERERS)}")
     department = find_department(department_code)
-    content = render(assemble(year, department), fmt)
+    content = render(assemble(year, department, with_labels=fmt != "json"), fmt)
     path = Path(output)
     try:
         path.write_bytes(content)

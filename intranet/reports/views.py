@@ -118,7 +118,7 @@ def index():
             return jsonify({"error": "您的权限范围内没有单位", "status": 400}), 400
         return render_template("reports/index.html", form=form, report=None, department=None)
     department = _department_or_abort(form.department.data)
-    report = assemble(form.year.data, department)
+    report = assemble(form.year.data, department, with_labels=True)
     if wants_json:
         return Response(render_json(report), mimetype=MIMETYPES["json"])
     download = request.args.get("download")
@@ -148,7 +148,7 @@ def submit():
         return redirect(url_for(".index"))
     department = db.session.get(Department, department_id) or abort(404)
     require_scope(department.id, write=True)
-    data = assemble(year, department)
+    data = assemble(year, department, with_labels=True)
     snapshot = ReportSnapshot(year=year, department_id=department.id, submitted_by_id=current_user.id,
                               data=data, note=(form.note.data or "").strip())
     db.session.add(snapshot)

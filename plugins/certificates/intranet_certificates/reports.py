@@ -116,8 +116,9 @@ def paragraphs(year: int, department: Department, f: dict) -> list[str]:
     if f["_campaigns"]:
         first = f"对{scope}持有的行政执法证进行了全面清理，{holders}"
     else:
-        first = f"截至{year}年底，{scope}持有效行政执法证{f['holders_active']}人，其中{holders}" if parts \
-            else f"截至{year}年底，{scope}{holders}"
+        as_of = "截至目前" if year >= date.today().year else f"截至{year}年底"
+        first = f"{as_of}，{scope}持有效行政执法证{f['holders_active']}人，其中{holders}" if parts \
+            else f"{as_of}，{scope}{holders}"
     if f["recalled"]:
         first += f"，收回违规持证、持证不在岗等人员证件共{f['recalled']}个"
     if f["cancelled_by_notice"]:
@@ -177,9 +178,17 @@ def department_table(year: int, department: Department) -> ReportTable:
                                           "执法人员", "持证率"], rows)
 
 
+LABELS = {
+    "holders_active": "有效持证人数", "holders_active_by_level": "按单位层级持证人数", "issued": "新核发",
+    "renewed": "换证", "suspended": "暂扣", "recalled": "收回", "cancelled_by_notice": "公告注销",
+    "expired": "到期失效", "cleanup_candidates": "清理对象", "enforcement_staff": "在岗正式执法人员",
+    "certified_rate": "持证率",
+}
+
+
 def fragment(year: int, department: Department) -> ReportFragment:
     f = compute(year, department)
     text = paragraphs(year, department, f)
     figures = {k: v for k, v in f.items() if not k.startswith("_")}
     return ReportFragment("certificates", "certificates", "行政执法证管理", order=30, figures=figures,
-                          paragraphs=text, tables=[department_table(year, department)])
+                          paragraphs=text, tables=[department_table(year, department)], labels=LABELS)

@@ -78,7 +78,8 @@ def test_fragment_sentences_and_table(db, certs, records):
                                  "recalled", "cancelled_by_notice", "expired", "cleanup_candidates",
                                  "enforcement_staff", "certified_rate"}
     first = frag.paragraphs[0]
-    assert first.startswith(f"截至{year}年底，全市持有效行政执法证22人")
+    assert first.startswith("截至目前，全市持有效行政执法证22人")   # the current year: as of now
+    assert fragment(year - 1, certs.org.city).paragraphs[0].startswith(f"截至{year - 1}年底，")
     assert "市直行政执法部门持证人数9人、县(区)部门及乡(镇、街道)持证人数13人" in first
     assert "收回违规持证、持证不在岗等人员证件共3个" in first
     assert "对无法收回的2个证件予以公告注销" in first

@@ -13,6 +13,14 @@ FIGURE_KEYS = ["registered", "preregistered", "required", "sat", "absent", "exem
                "participation_rate", "pass_rate", "units_participating"]
 
 
+LABELS = {
+    "exams_held": "举办考试场次", "registered": "报名人数", "preregistered": "预报名人数",
+    "required": "应考人数", "sat": "参考人数", "absent": "缺考人数", "exempt": "免考人数",
+    "passed": "合格人数", "participation_rate": "参考率", "pass_rate": "通过率",
+    "units_participating": "参考单位数", "by_kind": "按考试类型",
+}
+
+
 def _report_figures(f: dict) -> dict:
     out = {k: f[k] for k in FIGURE_KEYS if k in f}
     out["units_participating"] = f["units"]
@@ -46,7 +54,8 @@ def build(year: int, department) -> ReportFragment:
                for kind, f in sorted(by_kind_raw.items(), key=lambda kv: KINDS.index(kv[0]) if kv[0] in KINDS else 99)}
     fig = {"exams_held": len(by_exam), **_report_figures(totals), "by_kind": by_kind}
     return ReportFragment(plugin="exams", key="exams", title="学法考试与执法资格考试", order=30, figures=fig,
-                          paragraphs=paragraphs(year, department, fig), tables=tables(exam_cond, cond, by_kind))
+                          paragraphs=paragraphs(year, department, fig), tables=tables(exam_cond, cond, by_kind),
+                          labels=LABELS)
 
 
 def paragraphs(year: int, department, fig: dict) -> list[str]:
