@@ -13,7 +13,7 @@ from sqlalchemy import MetaData, inspect, text
 
 from .config import REPO_ROOT
 from .extensions import db, migrate
-from .plugins import flatten, get_pm, installed_plugins
+from .plugins import flatten, installed_plugins
 
 CORE_VERSIONS = REPO_ROOT / "migrations" / "versions"
 CORE_TABLES = {"department", "person", "user_account", "audit_event", "setting", "report_snapshot"}

@@ -16,10 +16,10 @@ from flask_wtf import FlaskForm
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 from wtforms import PasswordField, SelectField, StringField
-from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
 from . import audit
+from .forms import options
 from .access import departments_in_scope, in_scope, roles_required, scope_filter
 from .auth.forms import PASSWORD_MAX, PASSWORD_MIN
 from .extensions import db
@@ -134,11 +134,6 @@ def check_username(username: str) -> str:
 
 
 # --- forms ------------------------------------------------------------------------------
-
-def options(pairs) -> list:
-    """Select options from (value, label) pairs (wtforms 3.3 deprecates plain tuples)."""
-    return [SelectChoice(value, label) for value, label in pairs]
-
 
 def department_choices(actor=None) -> list[tuple[str, str]]:
     actor = actor or current_user

@@ -1,4 +1,4 @@
-from intranet.models import AuditEvent, Department
+from intranet.models import Department
 from intranet.testing import login
 
 

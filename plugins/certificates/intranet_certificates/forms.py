@@ -10,6 +10,7 @@ from wtforms import BooleanField, HiddenField, IntegerField, SelectField, String
 from wtforms import DateField as _DateField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
 
+from intranet.forms import options
 from .models import DECISIONS, SUBJECT_KINDS
 from .states import STATUSES
 
@@ -25,7 +26,7 @@ class SearchForm(FlaskForm):
         csrf = False
 
     q = StringField("证件编号或姓名", validators=[Optional(), Length(max=50)])
-    status = ChoiceSelect("状态", choices=[("", "全部状态")] + [(s, s) for s in STATUSES], validators=[Optional()])
+    status = ChoiceSelect("状态", choices=options([("", "全部状态")] + [(s, s) for s in STATUSES]), validators=[Optional()])
     category = ChoiceSelect("执法类别", validators=[Optional()])
 
 
@@ -104,7 +105,7 @@ class NoticeForm(FlaskForm):
 
 class SubjectForm(FlaskForm):
     department_id = IdSelect("单位", validators=[DataRequired("请选择单位")])
-    kind = ChoiceSelect("主体类型", choices=[(k, k) for k in SUBJECT_KINDS], validators=[DataRequired("请选择主体类型")])
+    kind = ChoiceSelect("主体类型", choices=options((k, k) for k in SUBJECT_KINDS), validators=[DataRequired("请选择主体类型")])
     confirmed_on = DateField("确认日期", default=date.today, validators=[DataRequired("请填写确认日期")])
     basis = StringField("确认依据（文件或文号）", validators=[Length(max=200, message="确认依据不能超过200个字")])
     active = BooleanField("有效", default=True)
@@ -118,14 +119,14 @@ class CampaignForm(FlaskForm):
 
 class DecisionForm(FlaskForm):
     number = HiddenField("证件编号", validators=[DataRequired("缺少证件编号")])
-    decision = ChoiceSelect("处理结果", choices=[(d, d) for d in DECISIONS], validators=[DataRequired("请选择处理结果")])
+    decision = ChoiceSelect("处理结果", choices=options((d, d) for d in DECISIONS), validators=[DataRequired("请选择处理结果")])
     reason = StringField("原因", validators=[DataRequired("请填写处理原因"), Length(max=500, message="原因不能超过500个字")])
 
 
 class GroupDecisionForm(FlaskForm):
     """One decision for every undecided candidate of a group (in the user's scope)."""
     group = ChoiceSelect("情形", validators=[DataRequired("请选择情形")])
-    decision = ChoiceSelect("处理结果", choices=[(d, d) for d in DECISIONS], validators=[DataRequired("请选择处理结果")])
+    decision = ChoiceSelect("处理结果", choices=options((d, d) for d in DECISIONS), validators=[DataRequired("请选择处理结果")])
     reason = StringField("原因", validators=[DataRequired("请填写处理原因"), Length(max=500, message="原因不能超过500个字")])
 
 
@@ -134,7 +135,7 @@ class CandidateFilterForm(FlaskForm):
         csrf = False
 
     group = ChoiceSelect("分组", validators=[Optional()])
-    decision = ChoiceSelect("处理结果", choices=[("", "全部处理结果")] + [(d, d) for d in DECISIONS + ["未处理"]],
+    decision = ChoiceSelect("处理结果", choices=options([("", "全部处理结果")] + [(d, d) for d in DECISIONS + ["未处理"]]),
                             validators=[Optional()])
 
 

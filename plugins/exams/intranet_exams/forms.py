@@ -5,18 +5,13 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (BooleanField, DateField, DateTimeLocalField, FloatField, IntegerField, SelectField,
                      SelectMultipleField, StringField, SubmitField, TextAreaField)
-from wtforms.fields.choices import SelectChoice
+from intranet.forms import options
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from .models import (AUDIENCES, DIFFICULTIES, EXEMPTION_REASONS, KINDS, PARTS, QUESTION_TYPES,
                      RESULT_STATUSES)
 
 REQUIRED = "此项为必填项"
-
-
-def options(pairs) -> list:
-    """Select options from (value, label) pairs (wtforms 3.3 deprecates plain tuples)."""
-    return [SelectChoice(value, label) for value, label in pairs]
 
 
 class ExamForm(FlaskForm):

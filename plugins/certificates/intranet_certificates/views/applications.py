@@ -11,6 +11,7 @@ from intranet.access import BUREAU_ROLES, MANAGE_ROLES, apply_scope, require_sco
 from intranet.extensions import db
 from intranet.models import Department, Person
 from intranet.pagination import paginate
+from intranet.forms import options
 
 from .. import applications as service
 from .. import photos, settings
@@ -48,7 +49,7 @@ def new_application():
     choices = department_choices(_subject_department_ids())
     department_id = request.args.get("department_id", type=int)
     if department_id is None and len(choices) == 1:
-        department_id = choices[0][0]
+        department_id = choices[0].value
     department = None
     form = None
     if department_id is not None:
@@ -57,8 +58,8 @@ def new_application():
         form = ApplicationForm()
         people = db.session.scalars(select(Person).where(Person.department_id == department.id)
                                     .order_by(Person.name).limit(1000)).all()
-        form.person_id.choices = [(p.id, f"{p.name}（{p.staffing}，{p.status}{'，执法岗位' if p.enforcement_post else ''}）")
-                                  for p in people]
+        form.person_id.choices = options([(p.id, f"{p.name}（{p.staffing}，{p.status}{'，执法岗位' if p.enforcement_post else ''}）")
+                                          for p in people])
         form.category.choices = category_choices()
         if request.method == "GET":
             form.region.data = department.name
@@ -96,7 +97,7 @@ def new_application():
 def application(app_id):
     item = scoped_get(CertificateApplication, app_id)
     issue_form = IssueForm(authority=settings.issuing_authority(), version=settings.get("default_version"))
-    issue_form.version.choices = [(v, v) for v in settings.get("versions")]
+    issue_form.version.choices = options((v, v) for v in settings.get("versions"))
     return render_template("certificates/applications/detail.html", item=item,
                            manual=service.needs_manual_check(item), approve_form=ApproveForm(),
                            reject_form=RejectForm(), issue_form=issue_form,
@@ -155,7 +156,7 @@ def reject_application(app_id):
 def issue_application(app_id):
     item = scoped_get(CertificateApplication, app_id, write=True)
     form = IssueForm()
-    form.version.choices = [(v, v) for v in settings.get("versions")]
+    form.version.choices = options((v, v) for v in settings.get("versions"))
     if not form.validate_on_submit():
         flash_errors(form)
         return redirect(url_for(".application", app_id=app_id))

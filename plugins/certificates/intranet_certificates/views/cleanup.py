@@ -10,6 +10,7 @@ from intranet.access import BUREAU_ROLES, MANAGE_ROLES, in_scope, require_scope,
 from intranet.extensions import db
 from intranet.models import Department
 from intranet.pagination import paginate
+from intranet.forms import options
 
 from .. import cleanup as service
 from ..forms import CampaignForm, CandidateFilterForm, ConfirmForm, DecisionForm, GroupDecisionForm
@@ -74,7 +75,7 @@ def new_campaign():
 def campaign(campaign_id):
     campaign = get_campaign(campaign_id)
     filters = CandidateFilterForm(request.args)
-    filters.group.choices = [("", "全部分组")] + list(service.GROUPS.items())
+    filters.group.choices = options([("", "全部分组")] + list(service.GROUPS.items()))
     filters.validate()
     group = filters.group.data if filters.group.data in service.GROUPS else ""
     decision = filters.decision.data or ""
@@ -102,7 +103,7 @@ def campaign(campaign_id):
     group_form = None
     if can_decide:
         group_form = GroupDecisionForm(formdata=None, group=group or None)
-        group_form.group.choices = list(service.GROUPS.items())
+        group_form.group.choices = options(service.GROUPS.items())
     return render_template("certificates/cleanup/detail.html", campaign=campaign, page=page, forms=forms,
                            group_form=group_form,
                            figures=service.figures(campaign, cond), groups=service.GROUPS, group=group,
@@ -140,7 +141,7 @@ def decide(campaign_id):
 def decide_group(campaign_id):
     campaign = get_campaign(campaign_id)
     form = GroupDecisionForm()
-    form.group.choices = list(service.GROUPS.items())
+    form.group.choices = options(service.GROUPS.items())
     if not form.validate_on_submit():
         flash_errors(form)
     else:

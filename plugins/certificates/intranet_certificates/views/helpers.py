@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from intranet.access import departments_in_scope
 from intranet.extensions import db
+from intranet.forms import options
 
 from .. import settings
 
@@ -23,16 +24,16 @@ def refuse(exc: Exception) -> None:
     flash(str(exc), "error")
 
 
-def category_choices(blank: str | None = None) -> list[tuple[str, str]]:
+def category_choices(blank: str | None = None) -> list:
     choices = [(c, c) for c in settings.get("categories")]
-    return ([("", blank)] if blank is not None else []) + choices
+    return options(([("", blank)] if blank is not None else []) + choices)
 
 
-def department_choices(only_ids=None) -> list[tuple[int, str]]:
+def department_choices(only_ids=None) -> list:
     depts = departments_in_scope(current_user)
     if only_ids is not None:
         depts = [d for d in depts if d.id in only_ids]
-    return [(d.id, ("　" * max(d.depth, 0)) + d.name) for d in depts]
+    return options((d.id, ("　" * max(d.depth, 0)) + d.name) for d in depts)
 
 
 def first(stmt):
