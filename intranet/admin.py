@@ -76,8 +76,14 @@ def scoped_events(stmt):
 @bp.route("/plugins")
 @roles_required("admin", "bureau")
 def plugins():
-    """Every installed plugin with its version and state (the same as ``intranet plugins list``)."""
-    return render_template("admin/plugins.html", plugins=current_app.extensions["intranet_plugins"])
+    """Every installed plugin with its version and state (the same as ``intranet plugins list``),
+    and for the enabled ones the tables they own and the permissions they check."""
+    from .plugins import call_each, flatten, get_pm
+    tables = {name: sorted(m.__tablename__ for m in flatten([models]))
+              for name, models in call_each("register_models")}
+    permissions = sorted(flatten(get_pm().hook.register_permissions()), key=lambda p: (p.plugin, p.name))
+    return render_template("admin/plugins.html", plugins=current_app.extensions["intranet_plugins"],
+                           tables=tables, permissions=permissions)
 
 
 class AuditFilterForm(FlaskForm):

@@ -84,17 +84,27 @@ def test_hook_register_blueprints(app, client, db, org):
     assert note_count(db) == 1
 
 
-def test_hook_register_models(app, db):
+def test_hook_register_models(app, db, client, org):
     models = flatten(get_pm().hook.register_models())
     assert Note() in models
     assert all(m.__tablename__.startswith("sample_notes_") for m in models)
     assert "sample_notes_note" in inspect(db.engine).get_table_names()
+    login(client, org.users["admin"])
+    row = client.get("/admin/plugins").get_data(as_text=True).split('data-plugin="sample_notes"')[1].split("</tr>")[0]
+    assert "sample_notes_note" in row   # the admin page lists each plugin's tables
 
 
 def test_hook_register_permissions(app):
     permissions = flatten(get_pm().hook.register_permissions())
     assert [(p.plugin, p.name) for p in permissions] == [("sample_notes", "sample_notes.write")]
     assert "staff" not in permissions[0].roles and "dept_admin" in permissions[0].roles
+
+
+def test_permissions_are_listed_on_the_plugins_page(client, org):
+    login(client, org.users["admin"])
+    html = client.get("/admin/plugins").get_data(as_text=True)
+    row = html.split("<code>sample_notes.write</code>")[1].split("</tr>")[0]
+    assert "单位管理员" in row and "工作人员" not in row
 
 
 def test_hook_nav_items(client, org):
