@@ -119,8 +119,15 @@ def normalise(question: Question, raw) -> str:
     return letters
 
 
+def lock(paper: Paper) -> None:
+    """Re-read the paper FOR UPDATE, so two requests on it (tabs, a double click, the time-out job)
+    take turns and the second sees what the first committed."""
+    db.session.refresh(paper, with_for_update=True)
+
+
 def check_open(paper: Paper, at: datetime) -> None:
     """Refuse answers to a submitted paper; grade a paper whose time is up, then refuse."""
+    lock(paper)
     if paper.submitted_at is not None:
         raise PaperClosed("试卷已交卷，不能再修改答案")
     if at >= paper.deadline:
@@ -176,7 +183,10 @@ def save_many(paper: Paper, posted: dict[int, tuple[object, str, int | None]], a
 def close_if_expired(paper: Paper, at: datetime | None = None) -> bool:
     at = at or now()
     if paper.submitted_at is None and at >= paper.deadline:
-        grade(paper, auto=True, at=at)
+        try:
+            grade(paper, auto=True, at=at)
+        except PaperClosed:  # submitted meanwhile by another request
+            return False
         return True
     return False
 
@@ -187,14 +197,19 @@ def close_expired(at: datetime | None = None, exam_id: int | None = None) -> int
     stmt = select(Paper).where(Paper.submitted_at.is_(None), Paper.deadline <= at)
     if exam_id is not None:
         stmt = stmt.where(Paper.exam_id == exam_id)
-    papers = list(db.session.scalars(stmt))
-    for paper in papers:
-        grade(paper, auto=True, at=at)
-    return len(papers)
+    closed = 0
+    for paper in db.session.scalars(stmt).all():
+        try:
+            grade(paper, auto=True, at=at)
+        except PaperClosed:  # submitted meanwhile by another request
+            continue
+        closed += 1
+    return closed
 
 
 def grade(paper: Paper, *, auto: bool = False, at: datetime | None = None, user=None) -> float:
     """Mark the saved answers, record the score as an ExamResult (source 在线)."""
+    lock(paper)
     if paper.submitted_at is not None:
         raise PaperClosed("试卷已交卷")
     at = at or now()

@@ -117,7 +117,7 @@ def decide(campaign_id):
     campaign = get_campaign(campaign_id)
     form = DecisionForm()
     back = request.form.get("next") or url_for(".campaign", campaign_id=campaign.id)
-    if not back.startswith("/"):
+    if not back.startswith("/") or back.startswith("//") or "\\" in back:  # a path on this site only
         back = url_for(".campaign", campaign_id=campaign.id)
     if not form.validate_on_submit():
         flash_errors(form)

@@ -6,7 +6,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from intranet.access import BUREAU_ROLES, in_scope, roles_required
+from intranet.access import BUREAU_ROLES, in_scope, roles_required, scope_filter
 from intranet.extensions import db
 from intranet.pagination import paginate
 
@@ -21,31 +21,50 @@ READ = ("admin", "bureau", "dept_admin", "inspector")
 
 
 def notice_rows(notice: CancellationNotice):
-    """The notice's cards with holder and unit, in the published order."""
-    certs = {c.number: c for c in db.session.scalars(
-        select(Certificate).where(Certificate.notice_id == notice.id)
-        .options(joinedload(Certificate.person), joinedload(Certificate.department)))}
+    """The notice's cards with holder and unit, in the published order (only the user's scope)."""
+    stmt = (select(Certificate).where(Certificate.notice_id == notice.id)
+            .options(joinedload(Certificate.person), joinedload(Certificate.department)))
+    cond = scope_filter(Certificate.department_id)
+    certs = {c.number: c for c in db.session.scalars(stmt if cond is None else stmt.where(cond))}
+    if cond is not None:
+        return [(n, certs[n]) for n in notice.numbers or [] if n in certs]
     return [(n, certs.get(n)) for n in notice.numbers or []]
+
+
+def visible_notices():
+    """Notices listing at least one card of the user's scope (a notice has no department of its own)."""
+    stmt = select(CancellationNotice)
+    cond = scope_filter(Certificate.department_id)
+    if cond is None:
+        return stmt
+    return stmt.where(select(Certificate.id).where(Certificate.notice_id == CancellationNotice.id, cond).exists())
+
+
+def get_notice(notice_id: int) -> CancellationNotice:
+    item = db.session.get(CancellationNotice, notice_id) or abort(404)
+    if db.session.scalar(visible_notices().where(CancellationNotice.id == item.id)) is None:
+        abort(403)
+    return item
 
 
 @bp.route("/notices/")
 @roles_required(*READ)
 def notices():
-    stmt = select(CancellationNotice).order_by(CancellationNotice.published_on.desc(), CancellationNotice.id.desc())
+    stmt = visible_notices().order_by(CancellationNotice.published_on.desc(), CancellationNotice.id.desc())
     return render_template("certificates/notices/index.html", page=paginate(stmt))
 
 
 @bp.route("/notices/<int:notice_id>")
 @roles_required(*READ)
 def notice(notice_id):
-    item = db.session.get(CancellationNotice, notice_id) or abort(404)
+    item = get_notice(notice_id)
     return render_template("certificates/notices/detail.html", notice=item, rows=notice_rows(item))
 
 
 @bp.route("/notices/<int:notice_id>.pdf")
 @roles_required(*READ)
 def notice_pdf(notice_id):
-    item = db.session.get(CancellationNotice, notice_id) or abort(404)
+    item = get_notice(notice_id)
     body = pdf.to_pdf(pdf.notice_html(item, notice_rows(item)))
     return Response(body, mimetype="application/pdf",
                     headers={"Content-Disposition": f"inline; filename=notice-{item.id}.pdf"})

@@ -216,8 +216,9 @@ def statistics():
 @roles_required(*READ_ROLES)
 def export_results(exam_id):
     exam = get_exam(exam_id)
-    data = results_workbook(exam_ids=[exam.id], scope=scope_filter(Registration.department_id),
-                            full_id=current_user.role == "admin")
+    # the 司法局 and the exam's organiser get the whole roll; anyone else only their own subtree
+    scope = None if can_manage(exam, current_user) else scope_filter(Registration.department_id)
+    data = results_workbook(exam_ids=[exam.id], scope=scope, full_id=current_user.role == "admin")
     audit.record("export", "exams_exam", exam.id, summary=f"导出成绩册 {exam.code}")
     db.session.commit()
     return send_file(data, as_attachment=True, download_name=f"{exam.code}_成绩册.xlsx",

@@ -168,12 +168,14 @@ def _post_answers(paper: Paper, submit: bool):
 def save_answer(paper_id):
     """JSON: {"question_id", "answer", "revision"} → the saved state of every answer (no keys)."""
     paper = _own_paper(paper_id)
-    data = request.get_json(silent=True) or {}
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        return jsonify({"ok": False, "error": "请求数据无效"}), 400
     try:
         question_id = int(data.get("question_id"))
         revision = data.get("revision")
         revision = int(revision) if revision is not None else None
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: a JSON Infinity
         return jsonify({"ok": False, "error": "请求数据无效"}), 400
     try:
         saved = online.save(paper, question_id, data.get("answer", ""), revision)
