@@ -297,3 +297,18 @@ class count_queries:
 
     def __len__(self):
         return len(self.statements)
+
+
+def xlsx_bytes(header, rows, sheet: str = "数据") -> bytes:
+    """An .xlsx file (first sheet: ``header`` then ``rows``) for import tests."""
+    import io
+
+    from openpyxl import Workbook
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet(sheet)
+    ws.append(header)
+    for row in rows:
+        ws.append(row)
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()

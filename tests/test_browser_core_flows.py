@@ -1,12 +1,10 @@
 """The core's main flows in a real browser, with CSRF on."""
-import io
 
 import pytest
-from openpyxl import Workbook
 from sqlalchemy import select
 
 from intranet.models import Person
-from intranet.testing import browser_login, make_id
+from intranet.testing import browser_login, make_id, xlsx_bytes
 
 pytestmark = pytest.mark.browser
 
@@ -14,14 +12,8 @@ PEOPLE_HEADER = ["姓名", "身份证号", "单位编码", "职务", "编制类�
 
 
 def people_file(rows) -> bytes:
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet("人员")
-    ws.append(PEOPLE_HEADER)
-    for name, number, code in rows:
-        ws.append([name, number, code, "科员", "行政编制", "是", "在岗", None, "否"])
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
+    return xlsx_bytes(PEOPLE_HEADER, [[name, number, code, "科员", "行政编制", "是", "在岗", None, "否"]
+                                      for name, number, code in rows])
 
 
 @pytest.fixture

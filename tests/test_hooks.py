@@ -9,7 +9,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from openpyxl import Workbook, load_workbook
+from openpyxl import load_workbook
 from sqlalchemy import func, inspect, select
 
 TEST_PLUGINS = str(Path(__file__).parent / "plugins")   # the test plugins are not installed packages
@@ -23,7 +23,7 @@ from intranet.cli import cli  # noqa: E402
 from intranet.models import AuditEvent  # noqa: E402
 from intranet.plugins import flatten, get_pm  # noqa: E402
 from intranet.schema import create_all  # noqa: E402
-from intranet.testing import login  # noqa: E402
+from intranet.testing import login, xlsx_bytes  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -153,15 +153,7 @@ def test_hook_report_fragments(app, db, org):
 
 
 def _workbook(rows):
-    wb = Workbook()
-    ws = wb.active
-    ws.append(["单位编码", "标题", "日期", "内容"])
-    for r in rows:
-        ws.append(r)
-    out = io.BytesIO()
-    wb.save(out)
-    out.seek(0)
-    return out
+    return io.BytesIO(xlsx_bytes(["单位编码", "标题", "日期", "内容"], rows))
 
 
 def test_hook_import_kinds(app, db, org):

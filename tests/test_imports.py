@@ -3,14 +3,14 @@ import io
 from datetime import date, timedelta
 
 import pytest
-from openpyxl import Workbook, load_workbook
+from openpyxl import load_workbook
 from sqlalchemy import func, select
 
 from intranet.cli import cli
 from intranet.idnumber import make_id_number
 from intranet.imports import get_import_kind, run_import
 from intranet.models import AuditEvent, Department, Person
-from intranet.testing import login, make_id, make_person
+from intranet.testing import login, make_id, make_person, xlsx_bytes
 
 DEPT_HEADER = ["单位编码", "单位名称", "上级单位编码", "单位类型"]
 PEOPLE_HEADER = ["姓名", "身份证号", "单位编码", "职务", "编制类型", "执法岗位", "人员状态", "状态变更日期", "法律职业资格"]
@@ -21,15 +21,7 @@ def app_config(tmp_path):
     return {"UPLOAD_FOLDER": str(tmp_path / "uploads")}
 
 
-def xlsx(header, rows) -> bytes:
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet("数据")
-    ws.append(header)
-    for row in rows:
-        ws.append(row)
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
+xlsx = xlsx_bytes
 
 
 def person_row(name, number, code, title="科员", staffing="行政编制", post="是", status="在岗", changed=None, legal="否"):

@@ -3,11 +3,10 @@ import io
 from datetime import date
 
 import pytest
-from openpyxl import Workbook
 from sqlalchemy import func, select
 
 from intranet.imports import get_import_kind, run_import, template_workbook
-from intranet.testing import make_person
+from intranet.testing import make_person, xlsx_bytes
 
 from intranet_certificates import cleanup
 from intranet_certificates.imports import CERTIFICATE_COLUMNS, DECISION_COLUMNS
@@ -15,15 +14,7 @@ from intranet_certificates.models import Certificate, CertificateEvent, CleanupC
 
 
 def xlsx(header, rows) -> io.BytesIO:
-    wb = Workbook()
-    ws = wb.active
-    ws.append(header)
-    for row in rows:
-        ws.append(row)
-    out = io.BytesIO()
-    wb.save(out)
-    out.seek(0)
-    return out
+    return io.BytesIO(xlsx_bytes(header, rows))
 
 
 def card_row(person, number="350481202000101", **over):

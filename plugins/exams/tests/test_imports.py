@@ -3,12 +3,12 @@ import io
 from datetime import date
 
 import pytest
-from openpyxl import Workbook, load_workbook
+from openpyxl import load_workbook
 from sqlalchemy import func, insert, select
 
 from intranet.imports.framework import run_import, template_workbook
 from intranet.models import Person
-from intranet.testing import make_id, make_person
+from intranet.testing import make_id, make_person, xlsx_bytes
 from intranet_exams.models import Exam, ExamResult, Exemption, Question, Registration
 from intranet_exams.plugin import import_kinds
 
@@ -17,16 +17,8 @@ def kind(name):
     return {k.name: k for k in import_kinds()}[name]
 
 
-def xlsx(header, rows):
-    wb = Workbook()
-    ws = wb.active
-    ws.append(header)
-    for row in rows:
-        ws.append(row)
-    out = io.BytesIO()
-    wb.save(out)
-    out.seek(0)
-    return out
+def xlsx(header, rows) -> io.BytesIO:
+    return io.BytesIO(xlsx_bytes(header, rows))
 
 
 def run(name, rows, user=None):
