@@ -19,7 +19,7 @@ from wtforms import PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
 from . import audit
-from .forms import options
+from .forms import form_errors, options
 from .access import departments_in_scope, in_scope, roles_required, scope_filter
 from .auth.forms import PASSWORD_MAX, PASSWORD_MIN
 from .extensions import db
@@ -316,7 +316,7 @@ def deactivate(user_id):
     if target.id == current_user.id:
         flash("不能停用自己的账户", "error")
     elif not form.validate():
-        flash("；".join(e for errs in form.errors.values() for e in errs), "error")
+        flash(form_errors(form), "error")
     elif not target.active:
         flash("该账户已是停用状态", "info")
     else:
@@ -336,7 +336,7 @@ def activate(user_id):
     target = load_managed(user_id)
     form = ReasonForm()
     if not form.validate():
-        flash("；".join(e for errs in form.errors.values() for e in errs), "error")
+        flash(form_errors(form), "error")
     elif target.active:
         flash("该账户已是正常状态", "info")
     else:

@@ -11,6 +11,7 @@ from ..access import MANAGE_ROLES, departments_in_scope, in_scope, roles_require
 from ..extensions import db
 from ..models import Department, Person
 from ..pagination import paginate
+from ..forms import form_errors
 from . import bp
 from .forms import DepartmentFilterForm, DepartmentForm, ReasonForm
 from .service import OrgError, create_department, set_department_active, update_department
@@ -163,7 +164,7 @@ def _set_active(dept_id: int, active: bool):
         abort(403)
     form = ReasonForm()
     if not form.validate_on_submit():
-        flash("；".join(e for errs in form.errors.values() for e in errs) or "请求无效", "error")
+        flash(form_errors(form) or "请求无效", "error")
         return redirect(url_for("org.detail", dept_id=dept_id))
     try:
         set_department_active(dept, active, reason=form.reason.data or "")

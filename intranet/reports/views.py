@@ -16,6 +16,7 @@ from ..access import MANAGE_ROLES, apply_scope, departments_in_scope, require_sc
 from ..extensions import db
 from ..models import Department, ReportSnapshot, User
 from ..pagination import paginate
+from ..forms import form_errors
 from .assemble import FIRST_YEAR, MIMETYPES, ReportError, assemble, check_year, file_name, render, render_json
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
@@ -108,7 +109,7 @@ def index():
     wants_json = request.args.get("format") == "json"
     if request.args and not form.validate():
         if wants_json:
-            message = "；".join(e for errors in form.errors.values() for e in errors)
+            message = form_errors(form)
             return jsonify({"error": message, "status": 400}), 400
         return render_template("reports/index.html", form=form, report=None, department=None), 400
     if form.department.data is None and default is not None:
