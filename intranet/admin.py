@@ -117,7 +117,7 @@ def audit():
     form.object_type.choices = options(
         [("", "全部")] + [(t, object_label(t)) for t in distinct_values(AuditEvent.object_type)])
     form.department.choices = options([("", "全部")] + [
-        (str(d.id), "　" * max(d.depth, 0) + d.name) for d in departments_in_scope()])
+        (str(d.id), d.tree_label) for d in departments_in_scope()])
     stmt = scoped_events(select(AuditEvent))
     actor = (form.actor.data or "").strip()
     if actor:

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from urllib.parse import urlsplit
+
 from flask import flash, jsonify, redirect, render_template, request
 from flask_login import login_url
 from flask_wtf.csrf import CSRFError
@@ -70,6 +72,15 @@ def _unauthorized():
         return _error_response(401)
     flash(login_manager.login_message, login_manager.login_message_category)
     return redirect(login_url(login_manager.login_view, next_url=request.url))
+
+
+def safe_path(target: str | None, fallback: str) -> str:
+    """``target`` when it is a path on this site (no scheme, host, "//" or backslash tricks), else ``fallback``."""
+    if target and target.startswith("/") and not any(c in target for c in "\\\r\n\t"):
+        parts = urlsplit(target)
+        if not parts.scheme and not parts.netloc and not target.startswith("//"):
+            return target
+    return fallback
 
 
 def init_app(app) -> None:

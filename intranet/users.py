@@ -139,7 +139,7 @@ def department_choices(actor=None) -> list[tuple[str, str]]:
     actor = actor or current_user
     choices = [("", "（不限单位，全部范围）")] if actor.sees_everything else []
     for dept in departments_in_scope(actor):
-        choices.append((str(dept.id), "　" * max(dept.depth, 0) + dept.name))
+        choices.append((str(dept.id), dept.tree_label))
     return choices
 
 

@@ -1,8 +1,6 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from urllib.parse import urlsplit
-
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
@@ -11,18 +9,10 @@ from .. import audit
 from ..access import public_view
 from ..extensions import db, limiter
 from ..models import User
+from ..security import safe_path
 from .forms import LoginForm, PasswordForm
 
 bp = Blueprint("auth", __name__)
-
-
-def _safe_next(target: str | None) -> str:
-    """Only a path on this site: no scheme, no host, no "//" or backslash tricks."""
-    if target and target.startswith("/") and not any(c in target for c in "\\\r\n\t"):
-        parts = urlsplit(target)
-        if not parts.scheme and not parts.netloc and not target.startswith("//"):
-            return target
-    return url_for("dashboard.index")
 
 
 def _login_rate_limit() -> str:
@@ -71,7 +61,7 @@ def login():
             user.last_login_at = now
             db.session.commit()
             login_user(user, remember=form.remember.data)
-            return redirect(_safe_next(request.args.get("next")))
+            return redirect(safe_path(request.args.get("next"), url_for("dashboard.index")))
     return render_template("auth/login.html", form=form)
 
 

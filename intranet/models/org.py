@@ -44,6 +44,11 @@ class Department(db.Model):
     def depth(self) -> int:
         return self.path.count("/") - 2
 
+    @property
+    def tree_label(self) -> str:
+        """The name indented by depth, for department select boxes."""
+        return "　" * max(self.depth, 0) + self.name
+
     def is_within(self, other: Department) -> bool:
         """True when this department is ``other`` or below it."""
         return self.path.startswith(other.path)

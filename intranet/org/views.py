@@ -77,7 +77,7 @@ def _parent_choices(exclude: Department | None = None) -> list[SelectChoice]:
     for d in departments_in_scope():
         if exclude is not None and d.path.startswith(exclude.path):
             continue
-        choices.append(SelectChoice(str(d.id), "　" * max(d.depth, 0) + f"{d.name}（{d.code}）"))
+        choices.append(SelectChoice(str(d.id), f"{d.tree_label}（{d.code}）"))
     return choices
 
 

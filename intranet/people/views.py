@@ -81,7 +81,7 @@ def index():
 
 
 def _department_choices(current: Department | None = None) -> list[SelectChoice]:
-    choices = [SelectChoice(str(d.id), "　" * max(d.depth, 0) + f"{d.name}（{d.code}）") for d in departments_in_scope()]
+    choices = [SelectChoice(str(d.id), f"{d.tree_label}（{d.code}）") for d in departments_in_scope()]
     if current is not None and str(current.id) not in {c.value for c in choices}:
         choices.insert(0, SelectChoice(str(current.id), f"{current.name}（{current.code}，已停用）"))
     return choices

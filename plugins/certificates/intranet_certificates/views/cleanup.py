@@ -10,6 +10,7 @@ from intranet.access import BUREAU_ROLES, MANAGE_ROLES, in_scope, require_scope,
 from intranet.extensions import db
 from intranet.models import Department
 from intranet.pagination import paginate
+from intranet.security import safe_path
 from intranet.forms import options
 
 from .. import cleanup as service
@@ -116,9 +117,7 @@ def campaign(campaign_id):
 def decide(campaign_id):
     campaign = get_campaign(campaign_id)
     form = DecisionForm()
-    back = request.form.get("next") or url_for(".campaign", campaign_id=campaign.id)
-    if not back.startswith("/") or back.startswith("//") or "\\" in back:  # a path on this site only
-        back = url_for(".campaign", campaign_id=campaign.id)
+    back = safe_path(request.form.get("next"), url_for(".campaign", campaign_id=campaign.id))
     if not form.validate_on_submit():
         flash_errors(form)
         return redirect(back)

@@ -33,7 +33,7 @@ def department_choices(only_ids=None) -> list:
     depts = departments_in_scope(current_user)
     if only_ids is not None:
         depts = [d for d in depts if d.id in only_ids]
-    return options((d.id, ("　" * max(d.depth, 0)) + d.name) for d in depts)
+    return options((d.id, d.tree_label) for d in depts)
 
 
 def first(stmt):
