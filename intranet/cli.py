@@ -271,27 +271,51 @@ def jobs_group():
     pass
 
 
+def _scheduled_jobs():
+    """Every plugin's jobs; a plugin whose ``scheduled_jobs`` raised is reported on stderr."""
+    from .hookspecs import ScheduledJob
+    from .plugins import call_safely
+    jobs, failures = call_safely("scheduled_jobs", expect=ScheduledJob)
+    for f in failures:
+        click.echo(f"错误：插件「{f.plugin}」无法列出定时任务（错误编号 {f.reference}）", err=True)
+    return jobs, failures
+
+
 @jobs_group.command("list")
 @with_appcontext
 def jobs_list():
-    from .plugins import flatten, get_pm
-    for job in flatten(get_pm().hook.scheduled_jobs()):
+    jobs, failures = _scheduled_jobs()
+    for job in jobs:
         click.echo(f"{job.plugin}.{job.name}\t{job.schedule}\t{job.description}")
+    if failures:
+        sys.exit(1)
 
 
-@jobs_group.command("run", help="运行定时任务（省略名称时运行全部）")
+@jobs_group.command("run", help="运行定时任务（省略名称时运行全部）；任一任务失败时以非零状态退出")
 @click.argument("names", nargs=-1)
 @with_appcontext
 def jobs_run(names):
-    from .plugins import flatten, get_pm
-    jobs = flatten(get_pm().hook.scheduled_jobs())
+    from .plugins import record_failure
+    jobs, failures = _scheduled_jobs()
     known = {f"{j.plugin}.{j.name}": j for j in jobs} | {j.name: j for j in jobs}
     unknown = [n for n in names if n not in known]
     if unknown:
         fail(f"错误：未知的任务 {', '.join(unknown)}")
+    failed = [f"{f.plugin}（列出任务）" for f in failures]
     for job in ([known[n] for n in names] if names else jobs):
-        result = job.func()
-        click.echo(f"{job.plugin}.{job.name}: {result if result is not None else '完成'}")
+        label = f"{job.plugin}.{job.name}"
+        try:
+            result = job.func()
+        except Exception as exc:  # noqa: BLE001 - one failing job must not stop the others
+            from .extensions import db
+            db.session.rollback()
+            failure = record_failure(job.plugin, f"job {job.name}", exc)
+            click.echo(f"错误：任务 {label} 失败：{exc}（错误编号 {failure.reference}）", err=True)
+            failed.append(label)
+            continue
+        click.echo(f"{label}: {result if result is not None else '完成'}")
+    if failed:
+        fail(f"错误：{len(failed)} 个任务失败：{'、'.join(failed)}")
 
 
 def main():

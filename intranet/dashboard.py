@@ -4,7 +4,8 @@ from __future__ import annotations
 from flask import Blueprint, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
-from .plugins import flatten, get_pm
+from .hookspecs import Widget
+from .plugins import call_safely
 
 bp = Blueprint("dashboard", __name__)
 
@@ -19,5 +20,6 @@ def home():
 @bp.route("/dashboard")
 @login_required
 def index():
-    widgets = sorted(flatten(get_pm().hook.dashboard_widgets(user=current_user)), key=lambda w: (w.order, w.title))
-    return render_template("dashboard/index.html", widgets=widgets)
+    widgets, failures = call_safely("dashboard_widgets", expect=Widget, user=current_user)
+    widgets = sorted(widgets, key=lambda w: (w.order, w.title))
+    return render_template("dashboard/index.html", widgets=widgets, failures=failures)

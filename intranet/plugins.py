@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import importlib
+import logging
+import uuid
 from dataclasses import dataclass
 from importlib.metadata import entry_points
 
@@ -117,13 +119,70 @@ def flatten(results) -> list:
 
 
 def call_each(hook_name: str, app=None, **kwargs) -> list[tuple[str, object]]:
-    """Call a hook implementation by implementation and return [(plugin name, result)]."""
+    """Call a hook implementation by implementation and return [(plugin name, result)].
+
+    The order is pluggy's: the last registered implementation first.
+    """
     pm = get_pm(app)
     caller = getattr(pm.hook, hook_name)
     out = []
     for impl in reversed(caller.get_hookimpls()):
         out.append((impl.plugin_name, impl.function(**{k: kwargs[k] for k in impl.argnames})))
     return out
+
+
+log = logging.getLogger("intranet.plugins")
+
+
+@dataclass
+class PluginFailure:
+    """A plugin whose hook raised: the page shows ``notice`` in place of its part."""
+    plugin: str
+    hook: str
+    reference: str    # short id, also in the log, so an admin can find the traceback
+
+    @property
+    def notice(self) -> str:
+        return failure_notice(self.plugin)
+
+
+def failure_notice(plugin: str) -> str:
+    return f"「{plugin}」插件出错，此部分暂不可用"
+
+
+def record_failure(plugin: str, hook_name: str, exc: BaseException) -> PluginFailure:
+    """Log ``exc`` (with traceback) under the plugin's name and an error reference."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from .extensions import db
+    if isinstance(exc, SQLAlchemyError):
+        db.session.rollback()   # PostgreSQL refuses every later statement of a failed transaction
+    failure = PluginFailure(plugin, hook_name, uuid.uuid4().hex[:8])
+    log.error("插件 %s 的 %s 出错（错误编号 %s）", plugin, hook_name, failure.reference, exc_info=exc)
+    return failure
+
+
+def call_safely(hook_name: str, app=None, expect: type | None = None,
+                **kwargs) -> tuple[list, list[PluginFailure]]:
+    """Call each plugin's implementation on its own; one that raises does not stop the others.
+
+    Returns (the flattened results of the plugins that answered, a PluginFailure per plugin that
+    raised or, with ``expect``, returned something that is not an ``expect``). Used for what a
+    page or a command collects from every plugin.
+    """
+    pm = get_pm(app)
+    results, failures = [], []
+    for impl in reversed(getattr(pm.hook, hook_name).get_hookimpls()):
+        try:
+            found = flatten([impl.function(**{k: kwargs[k] for k in impl.argnames})])
+            wrong = [x for x in found if expect is not None and not isinstance(x, expect)]
+            if wrong:
+                raise TypeError(f"{hook_name} must return {expect.__name__} objects, got {wrong[0]!r}")
+        except Exception as exc:  # noqa: BLE001 - any plugin error is contained here
+            failures.append(record_failure(impl.plugin_name, hook_name, exc))
+        else:
+            results.extend(found)
+    return results, failures
 
 
 def plugin_of_table(table_name: str, names) -> str | None:

@@ -3,11 +3,11 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import request, url_for
+from flask import g, request, url_for
 from flask_login import current_user
 
 from .models import ROLES
-from .plugins import flatten, get_pm
+from .plugins import PluginFailure, call_safely, failure_notice
 from .hookspecs import NavItem
 
 CORE_NAV = [
@@ -21,11 +21,25 @@ CORE_NAV = [
 ]
 
 
-def navigation(user) -> list[NavItem]:
+def navigation_and_failures(user) -> tuple[list[NavItem], list[PluginFailure]]:
+    """The nav items ``user`` sees, and the plugins whose ``nav_items`` raised (once per request)."""
     if not user.is_authenticated:
-        return []
-    items = CORE_NAV + flatten(get_pm().hook.nav_items(user=user))
-    return sorted((i for i in items if not i.roles or user.role in i.roles), key=lambda i: (i.order, i.label))
+        return [], []
+    if "_navigation" not in g:
+        found, failures = call_safely("nav_items", expect=NavItem, user=user)
+        items = sorted((i for i in CORE_NAV + found if not i.roles or user.role in i.roles),
+                       key=lambda i: (i.order, i.label))
+        g._navigation = (items, failures)
+    return g._navigation
+
+
+def navigation(user) -> list[NavItem]:
+    return navigation_and_failures(user)[0]
+
+
+def shows_error_reference() -> bool:
+    """Only a 系统管理员 sees the error reference of a plugin failure (it points into the log)."""
+    return current_user.is_authenticated and current_user.role == "admin"
 
 
 def page_url(page: int) -> str:
@@ -40,6 +54,7 @@ def init_templating(app) -> None:
     def inject():
         return {
             "navigation": lambda: navigation(current_user),
+            "navigation_failures": lambda: navigation_and_failures(current_user)[1],
             "ROLES": ROLES,
             "today": date.today(),
             "page_url": page_url,
@@ -48,6 +63,8 @@ def init_templating(app) -> None:
 
     # A global, not only a context variable: macros imported without context use it too.
     app.jinja_env.globals["page_url"] = page_url
+    app.jinja_env.globals["failure_notice"] = failure_notice
+    app.jinja_env.globals["shows_error_reference"] = shows_error_reference
     app.jinja_env.filters["yesno"] = lambda v: "是" if v else "否"
     app.jinja_env.filters["datefmt"] = lambda d: d.strftime("%Y-%m-%d") if d else ""
     app.jinja_env.filters["datetimefmt"] = lambda d: d.strftime("%Y-%m-%d %H:%M") if d else ""

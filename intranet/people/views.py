@@ -17,7 +17,8 @@ from ..extensions import db
 from ..idnumber import check_id_number
 from ..models import Department, Person
 from ..pagination import paginate
-from ..plugins import flatten, get_pm
+from ..hookspecs import PersonSection
+from ..plugins import call_safely
 from . import bp
 from .forms import PeopleFilterForm, PersonForm, StatusForm
 
@@ -253,8 +254,9 @@ def record(person_id):
         if current_user.role not in VIEW_ROLES:
             abort(403)
         require_scope(person.department_id)
-    sections = sorted(flatten(get_pm().hook.person_sections(person=person, viewer=current_user)),
-                      key=lambda s: (s.order, s.title))
+    sections, failures = call_safely("person_sections", expect=PersonSection, person=person,
+                                       viewer=current_user)
+    sections = sorted(sections, key=lambda s: (s.order, s.title))
     may_manage = current_user.can_write and in_scope(person.department_id)
-    return render_template("people/record.html", person=person, sections=sections, full_id=sees_full_id(),
-                           may_manage=may_manage)
+    return render_template("people/record.html", person=person, sections=sections, failures=failures,
+                           full_id=sees_full_id(), may_manage=may_manage)

@@ -20,7 +20,7 @@ from sqlalchemy import select
 from ..extensions import db
 from ..hookspecs import ReportFragment, ReportTable
 from ..models import Department
-from ..plugins import flatten, get_pm
+from ..plugins import PluginFailure, call_safely
 
 FIRST_YEAR = 2000
 
@@ -81,13 +81,11 @@ def _fragment(fragment: ReportFragment) -> dict:
     }
 
 
-def collect_fragments(year: int, department: Department) -> list[ReportFragment]:
-    """Every enabled plugin's fragments (one or a list each), sorted by order, then plugin."""
-    found = flatten(get_pm().hook.report_fragments(year=year, department=department))
-    for f in found:
-        if not isinstance(f, ReportFragment):
-            raise TypeError(f"report_fragments must return ReportFragment objects, got {f!r}")
-    return sorted(found, key=lambda f: (f.order, f.plugin, f.key))
+def collect_fragments(year: int, department: Department) -> tuple[list[ReportFragment], list[PluginFailure]]:
+    """Every enabled plugin's fragments (one or a list each), sorted by order, then plugin; and
+    the plugins whose fragment failed."""
+    found, failures = call_safely("report_fragments", expect=ReportFragment, year=year, department=department)
+    return sorted(found, key=lambda f: (f.order, f.plugin, f.key)), failures
 
 
 def assemble(year: int, department: Department, with_labels: bool = False) -> dict:
@@ -97,13 +95,15 @@ def assemble(year: int, department: Department, with_labels: bool = False) -> di
     people read; the JSON contract leaves it out (see ``contract``).
     """
     year = check_year(year)
-    fragments = collect_fragments(year, department)
+    fragments, failures = collect_fragments(year, department)
     report = {
         "year": year,
         "department": {"code": department.code, "name": department.name},
         "generated_at": datetime.now().isoformat(timespec="seconds"),
         "fragments": [_fragment(f) for f in fragments],
     }
+    if failures:   # only then: a complete report keeps the contract's keys exactly
+        report["missing_fragments"] = [{"plugin": f.plugin, "reference": f.reference} for f in failures]
     if with_labels:
         report["figure_labels"] = {f"{f.plugin}.{f.key}": dict(f.labels) for f in fragments if f.labels}
     return report
@@ -179,13 +179,24 @@ def file_name(report: dict, fmt: str) -> str:
     return f"{report['year']}年{report['department']['name']}法治政府建设工作报告.{fmt}"
 
 
+def refuse_incomplete(report: dict) -> None:
+    """A report with a missing fragment is not built or submitted: a silently partial annual report
+    is worse than none."""
+    missing = report.get("missing_fragments")
+    if missing:
+        names = "、".join(f"「{m['plugin']}」（错误编号 {m['reference']}）" for m in missing)
+        raise ReportError(f"插件{names}生成报告内容时出错，报告不完整，未生成。请查看日志并修复后重试")
+
+
 def build_report_file(year: int, department_code: str | None, fmt: str, output) -> Path:
     """``intranet report build``: assemble, render and write; nothing is written on error."""
     year = check_year(year)
     if fmt not in RENDERERS:
         raise ReportError(f"不支持的格式 {fmt}，可用：{'、'.join(RENDERERS)}")
     department = find_department(department_code)
-    content = render(assemble(year, department, with_labels=fmt != "json"), fmt)
+    report = assemble(year, department, with_labels=fmt != "json")
+    refuse_incomplete(report)
+    content = render(report, fmt)
     path = Path(output)
     try:
         path.write_bytes(content)

@@ -17,7 +17,8 @@ from ..extensions import db
 from ..models import Department, ReportSnapshot, User
 from ..pagination import paginate
 from ..forms import form_errors
-from .assemble import FIRST_YEAR, MIMETYPES, ReportError, assemble, check_year, file_name, render, render_json
+from .assemble import (FIRST_YEAR, MIMETYPES, ReportError, assemble, check_year, file_name, refuse_incomplete,
+                       render, render_json)
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 
@@ -126,7 +127,7 @@ def index():
     if download in DOWNLOADS:
         return _download(report, download)
     submit_form = None
-    if current_user.can_write:
+    if current_user.can_write and not report.get("missing_fragments"):
         submit_form = SubmitForm(formdata=None, year=report["year"], department_id=department.id)
     return render_template("reports/index.html", form=form, report=report, department=department,
                            submit_form=submit_form)
@@ -150,6 +151,11 @@ def submit():
     department = db.session.get(Department, department_id) or abort(404)
     require_scope(department.id, write=True)
     data = assemble(year, department, with_labels=True)
+    try:
+        refuse_incomplete(data)
+    except ReportError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for(".index", year=year, department=department.id))
     snapshot = ReportSnapshot(year=year, department_id=department.id, submitted_by_id=current_user.id,
                               data=data, note=(form.note.data or "").strip())
     db.session.add(snapshot)

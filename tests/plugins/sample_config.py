@@ -8,3 +8,21 @@ SOURCES = {"sample_notes": "sample_notes.plugin", "sample_remarks": "sample_rema
 def plugin_config(*names: str) -> dict:
     """Config enabling exactly ``names`` (default: sample_notes)."""
     return {"PLUGINS": list(names or ["sample_notes"]), "PLUGIN_SOURCES": dict(SOURCES)}
+
+
+def fake_plugin(monkeypatch, name: str, **hooks) -> dict:
+    """Register a throw-away plugin module named ``fake_<name>`` whose hooks are ``hooks``
+    (plain functions, keyed by hook name); returns the ``PLUGIN_SOURCES`` entry enabling it.
+
+    ``PLUGINS`` left unset then enables it together with every installed plugin.
+    """
+    import sys
+    import types
+
+    from intranet.hookspecs import hookimpl
+    module = types.ModuleType(f"fake_{name}")
+    module.DESCRIPTION = f"测试插件 {name}"
+    for hook_name, function in hooks.items():
+        setattr(module, hook_name, hookimpl(function))
+    monkeypatch.setitem(sys.modules, module.__name__, module)
+    return {name: module.__name__}
