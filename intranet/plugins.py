@@ -63,6 +63,8 @@ def resolve_plugins(config) -> tuple[list[PluginInfo], dict[str, object]]:
             raise PluginError(
                 f"未安装的插件 {name!r} (unknown plugin); 已安装: {', '.join(sorted(available)) or '无'}"
             )
+    for name in wanted:
+        check_plugin_name(name)
     loaded = {}
     for name in wanted:
         module_path = available[name][0].split(":")[0]
@@ -77,6 +79,27 @@ def resolve_plugins(config) -> tuple[list[PluginInfo], dict[str, object]]:
         infos.append(PluginInfo(name=name, version=version, module=module, enabled=name in loaded,
                                 description=(getattr(mod, "DESCRIPTION", "") if mod else "")))
     return infos, loaded
+
+
+def protected_tables() -> frozenset[str]:
+    """Tables no plugin may own or purge: the core's (from its models) and alembic's."""
+    from .models import core_tables
+    return core_tables() | {"alembic_version"}
+
+
+def core_tables_claimed_by(name: str) -> list[str]:
+    """The protected tables a plugin called ``name`` would claim with its prefix ``<name>_``."""
+    return sorted(t for t in protected_tables() if t == name or t.startswith(f"{name}_"))
+
+
+def check_plugin_name(name: str) -> None:
+    """A plugin's name is its table prefix and its migration branch: it must not be the core's."""
+    if name == "core":
+        raise PluginError("插件不能命名为 'core'：这是核心迁移分支的名称，请给插件换一个名称")
+    claimed = core_tables_claimed_by(name)
+    if claimed:
+        raise PluginError(f"插件名 {name!r} 与核心数据表 {'、'.join(claimed)} 冲突（插件的数据表以“{name}_”开头），"
+                          f"请给插件换一个名称")
 
 
 def make_plugin_manager(loaded: dict[str, object]) -> pluggy.PluginManager:

@@ -13,10 +13,9 @@ from sqlalchemy import MetaData, inspect, text
 
 from .config import REPO_ROOT
 from .extensions import db, migrate
-from .plugins import flatten, installed_plugins
+from .plugins import core_tables_claimed_by, flatten, installed_plugins, protected_tables
 
 CORE_VERSIONS = REPO_ROOT / "migrations" / "versions"
-CORE_TABLES = {"department", "person", "user_account", "audit_event", "setting", "report_snapshot"}
 
 
 class SchemaError(RuntimeError):
@@ -219,28 +218,45 @@ def _known(script, revision: str) -> bool:
         return False
 
 
-def _plugin_tables(name: str) -> list:
-    """The plugin's tables (prefix ``<name>_``), not those of a plugin named ``<name>_more``."""
-    others = {i.name for i in current_app.extensions["intranet_plugins"]} | set(installed_plugins())
+def _plugin_tables(name: str, others: set[str]) -> list:
+    """The plugin's tables (prefix ``<name>_``), not those of a plugin named ``<name>_more``, and
+    never a core table."""
     longer = [o for o in others if o != name and o.startswith(f"{name}_")]
+    protected = protected_tables()
     meta = MetaData()
     meta.reflect(bind=db.engine)
     return [t for t in reversed(meta.sorted_tables)
-            if t.name.startswith(f"{name}_") and not any(t.name.startswith(f"{o}_") for o in longer)]
+            if t.name.startswith(f"{name}_") and t.name not in protected
+            and not any(t.name.startswith(f"{o}_") for o in longer)]
 
 
 def purge_plugin(name: str, app=None) -> list[str]:
-    """Drop a disabled plugin's tables and forget its revisions. Returns the dropped tables."""
+    """Drop a disabled plugin's tables and forget its revisions. Returns the dropped tables.
+
+    ``name`` must be a plugin that is installed, or was: its branch has revisions in the
+    database or recorded heads. The core, names whose prefix covers a core table and names
+    with nothing to purge are refused before anything changes.
+    """
     from .models import Setting
     app = app or current_app
+    if name == "core":
+        raise SchemaError("不能清除核心数据表")
+    claimed = core_tables_claimed_by(name)
+    if claimed:
+        raise SchemaError(f"{name!r} 不是插件名：以它为前缀的是核心数据表（{'、'.join(claimed)}），不能清除")
     enabled = [i.name for i in app.extensions["intranet_plugins"] if i.enabled]
     if name in enabled:
         raise SchemaError(f"插件 {name!r} 仍处于启用状态，请先从 INTRANET_PLUGINS 中移除后再清除")
-    if name == "core":
-        raise SchemaError("不能清除核心数据表")
     rows = current_revisions()
-    heads = _heads_without(name, rows) if any(_branch(r) == name for r in rows) else set(rows)
-    tables = _plugin_tables(name)
+    recorded = dict(Setting.get(BRANCH_HEADS_KEY) or {})
+    installed = {i.name for i in app.extensions["intranet_plugins"]} | set(installed_plugins())
+    branch_rows = [r for r in rows if _branch(r) == name]
+    if name not in installed and not branch_rows and name not in recorded:
+        raise SchemaError(f"未知的插件 {name!r}：它既未安装，数据库中也没有它的迁移版本，没有可清除的内容")
+    tables = _plugin_tables(name, installed | {_branch(r) for r in rows} | set(recorded))
+    if not tables and not branch_rows and name not in recorded:
+        raise SchemaError(f"插件 {name!r} 在数据库中没有数据表，也没有迁移版本，无需清除")
+    heads = _heads_without(name, rows) if branch_rows else set(rows)
     with db.engine.begin() as conn:
         for table in tables:
             table.drop(conn)
@@ -248,7 +264,6 @@ def purge_plugin(name: str, app=None) -> list[str]:
             conn.execute(text("DELETE FROM alembic_version"))
             for rev in sorted(heads):
                 conn.execute(text("INSERT INTO alembic_version (version_num) VALUES (:v)"), {"v": rev})
-    recorded = dict(Setting.get(BRANCH_HEADS_KEY) or {})
     if recorded.pop(name, None) is not None:
         Setting.put(BRANCH_HEADS_KEY, recorded)
     return [t.name for t in tables]
@@ -267,7 +282,7 @@ def include_object(obj, name, type_, reflected, compare_to):
 def table_belongs_to_app(table_name: str, app=None) -> bool:
     """Core tables and tables of enabled plugins (used by create_all in tests and autogenerate)."""
     app = app or current_app
-    if table_name in CORE_TABLES or table_name == "alembic_version":
+    if table_name in protected_tables():
         return True
     enabled = [i.name for i in app.extensions["intranet_plugins"] if i.enabled]
     return any(table_name.startswith(f"{n}_") for n in enabled)

@@ -182,3 +182,27 @@ def test_purge_a_plugin_that_is_no_longer_installed(store):
         assert "department" in tables()
         upgraded = run_cli(app, "db", "upgrade")
         assert upgraded.exit_code == 0, upgraded.output
+
+
+def test_purge_refuses_the_core_unknown_names_and_names_with_nothing_to_purge(store):
+    """Bad input: each is a clear message on stderr, and no table, revision or audit row changes."""
+    with Session(store, base_plugins()) as app:
+        upgrade()
+        before, revisions = tables(), current_revisions()
+        refusals = {
+            "core": "不能清除核心数据表",
+            "audit": "以它为前缀的是核心数据表（audit_event）",          # used to drop audit_event
+            "report": "以它为前缀的是核心数据表（report_snapshot）",      # used to drop report_snapshot
+            "user": "核心数据表（user_account）",
+            "person": "核心数据表（person）",
+            "alembic": "核心数据表（alembic_version）",
+            "nope": "未知的插件 'nope'",
+            "sample_remarks": "插件 'sample_remarks' 在数据库中没有数据表，也没有迁移版本，无需清除",
+        }
+        for name, message in refusals.items():
+            result = run_cli(app, "plugins", "purge", name, "--yes")
+            assert result.exit_code != 0, name
+            assert message in result.stderr, (name, result.stderr)
+        assert tables() == before and current_revisions() == revisions
+        with db.engine.connect() as conn:
+            assert conn.execute(text("SELECT COUNT(*) FROM audit_event WHERE action = 'purge'")).scalar() == 0

@@ -11,7 +11,7 @@ TEST_PLUGINS = str(Path(__file__).parent / "plugins")   # the test plugins are n
 if TEST_PLUGINS not in sys.path:
     sys.path.insert(0, TEST_PLUGINS)
 
-from sample_config import SOURCES, plugin_config  # noqa: E402
+from sample_config import SOURCES, fake_plugin, plugin_config  # noqa: E402
 
 import intranet.plugins as plugins_module  # noqa: E402
 from intranet import create_app  # noqa: E402
@@ -144,3 +144,24 @@ def test_answering_plugin_loads_without_the_defining_one(tmp_path):
     assert enabled_plugin_names(app) == ["sample_remarks"]
     alone = make_app(tmp_path, **plugin_config("sample_notes"))
     assert get_pm(alone).hook.sample_notes_remarks(year=2024, department=None) == []
+
+
+@pytest.mark.parametrize("name, tables", [("audit", "audit_event"), ("report", "report_snapshot"),
+                                          ("person", "person"), ("user", "user_account")])
+def test_a_plugin_named_after_core_tables_is_refused_at_start(tmp_path, monkeypatch, name, tables):
+    sources = fake_plugin(monkeypatch, name, nav_items=lambda user: [])
+    with pytest.raises(PluginError, match=f"插件名 '{name}' 与核心数据表 {tables} 冲突"):
+        make_app(tmp_path, PLUGINS=[name], PLUGIN_SOURCES=sources)
+
+
+def test_a_plugin_named_core_is_refused_at_start(tmp_path, monkeypatch):
+    with pytest.raises(PluginError, match="插件不能命名为 'core'"):
+        make_app(tmp_path, PLUGINS=["core"], PLUGIN_SOURCES=fake_plugin(monkeypatch, "core"))
+
+
+def test_the_core_tables_come_from_the_core_models():
+    from sample_notes.models import Note
+
+    from intranet.models import core_tables
+    assert {"department", "person", "user_account", "audit_event", "setting", "report_snapshot"} <= core_tables()
+    assert Note.__tablename__ not in core_tables()       # a plugin's model is not the core's

@@ -5,7 +5,16 @@ from .report import ReportSnapshot
 from .setting import Setting
 from .user import ROLES, User
 
+
+
+def core_tables() -> frozenset[str]:
+    """The core's table names, read from its models (every model mapped under ``intranet.models``)."""
+    from ..extensions import db
+    return frozenset(m.local_table.name for m in db.Model.registry.mappers
+                     if m.class_.__module__.startswith(f"{__name__}."))
+
+
 __all__ = [
-    "AuditEvent", "Department", "Person", "ReportSnapshot", "Setting", "User",
+    "core_tables", "AuditEvent", "Department", "Person", "ReportSnapshot", "Setting", "User",
     "DEPARTMENT_KINDS", "PERSON_STATUSES", "STAFFING_TYPES", "ROLES",
 ]
