@@ -39,7 +39,10 @@ def create_app(config: dict | None = None) -> Flask:
     from . import admin, auth, dashboard, imports, org, people, reports, users
     for module in (auth, dashboard, org, people, users, imports, reports, admin):
         app.register_blueprint(module.bp)
-    pm.hook.register_blueprints(app=app)
+    from .cli import CORE_COMMANDS
+    from .plugin_checks import check_at_start, register_blueprints
+    register_blueprints(app)
+    check_at_start(app, CORE_COMMANDS)
     from .templating import init_templating
     init_templating(app)
     return app

@@ -24,27 +24,27 @@ class IntranetGroup(FlaskGroup):
 
     def __init__(self, **kwargs):
         super().__init__(create_app=_create_app, add_default_commands=True, **kwargs)
-        self._plugins_pm = None
+        self._commands_added = None                 # the plugin commands (of one app) added last
         self._plugin_commands: set[str] = set()
 
     def _add_plugin_commands(self, ctx):
         from flask.cli import ScriptInfo
 
-        from .plugins import PluginError, get_pm
+        from .plugins import PluginError
         try:
             app = ctx.ensure_object(ScriptInfo).load_app()
         except PluginError as exc:  # a bad plugin list says why, without a traceback
             fail(f"错误：{exc}")
-        pm = get_pm(app)
-        if pm is self._plugins_pm:
+        commands = app.extensions["intranet_cli_commands"]   # collected and checked at start
+        if commands is self._commands_added:
             return
         # Another app in the same process (tests): forget the previous app's plugin commands.
         for name in self._plugin_commands:
             self.commands.pop(name, None)
-        before = set(self.commands)
-        pm.hook.register_cli_commands(cli=self)
-        self._plugin_commands = set(self.commands) - before
-        self._plugins_pm = pm
+        for name, (_plugin, command) in commands.items():
+            self.add_command(command, name)
+        self._plugin_commands = set(commands)
+        self._commands_added = commands
 
     def list_commands(self, ctx):
         self._add_plugin_commands(ctx)
@@ -316,6 +316,10 @@ def jobs_run(names):
         click.echo(f"{label}: {result if result is not None else '完成'}")
     if failed:
         fail(f"错误：{len(failed)} 个任务失败：{'、'.join(failed)}")
+
+
+# The names plugins may not take (every command above and Flask's run, shell, routes).
+CORE_COMMANDS = frozenset(cli.commands)
 
 
 def main():

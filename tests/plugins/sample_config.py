@@ -16,11 +16,13 @@ def fake_plugin(monkeypatch, name: str, **hooks) -> dict:
 
     ``PLUGINS`` left unset then enables it together with every installed plugin.
     """
+    import importlib.machinery
     import sys
     import types
 
     from intranet.hookspecs import hookimpl
     module = types.ModuleType(f"fake_{name}")
+    module.__spec__ = importlib.machinery.ModuleSpec(module.__name__, None)
     module.DESCRIPTION = f"测试插件 {name}"
     for hook_name, function in hooks.items():
         setattr(module, hook_name, hookimpl(function))
