@@ -1,6 +1,7 @@
 """Demo data: the core makes departments, people and logins; each plugin adds its part."""
 from __future__ import annotations
 
+import dataclasses
 import random
 from dataclasses import dataclass, field
 from datetime import date
@@ -26,14 +27,24 @@ SCALES = {
 
 @dataclass
 class DemoContext:
-    """What ``demo_data`` implementations get: the core's records as plain rows, and a seeded RNG."""
+    """What ``demo_data`` implementations get: the core's records as plain rows, and a seeded RNG.
+
+    Each plugin gets its own copy whose ``rng`` is seeded from ``seed`` and the plugin's name
+    (:func:`plugin_rng`), so adding a plugin does not change another plugin's records.
+    """
     scale: str
     rng: random.Random
     year: int
+    seed: int = 2024
     departments: list[dict] = field(default_factory=list)  # id, code, name, kind, parent_id, path
     people: list[dict] = field(default_factory=list)       # id, name, department_id, title, staffing, enforcement_post, status, legal_qualification
     users: dict[str, int] = field(default_factory=dict)    # username -> id
     echo: object = print
+
+
+def plugin_rng(seed: int, plugin: str) -> random.Random:
+    """The random generator of one plugin's demo data: the same for the same seed and name."""
+    return random.Random(f"{seed}:{plugin}")
 
 
 def already_loaded() -> bool:
@@ -50,9 +61,11 @@ def load_demo(scale: str, seed: int = 2024, echo=print) -> str:
         raise DemoError(f"未知规模 {scale}，可选：{'、'.join(SCALES)}")
     if already_loaded():
         raise DemoError("数据库中已有单位数据，演示数据只能载入空数据库")
-    ctx = DemoContext(scale=scale, rng=random.Random(seed), year=date.today().year, echo=echo)
+    ctx = DemoContext(scale=scale, rng=random.Random(seed), year=date.today().year, seed=seed, echo=echo)
     make_core_records(ctx, SCALES[scale])
-    get_pm().hook.demo_data(scale=scale, context=ctx)
+    for impl in reversed(get_pm().hook.demo_data.get_hookimpls()):
+        kwargs = {"scale": scale, "context": dataclasses.replace(ctx, rng=plugin_rng(seed, impl.plugin_name))}
+        impl.function(**{k: kwargs[k] for k in impl.argnames})
     audit.record("demo_load", "demo", scale, summary=f"载入演示数据（{scale}）：{len(ctx.departments)} 个单位，"
                  f"{len(ctx.people)} 名人员", after={"scale": scale, "seed": seed})
     db.session.commit()
