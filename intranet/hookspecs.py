@@ -34,7 +34,7 @@ class Widget:
     order: int = 100
     figures: list[tuple[str, Any]] = field(default_factory=list)   # (label, value)
     links: list[tuple[str, str]] = field(default_factory=list)     # (label, url)
-    html: str = ""                                                 # already-escaped markup
+    html: str = ""     # shown as HTML only when markupsafe.Markup; a plain string is escaped
 
 
 @dataclass
@@ -129,6 +129,14 @@ def register_permissions():
 @hookspec
 def nav_items(user):
     """Return a list of :class:`NavItem` for the logged-in ``user``."""
+
+
+@hookspec
+def public_links():
+    """Return a list of :class:`NavItem` for pages open to the public (the login page shows them).
+
+    ``roles`` is not used: the links are for people who are not logged in.
+    """
 
 
 @hookspec

@@ -37,6 +37,12 @@ def navigation(user) -> list[NavItem]:
     return navigation_and_failures(user)[0]
 
 
+def public_links() -> tuple[list[NavItem], list[PluginFailure]]:
+    """Links to the plugins' public pages (``public_links``), for the login page."""
+    links, failures = call_safely("public_links", expect=NavItem)
+    return sorted(links, key=lambda i: (i.order, i.label)), failures
+
+
 def shows_error_reference() -> bool:
     """Only a 系统管理员 sees the error reference of a plugin failure (it points into the log)."""
     return current_user.is_authenticated and current_user.role == "admin"
@@ -55,6 +61,7 @@ def init_templating(app) -> None:
         return {
             "navigation": lambda: navigation(current_user),
             "navigation_failures": lambda: navigation_and_failures(current_user)[1],
+            "public_links": public_links,
             "ROLES": ROLES,
             "today": date.today(),
             "page_url": page_url,

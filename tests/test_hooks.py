@@ -113,6 +113,18 @@ def test_hook_nav_items(client, org):
     assert re.search(r'<a href="/sample-notes/"[^>]*>样例笔记</a>', html)
 
 
+def test_hook_public_links(client):
+    html = client.get("/login").get_data(as_text=True)
+    links = re.search(r'<nav class="public-links"[^>]*>(.*?)</nav>', html, re.S).group(1)
+    assert '<a href="/sample-notes/about">样例笔记说明</a>' in links
+    assert client.get("/sample-notes/about").status_code == 200          # open without a login
+
+
+def test_login_page_without_public_links(app, client):
+    get_pm().unregister(name="sample_notes")        # the only enabled plugin: no public pages
+    assert 'class="public-links"' not in client.get("/login").get_data(as_text=True)
+
+
 def test_hook_dashboard_widgets(client, db, org):
     add_note(db, org.town_a)
     add_note(db, org.town_b)

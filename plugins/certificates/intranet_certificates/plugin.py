@@ -57,6 +57,12 @@ def nav_items(user):
     return [NavItem(NAME, "行政执法证", "certificates.index", order=30, roles=READ)]
 
 
+@hookimpl
+def public_links():
+    return [NavItem(NAME, "行政执法证查验", "certificates_public.verify_form", order=30),
+            NavItem(NAME, "行政执法人员公示", "certificates_public.roster", order=31)]
+
+
 def _scoped(stmt, column, user):
     cond = scope_filter(column, user)
     return stmt if cond is None else stmt.where(cond)

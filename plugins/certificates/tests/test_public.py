@@ -44,6 +44,22 @@ def test_unknown_number_is_a_clear_404(client, db, certs):
     assert r.status_code == 404 and "未查询到" in r.get_json()["error"]
 
 
+@pytest.mark.parametrize("path", ["/verify/%00", "/verify/%20", "/verify/" + "9" * 300, "/verify/%E4%B8%AD%E6%96%87",
+                                  "/verify/%FF"])
+def test_anything_that_is_not_our_number_is_the_public_not_found_page(client, db, certs, path):
+    r = client.get(path)
+    text = r.get_data(as_text=True)
+    assert r.status_code == 404
+    assert "查无此证" in text and "重新查验" in text
+    assert 'class="public-header"' in text and "error-page" not in text   # not the intranet's 404
+
+
+def test_login_page_links_to_the_public_pages(client):
+    html = client.get("/login").get_data(as_text=True)
+    assert '<a href="/verify">行政执法证查验</a>' in html
+    assert '<a href="/roster">行政执法人员公示</a>' in html
+
+
 def test_search_form(client, db, certs):
     cert = certs.card()
     page = client.get("/verify")

@@ -56,6 +56,11 @@ def nav_items(user):
 
 
 @hookimpl
+def public_links():
+    return [NavItem(NAME, "样例笔记说明", "sample_notes.about")]
+
+
+@hookimpl
 def dashboard_widgets(user):
     stmt = select(func.count()).select_from(Note).where(Note.active.is_(True))
     cond = scope_filter(Note.department_id, user)

@@ -12,7 +12,8 @@ from wtforms import DateField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from intranet import audit
-from intranet.access import MANAGE_ROLES, READ_ROLES, apply_scope, departments_in_scope, require_scope, roles_required
+from intranet.access import (MANAGE_ROLES, READ_ROLES, apply_scope, departments_in_scope, public_view, require_scope,
+                             roles_required)
 from intranet.extensions import db
 from intranet.pagination import paginate
 
@@ -77,3 +78,10 @@ def archive(note_id):
         db.session.commit()
     flash("笔记已归档", "success")
     return redirect(url_for(".index"))
+
+
+@bp.route("/about")
+@public_view
+def about():
+    """A page open to the public, linked from the login page through ``public_links``."""
+    return render_template("sample_notes/about.html")

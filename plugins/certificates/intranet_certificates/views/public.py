@@ -37,6 +37,15 @@ def public_record(cert: Certificate) -> dict:
             "valid_until": cert.valid_until.isoformat(), "issuing_authority": cert.issuing_authority}
 
 
+MAX_NUMBER = Certificate.number.type.length
+
+
+def _could_be_ours(number: str) -> bool:
+    """Text that cannot be a number of ours (too long, control characters such as NUL, which
+    PostgreSQL refuses) is not looked up: it is simply not found."""
+    return 0 < len(number) <= MAX_NUMBER and number.isprintable()
+
+
 @public_bp.route("/verify", methods=["GET"])
 @public_view
 @limiter.limit(verify_limit)
@@ -52,11 +61,14 @@ def verify_form():
 @limiter.limit(verify_limit)
 def verify(number):
     number = number.strip()
-    cert = db.session.scalar(select(Certificate).where(Certificate.number == number)
-                             .options(joinedload(Certificate.person), joinedload(Certificate.department)))
+    cert = None
+    if _could_be_ours(number):
+        cert = db.session.scalar(select(Certificate).where(Certificate.number == number)
+                                 .options(joinedload(Certificate.person), joinedload(Certificate.department)))
     as_json = request.args.get("format") == "json"
     if cert is None:
-        message = f"未查询到编号为 {number} 的行政执法证，请核对证件编号。如对执法人员身份有疑问，请向当地司法行政部门反映。"
+        shown = number if len(number) <= MAX_NUMBER else number[:MAX_NUMBER] + "…"
+        message = f"未查询到编号为 {shown} 的行政执法证，请核对证件编号。如对执法人员身份有疑问，请向当地司法行政部门反映。"
         if as_json:
             return jsonify({"error": message, "status": 404, "number": number}), 404
         return render_template("certificates/public/not_found.html", number=number, message=message,
