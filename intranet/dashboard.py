@@ -1,9 +1,10 @@
 """The dashboard (widgets from every plugin) and the public landing page."""
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, url_for
+from flask import Blueprint, current_app, redirect, render_template, send_from_directory, url_for
 from flask_login import current_user, login_required
 
+from .access import public_view
 from .hookspecs import Widget
 from .plugins import call_safely
 
@@ -15,6 +16,13 @@ def home():
     if current_user.is_authenticated:
         return redirect(url_for("dashboard.index"))
     return redirect(url_for("auth.login"))
+
+
+@bp.route("/favicon.ico")
+@public_view
+def favicon():
+    """The site icon (an SVG; browsers asking for /favicon.ico accept it by its Content-Type)."""
+    return send_from_directory(current_app.static_folder, "favicon.svg", mimetype="image/svg+xml", max_age=86400)
 
 
 @bp.route("/dashboard")

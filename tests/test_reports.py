@@ -170,7 +170,7 @@ def test_report_json_variant_and_html_download(client, db, org):
     assert data["department"] == {"code": "X01", "name": "永安县"}
     assert fragments_of(data, "sample_notes")[0]["figures"]["notes"] == 1
     download = client.get(f"/reports/?year={YEAR}&department={org.county.id}&download=html")
-    assert download.headers["Content-Type"].startswith("text/html")
+    assert download.headers["Content-Type"] == "text/html; charset=utf-8"       # one charset, not two
     assert download.headers["Content-Disposition"].startswith("attachment;")
     assert "永安县" in download.get_data(as_text=True)
 

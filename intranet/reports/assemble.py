@@ -160,7 +160,7 @@ RENDERERS: dict[str, Callable[[dict], bytes]] = {
     "docx": _later("Word"),
     "xlsx": _later("Excel"),
 }
-MIMETYPES = {
+MIMETYPES = {   # full Content-Type values (given as content_type=, so the charset appears once)
     "json": "application/json",
     "html": "text/html; charset=utf-8",
     "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",

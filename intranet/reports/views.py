@@ -94,7 +94,7 @@ def _department_or_abort(department_id) -> Department:
 
 
 def _download(report: dict, fmt: str) -> Response:
-    response = Response(render(report, fmt), mimetype=MIMETYPES[fmt])
+    response = Response(render(report, fmt), content_type=MIMETYPES[fmt])
     response.headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(file_name(report, fmt))}"
     return response
 
@@ -122,7 +122,7 @@ def index():
     department = _department_or_abort(form.department.data)
     report = assemble(form.year.data, department, with_labels=True)
     if wants_json:
-        return Response(render_json(report), mimetype=MIMETYPES["json"])
+        return Response(render_json(report), content_type=MIMETYPES["json"])
     download = request.args.get("download")
     if download in DOWNLOADS:
         return _download(report, download)
@@ -188,7 +188,7 @@ def snapshots():
 def snapshot(snapshot_id):
     snap = scoped_get(ReportSnapshot, snapshot_id)
     if request.args.get("format") == "json":
-        return Response(render_json(snap.data), mimetype=MIMETYPES["json"])
+        return Response(render_json(snap.data), content_type=MIMETYPES["json"])
     download = request.args.get("download")
     if download in DOWNLOADS:
         return _download(snap.data, download)
