@@ -301,7 +301,8 @@ def jobs_run(names):
     unknown = [n for n in names if n not in known]
     if unknown:
         fail(f"错误：未知的任务 {', '.join(unknown)}")
-    failed = [f"{f.plugin}（列出任务）" for f in failures]
+    # Running every job: a plugin that could not list its jobs has failed them all.
+    failed = [] if names else [f"{f.plugin}（列出任务）" for f in failures]
     for job in ([known[n] for n in names] if names else jobs):
         label = f"{job.plugin}.{job.name}"
         try:

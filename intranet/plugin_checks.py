@@ -41,9 +41,11 @@ def check_models(app) -> None:
             if not table.startswith(f"{plugin}_"):
                 raise PluginError(f"插件 {plugin!r} 的数据表 {table!r}（模型 {model.__name__}）没有以“{plugin}_”开头："
                                   f"插件的数据表名必须以插件名加下划线开头")
-        package = pm.get_plugin(plugin).__name__.split(".")[0]
+        module = pm.get_plugin(plugin)
+        package = module.__package__ or module.__name__      # the package the plugin module is in
         unregistered = sorted(m.class_.__name__ for m in db.Model.registry.mappers
-                              if m.class_.__module__.split(".")[0] == package and m.class_ not in models)
+                              if (m.class_.__module__ == package or m.class_.__module__.startswith(f"{package}."))
+                              and m.class_ not in models)
         if unregistered:
             raise PluginError(f"插件 {plugin!r} 的模型 {'、'.join(unregistered)} 没有由 register_models 返回："
                               f"它们的数据表不会被创建、检查或清除")
