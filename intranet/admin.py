@@ -10,6 +10,7 @@ from wtforms import SelectField, StringField
 
 from .access import departments_in_scope, in_scope, require_scope, roles_required, scope_filter
 from .extensions import db
+from .inputs import bounded_int
 from .models import AuditEvent, Department, User
 from .pagination import paginate
 from .users import options
@@ -129,7 +130,8 @@ def audit():
     if form.object_type.data:
         stmt = stmt.where(AuditEvent.object_type == form.object_type.data)
     if form.department.data:
-        dept = db.session.get(Department, int(form.department.data)) if form.department.data.isdigit() else None
+        dept_id = bounded_int(form.department.data)
+        dept = db.session.get(Department, dept_id) if dept_id is not None else None
         if dept is None:
             abort(404)
         require_scope(dept.id)
