@@ -12,6 +12,7 @@ from intranet.access import public_view
 from intranet.extensions import db, limiter
 from intranet.pagination import paginate
 
+from .. import settings
 from ..forms import RosterSearchForm, VerifyForm
 from ..models import Certificate
 from . import public_bp
@@ -37,21 +38,36 @@ def public_record(cert: Certificate) -> dict:
             "valid_until": cert.valid_until.isoformat(), "issuing_authority": cert.issuing_authority}
 
 
+@public_bp.app_template_global("verify_url")
+def verify_url(number: str, **kwargs) -> str:
+    """The public page for ``number``: /verify/<number>, or /verify?number=… when the number has
+    characters a path segment cannot carry as they are (older numbers may contain "/" and such)."""
+    if settings.url_safe(number):
+        return url_for("certificates_public.verify", number=number, **kwargs)
+    return url_for("certificates_public.verify_form", number=number, **kwargs)
+
+
 @public_bp.route("/verify", methods=["GET"])
 @public_view
 @limiter.limit(verify_limit)
 def verify_form():
     form = VerifyForm(request.args)
     if request.args and form.validate():
-        return redirect(url_for(".verify", number=form.number.data.strip()))
+        number = form.number.data.strip()
+        if settings.url_safe(number):
+            return redirect(url_for(".verify", number=number))
+        return _answer(number)
     return render_template("certificates/public/verify.html", form=form, submitted=bool(request.args))
 
 
-@public_bp.route("/verify/<number>", methods=["GET"])
+@public_bp.route("/verify/<path:number>", methods=["GET"])  # path: printed QR codes of numbers with "/"
 @public_view
 @limiter.limit(verify_limit)
 def verify(number):
-    number = number.strip()
+    return _answer(number.strip())
+
+
+def _answer(number: str):
     cert = db.session.scalar(select(Certificate).where(Certificate.number == number)
                              .options(joinedload(Certificate.person), joinedload(Certificate.department)))
     as_json = request.args.get("format") == "json"
