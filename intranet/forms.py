@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import wtforms
 from wtforms.fields.choices import SelectChoice
+from wtforms.validators import StopValidation
 
 from .inputs import DB_INT_MAX, date_range_error
 
@@ -30,7 +31,16 @@ def db_id(value) -> int:
     return number
 
 
-class _PlausibleDate:
+class _KeepParseError:
+    """Stop validation after a parse error: DataRequired would replace it with "请填写…"."""
+
+    def pre_validate(self, form):
+        if self.process_errors:
+            raise StopValidation()
+        super().pre_validate(form)
+
+
+class _PlausibleDate(_KeepParseError):
     def process_formdata(self, valuelist):
         super().process_formdata(valuelist)
         error = date_range_error(self.data)
@@ -55,7 +65,7 @@ class DateTimeLocalField(_PlausibleDate, wtforms.DateTimeLocalField):
         super().__init__(*args, **kwargs)
 
 
-class IntegerField(wtforms.IntegerField):
+class IntegerField(_KeepParseError, wtforms.IntegerField):
     """An integer the database can store (±DB_INT_MAX), with Chinese messages."""
 
     def __init__(self, *args, **kwargs):
