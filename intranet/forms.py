@@ -35,7 +35,7 @@ class _KeepParseError:
     """Stop validation after a parse error: DataRequired would replace it with "请填写…"."""
 
     def pre_validate(self, form):
-        if self.process_errors:
+        if self.process_errors and any(str(v).strip() for v in self.raw_data or []):
             raise StopValidation()
         super().pre_validate(form)
 

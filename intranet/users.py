@@ -218,8 +218,9 @@ def index():
                               User.display_name.icontains(q, autoescape=True)))
     if form.role.data in ROLES:
         stmt = stmt.where(User.role == form.role.data)
-    if (form.department.data or "").isdigit():
-        dept = db.session.get(Department, bounded_int(form.department.data))
+    dept_id = bounded_int(form.department.data)
+    if dept_id is not None:
+        dept = db.session.get(Department, dept_id)
         if dept is None or not in_scope(dept.id):
             abort(403)
         stmt = stmt.where(dept.subtree_filter(User.department_id))
