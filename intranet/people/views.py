@@ -8,11 +8,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager, joinedload
 from wtforms.fields.choices import SelectChoice
 
-from .. import audit
+from .. import audit, idnumber
 from ..access import MANAGE_ROLES, READ_ROLES, departments_in_scope, in_scope, require_scope, roles_required, \
     scope_root, scoped_get
 from ..extensions import db
-from .. import idnumber
 from ..idnumber import check_id_number
 from ..inputs import arg_int, bounded_int
 from ..models import Department, Person

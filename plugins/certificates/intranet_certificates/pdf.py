@@ -2,14 +2,14 @@
 from __future__ import annotations
 
 import segno
-from flask import current_app, has_request_context, render_template, request, url_for
+from flask import current_app, has_request_context, render_template, request
 
 from . import photos
 
 
 def verification_url(number: str) -> str:
     """The public page the card's QR code opens (CERTIFICATES_PUBLIC_URL when the public host differs)."""
-    from .views.public import verify_url
+    from .views.public import verify_url  # not at the top: the views import this module
     base = current_app.config.get("CERTIFICATES_PUBLIC_URL")
     if base:
         return base.rstrip("/") + verify_url(number)

@@ -66,3 +66,10 @@ def test_printed_qr_of_a_slash_number_still_works(client, db, certs):
     db.session.commit()
     r = client.get("/verify/闽执/2019/00017")
     assert r.status_code == 200 and "陈旧证" in r.get_data(as_text=True)
+
+
+def test_card_url_without_a_request_uses_the_public_base(app):
+    """A card rendered outside a request (command line) with CERTIFICATES_PUBLIC_URL set."""
+    app.config["CERTIFICATES_PUBLIC_URL"] = "https://zfj.example.gov.cn/"
+    assert pdf.verification_url("AB-1") == "https://zfj.example.gov.cn/verify/AB-1"
+    assert pdf.verification_url("AB/1") == "https://zfj.example.gov.cn/verify?number=AB/1"

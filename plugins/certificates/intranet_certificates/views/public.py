@@ -4,7 +4,7 @@ Never an ID number here: name, unit, number, 执法类别/区域, validity and s
 """
 from __future__ import annotations
 
-from flask import current_app, jsonify, redirect, render_template, request, url_for
+from flask import current_app, has_request_context, jsonify, redirect, render_template, request, url_for
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
@@ -42,9 +42,10 @@ def public_record(cert: Certificate) -> dict:
 def verify_url(number: str, **kwargs) -> str:
     """The public page for ``number``: /verify/<number>, or /verify?number=… when the number has
     characters a path segment cannot carry as they are (older numbers may contain "/" and such)."""
-    if settings.url_safe(number):
-        return url_for("certificates_public.verify", number=number, **kwargs)
-    return url_for("certificates_public.verify_form", number=number, **kwargs)
+    endpoint = "certificates_public.verify" if settings.url_safe(number) else "certificates_public.verify_form"
+    if not has_request_context() and not kwargs:  # e.g. a card rendered from the command line
+        return current_app.url_map.bind("").build(endpoint, {"number": number})
+    return url_for(endpoint, number=number, **kwargs)
 
 
 @public_bp.route("/verify", methods=["GET"])
