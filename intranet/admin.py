@@ -10,7 +10,7 @@ from wtforms import SelectField, StringField
 
 from .access import departments_in_scope, in_scope, require_scope, roles_required, scope_filter
 from .extensions import db
-from .inputs import bounded_int
+from .inputs import bounded_int, date_range_error
 from .models import AuditEvent, Department, User
 from .pagination import paginate
 from .users import options
@@ -104,10 +104,15 @@ class AuditFilterForm(FlaskForm):
         if not value:
             return None
         try:
-            return date.fromisoformat(value)
+            day = date.fromisoformat(value)
         except ValueError:
             field.errors = [f"{field.label.text}格式应为 YYYY-MM-DD"]
             return None
+        error = date_range_error(day)
+        if error:
+            field.errors = [error]
+            return None
+        return day
 
 
 @bp.route("/audit")
