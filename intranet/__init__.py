@@ -10,7 +10,7 @@ __version__ = "0.1.0"
 
 def create_app(config: dict | None = None) -> Flask:
     """Build the app: config, extensions, plugins, blueprints."""
-    from . import security
+    from . import inputs, security
     from .extensions import csrf, db, limiter, login_manager, migrate
     from .plugins import make_plugin_manager, resolve_plugins
 
@@ -21,6 +21,7 @@ def create_app(config: dict | None = None) -> Flask:
         static_folder=str(REPO_ROOT / "templates" / "static"),
     )
     load_config(app, config)
+    inputs.init_app(app)  # first: the bounded <int:> converter must exist before any route
 
     infos, loaded = resolve_plugins(app.config)
     app.extensions["intranet_plugins"] = infos

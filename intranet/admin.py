@@ -10,6 +10,7 @@ from wtforms import SelectField, StringField
 
 from .access import departments_in_scope, in_scope, require_scope, roles_required, scope_filter
 from .extensions import db
+from .inputs import bounded_int, date_range_error
 from .models import AuditEvent, Department, User
 from .pagination import paginate
 from .users import options
@@ -103,10 +104,15 @@ class AuditFilterForm(FlaskForm):
         if not value:
             return None
         try:
-            return date.fromisoformat(value)
+            day = date.fromisoformat(value)
         except ValueError:
             field.errors = [f"{field.label.text}格式应为 YYYY-MM-DD"]
             return None
+        error = date_range_error(day)
+        if error:
+            field.errors = [error]
+            return None
+        return day
 
 
 @bp.route("/audit")
@@ -129,7 +135,8 @@ def audit():
     if form.object_type.data:
         stmt = stmt.where(AuditEvent.object_type == form.object_type.data)
     if form.department.data:
-        dept = db.session.get(Department, int(form.department.data)) if form.department.data.isdigit() else None
+        dept_id = bounded_int(form.department.data)
+        dept = db.session.get(Department, dept_id) if dept_id is not None else None
         if dept is None:
             abort(404)
         require_scope(dept.id)

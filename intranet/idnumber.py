@@ -1,8 +1,11 @@
 """居民身份证号码 (GB 11643) validation and masking, on top of python-stdnum."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import lru_cache
+
+from sqlalchemy import and_
 
 from stdnum import exceptions
 from stdnum.cn import ric
@@ -56,6 +59,45 @@ def mask_id_number(number: str | None) -> str:
     if len(number) < 10:
         return "*" * len(number)
     return number[:6] + "*" * (len(number) - 10) + number[-4:]
+
+
+ID_SEARCH_HINT = "按身份证号查询请输入完整的18位号码"
+_FULL = re.compile(r"\d{17}[\dX]")
+_MASKED = re.compile(r"(\d{6})\*{8}(\d{3}[\dX])")   # exactly as mask_id_number shows it
+_ID_LIKE = re.compile(r"[\dX*]+")
+
+
+def sees_full_id(viewer) -> bool:
+    """Only the 系统管理员 sees ID numbers in full; every other role sees the masked form."""
+    return getattr(viewer, "role", None) == "admin"
+
+
+def id_number_search_condition(column, q: str, viewer):
+    """The condition finding the search text ``q`` in the ID-number ``column``, or None.
+
+    A viewer who sees full numbers finds any part. Everyone else finds a number only by all
+    18 characters or by the masked form exactly as shown (first 6 and last 4), so searching
+    reveals nothing the pages hide: a partial number matches nothing.
+    """
+    q = (q or "").strip().upper()
+    if not q:
+        return None
+    if sees_full_id(viewer):
+        return column.contains(q, autoescape=True)
+    if _FULL.fullmatch(q):
+        return column == q
+    masked = _MASKED.fullmatch(q)
+    if masked:
+        return and_(column.startswith(masked.group(1)), column.endswith(masked.group(2)))
+    return None
+
+
+def id_search_hint(q: str, viewer) -> str:
+    """:data:`ID_SEARCH_HINT` when ``q`` looks like a partial number this viewer cannot search by."""
+    q = (q or "").strip().upper()
+    if sees_full_id(viewer) or not q or not _ID_LIKE.fullmatch(q) or not any(c.isdigit() for c in q):
+        return ""
+    return "" if _FULL.fullmatch(q) or _MASKED.fullmatch(q) else ID_SEARCH_HINT
 
 
 def birth_date(number: str):

@@ -5,6 +5,7 @@ from flask import current_app, request
 from sqlalchemy import func, select
 
 from .extensions import db
+from .inputs import DB_INT_MAX
 
 
 class Page:
@@ -24,11 +25,19 @@ class Page:
         return self.page < self.pages
 
 
+def requested_page() -> int:
+    """``?page=`` as 1..DB_INT_MAX (garbage is page 1; callers clamp to the last page)."""
+    try:
+        page = int(request.args.get("page", 1))
+    except (TypeError, ValueError):
+        return 1
+    return min(max(page, 1), DB_INT_MAX)
+
+
 def paginate(stmt, per_page: int | None = None, scalars: bool = True) -> Page:
     """Run ``stmt`` for the page named by ``?page=`` (bad values fall back to page 1)."""
     per_page = per_page or current_app.config["PER_PAGE"]
-    page = request.args.get("page", 1, type=int) or 1
-    page = max(page, 1)
+    page = requested_page()
     total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
     last = max(1, -(-total // per_page))
     page = min(page, last)

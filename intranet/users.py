@@ -19,10 +19,11 @@ from wtforms import PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
 from . import audit
-from .forms import form_errors, options
+from .forms import db_id, form_errors, options
 from .access import departments_in_scope, in_scope, roles_required, scope_filter
 from .auth.forms import PASSWORD_MAX, PASSWORD_MIN
 from .extensions import db
+from .inputs import arg_int, bounded_int
 from .models import ROLES, Department, Person, User
 from .pagination import paginate
 
@@ -147,9 +148,10 @@ def parse_department(value: str) -> int | None:
     value = (value or "").strip()
     if not value:
         return None
-    if not value.isdigit():
-        raise UserError("所选单位不存在")
-    return int(value)
+    try:
+        return db_id(value)
+    except ValueError:
+        raise UserError("所选单位不存在") from None
 
 
 class AssignmentForm(FlaskForm):
@@ -216,8 +218,9 @@ def index():
                               User.display_name.icontains(q, autoescape=True)))
     if form.role.data in ROLES:
         stmt = stmt.where(User.role == form.role.data)
-    if (form.department.data or "").isdigit():
-        dept = db.session.get(Department, int(form.department.data))
+    dept_id = bounded_int(form.department.data)
+    if dept_id is not None:
+        dept = db.session.get(Department, dept_id)
         if dept is None or not in_scope(dept.id):
             abort(403)
         stmt = stmt.where(dept.subtree_filter(User.department_id))
@@ -263,7 +266,7 @@ def create():
 
 def _prefill_person(form: CreateUserForm) -> None:
     """/users/new?person=<id> (a link from a person's page) fills in the person and department."""
-    ref = request.args.get("person", type=int)
+    ref = arg_int("person")
     person = db.session.get(Person, ref) if ref else None
     if person is None or not in_scope(person.department_id):
         return

@@ -80,7 +80,7 @@ def test_search_and_filters(client, db, org, people):
 
     assert names("?q=王") == {"王五"}
     assert names("?q=" + b.masked_id_number) == {"赵六"}
-    assert names("?q=" + b.id_number[-4:]) == {"赵六"}
+    assert names("?q=" + b.id_number[-4:]) == set()  # a partial number finds nobody
     assert names("?q=" + b.id_number) == {"赵六"}
     assert names("?q=" + b.id_number[8:14]) == set()  # the hidden digits are not searchable
     assert names("?unit=乙镇") == {"赵六"}
@@ -91,6 +91,38 @@ def test_search_and_filters(client, db, org, people):
     b.status = "退休"
     db.session.commit()
     assert names("?status=退休") == {"赵六"}
+
+
+MASKED_ROLES = ("bureau", "inspector", "dept_admin_b")
+
+
+@pytest.mark.parametrize("role", MASKED_ROLES)
+def test_id_number_prefix_search_reveals_nothing(client, org, people, role):
+    """The digit-by-digit attack: no prefix (or masked form with more digits) finds the person."""
+    _, b = people
+    login(client, org.users[role])
+
+    def found(q):
+        response = client.get("/people/", query_string={"q": q})
+        assert response.status_code == 200
+        return "赵六" in response.get_data(as_text=True)
+
+    number = b.id_number
+    for q in (number[:17], number[:17] + "*", number[:10] + "****" + number[-4:], number[:7] + "*" + number[-4:],
+              number[:6], number[-4:], number[6:14], number[:6] + "*" + number[-5:]):
+        assert not found(q), q
+    assert found(number)
+    assert found(b.masked_id_number)
+    html = client.get("/people/", query_string={"q": number[:17]}).get_data(as_text=True)
+    assert "按身份证号查询请输入完整的18位号码" in html
+
+
+def test_admin_still_searches_any_part_of_the_id_number(client, org, people):
+    _, b = people
+    login(client, org.users["admin"])
+    for q in (b.id_number[:17], b.id_number[6:14], b.id_number[-4:], b.id_number):
+        html = client.get("/people/", query_string={"q": q}).get_data(as_text=True)
+        assert "赵六" in html and "按身份证号查询" not in html
 
 
 def test_paginates_with_bounded_queries(client, db, org):
@@ -164,7 +196,8 @@ def test_duplicate_out_of_scope_says_only_that_it_exists(client, db, org):
     login(client, org.users["dept_admin_b"])
     response = client.post("/people/new", data=new_person_form(org.town_b, org.staff_person.id_number))
     html = response.get_data(as_text=True)
-    assert "该身份证号已存在" in html and "张三" not in html and "甲镇" not in html
+    assert "该身份证号的人员档案已在其他单位，请联系司法局办理调动" in html
+    assert "张三" not in html and "甲镇" not in html
     assert db.session.scalar(select(func.count()).select_from(Person)) == 1
 
 
@@ -226,6 +259,18 @@ def test_edit_to_a_duplicate_id_number_is_refused(client, db, org, people):
         "title": "科员", "staffing": "行政编制"})
     assert "已存在" in response.get_data(as_text=True)
     assert person_by_number(db, a.id_number) is not None
+
+
+def test_edit_to_a_number_held_in_another_unit_names_nobody(client, db, org, people):
+    a, b = people
+    login(client, org.users["dept_admin_a"])
+    response = client.post(f"/people/{a.id}/edit", data={
+        "name": "王五", "id_number": b.id_number, "department_id": org.town_a.id,
+        "title": "科员", "staffing": "行政编制", "reason": "更正"})
+    html = response.get_data(as_text=True)
+    assert "该身份证号的人员档案已在其他单位，请联系司法局办理调动" in html
+    assert "赵六" not in html and "乙镇" not in html
+    assert person_by_number(db, b.id_number).id == b.id and person_by_number(db, a.id_number).id == a.id
 
 
 def test_department_admin_may_not_edit_another_units_person(client, db, org, people):

@@ -12,6 +12,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from ..extensions import db
 from ..idnumber import check_id_number
+from ..inputs import DB_INT_MAX, date_range_error
 
 TEXT_FORMAT = "@"
 TRUE_WORDS = {"是": True, "否": False, "Y": True, "N": False, "y": True, "n": False}
@@ -227,18 +228,21 @@ def _parse_cell(col: Column, value) -> tuple[Any, str, str]:
         if col.kind == "int":
             if not number.is_integer():
                 return None, f"“{value}”应为整数", ""
+            if abs(number) > DB_INT_MAX:
+                return None, f"“{value}”超出范围", ""
             return int(number), "", ""
         return number, "", ""
     if col.kind == "date":
         if isinstance(value, datetime):
-            return value.date(), "", ""
-        if isinstance(value, date):
-            return value, "", ""
-        text = str(value).replace("/", "-").replace(".", "-").replace("年", "-").replace("月", "-").rstrip("日")
-        try:
-            return date.fromisoformat("-".join(p.zfill(2) for p in text.split("-"))), "", ""
-        except ValueError:
-            return None, f"“{value}”不是有效日期，应为 2024-03-01 格式", ""
+            value = value.date()
+        if not isinstance(value, date):
+            text = str(value).replace("/", "-").replace(".", "-").replace("年", "-").replace("月", "-").rstrip("日")
+            try:
+                value = date.fromisoformat("-".join(p.zfill(2) for p in text.split("-")))
+            except ValueError:
+                return None, f"“{value}”不是有效日期，应为 2024-03-01 格式", ""
+        error = date_range_error(value)
+        return (None, error, "") if error else (value, "", "")
     raise ValueError(f"unknown column kind {col.kind}")
 
 

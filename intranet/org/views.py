@@ -9,6 +9,7 @@ from wtforms.fields.choices import SelectChoice
 
 from ..access import MANAGE_ROLES, departments_in_scope, in_scope, roles_required, scope_root, scoped_get
 from ..extensions import db
+from ..inputs import bounded_int
 from ..models import Department, Person
 from ..pagination import paginate
 from ..forms import form_errors
@@ -88,10 +89,10 @@ def _posted_parent(form: DepartmentForm) -> Department | None:
         if not current_user.sees_everything:
             abort(403)
         return None
-    try:
-        parent = db.session.get(Department, int(raw))
-    except ValueError:
+    parent_id = bounded_int(raw)
+    if parent_id is None:
         abort(400)
+    parent = db.session.get(Department, parent_id)
     if parent is None:
         abort(404)
     if not in_scope(parent.id):

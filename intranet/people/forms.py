@@ -1,10 +1,11 @@
 from datetime import date
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, SelectField, StringField
+from wtforms import BooleanField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp
 
+from ..forms import DateField
 from ..models import PERSON_STATUSES, STAFFING_TYPES
 
 
@@ -22,19 +23,9 @@ class PersonForm(FlaskForm):
     reason = StringField("修改原因", validators=[Optional(), Length(max=500)])
 
 
-class ChineseDateField(DateField):
-    """A date field whose parse error is in Chinese."""
-
-    def process_formdata(self, valuelist):
-        try:
-            super().process_formdata(valuelist)
-        except ValueError as exc:
-            raise ValueError("日期无效，应为 2024-03-01 格式") from exc
-
-
 class StatusForm(FlaskForm):
     status = SelectField("人员状态", choices=list(PERSON_STATUSES))
-    changed_on = ChineseDateField("状态变更日期", default=date.today,
+    changed_on = DateField("状态变更日期", default=date.today,
                            validators=[InputRequired("请输入状态变更日期")])
     reason = StringField("变更原因", validators=[DataRequired("请填写变更原因"), Length(max=500)])
 

@@ -1,20 +1,19 @@
 """Staff records: list, create, edit, change of status, and the one-page 学法档案."""
 from __future__ import annotations
 
-import re
-
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import and_, false, select
+from sqlalchemy import false, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager, joinedload
 from wtforms.fields.choices import SelectChoice
 
-from .. import audit
+from .. import audit, idnumber
 from ..access import MANAGE_ROLES, READ_ROLES, departments_in_scope, in_scope, require_scope, roles_required, \
     scope_root, scoped_get
 from ..extensions import db
 from ..idnumber import check_id_number
+from ..inputs import arg_int, bounded_int
 from ..models import Department, Person
 from ..pagination import paginate
 from ..hookspecs import PersonSection
@@ -23,33 +22,18 @@ from . import bp
 from .forms import PeopleFilterForm, PersonForm, StatusForm
 
 VIEW_ROLES = ("admin", "bureau", "dept_admin", "inspector")
+ELSEWHERE = "该身份证号的人员档案已在其他单位，请联系司法局办理调动"
 
 
 def sees_full_id() -> bool:
-    """Only the 系统管理员 sees ID numbers in full."""
-    return current_user.role == "admin"
+    return idnumber.sees_full_id(current_user)
 
 
 def _search_condition(q: str):
-    """Name, or the parts of the ID number the viewer can see (all of it for the admin)."""
-    q = q.strip().upper()
-    conds = [Person.name.icontains(q, autoescape=True)]
-    if sees_full_id():
-        conds.append(Person.id_number.contains(q, autoescape=True))
-    elif "*" in q:  # a masked number as shown on the pages: 130821********1234
-        head, tail = q.split("*")[0], q.split("*")[-1]
-        conds.append(and_(Person.id_number.startswith(head, autoescape=True),
-                          Person.id_number.endswith(tail, autoescape=True)))
-    elif re.fullmatch(r"[0-9X]+", q):
-        conds.append(Person.id_number == q)
-        if len(q) <= 6:
-            conds.append(Person.id_number.startswith(q))
-        if len(q) <= 4:
-            conds.append(Person.id_number.endswith(q))
-    cond = conds[0]
-    for c in conds[1:]:
-        cond = cond | c
-    return cond
+    """Name, or the ID number as far as the viewer may search it (see idnumber)."""
+    cond = Person.name.icontains(q.strip(), autoescape=True)
+    by_number = idnumber.id_number_search_condition(Person.id_number, q, current_user)
+    return cond if by_number is None else cond | by_number
 
 
 @bp.route("/")
@@ -63,8 +47,8 @@ def index():
     elif not current_user.sees_everything:
         stmt = stmt.where(false())
     within = None
-    if request.args.get("department_id", type=int):
-        within = scoped_get(Department, request.args.get("department_id", type=int), department_attr="id")
+    if arg_int("department_id"):
+        within = scoped_get(Department, arg_int("department_id"), department_attr="id")
         stmt = stmt.where(within.subtree_filter())
     if (form.q.data or "").strip():
         stmt = stmt.where(_search_condition(form.q.data))
@@ -78,7 +62,8 @@ def index():
     if form.enforcement.data in ("0", "1"):
         stmt = stmt.where(Person.enforcement_post.is_(form.enforcement.data == "1"))
     page = paginate(stmt.order_by(Department.path, Person.name, Person.id))
-    return render_template("people/list.html", form=form, page=page, within=within, full_id=sees_full_id())
+    return render_template("people/list.html", form=form, page=page, within=within, full_id=sees_full_id(),
+                           id_hint=idnumber.id_search_hint(form.q.data, current_user))
 
 
 def _department_choices(current: Department | None = None) -> list[SelectChoice]:
@@ -94,10 +79,10 @@ def _posted_department(form: PersonForm, current_id: int | None = None) -> Depar
     if not raw:
         form.department_id.errors.append("请选择所在单位")
         return None
-    try:
-        dept = db.session.get(Department, int(raw))
-    except ValueError:
+    dept_id = bounded_int(raw)
+    if dept_id is None:
         abort(400)
+    dept = db.session.get(Department, dept_id)
     if dept is None:
         abort(404)
     require_scope(dept.id, write=True)
@@ -118,11 +103,11 @@ def _check_new_id_number(form: PersonForm, value: str, exclude_id: int | None = 
         stmt = stmt.where(Person.id != exclude_id)
     existing = db.session.scalar(stmt)
     if existing is not None:
-        if current_user.role in VIEW_ROLES and in_scope(existing.department_id):
+        if in_scope(existing.department_id):
             form.id_number.errors.append(
                 f"该身份证号已存在：{existing.department.name} 的 {existing.name}（请勿重复添加）")
-        else:
-            form.id_number.errors.append("该身份证号已存在")
+        else:  # never name a person or unit outside the viewer's scope
+            form.id_number.errors.append(ELSEWHERE)
         return None
     return check
 
@@ -134,7 +119,7 @@ def create():
     del form.reason
     form.department_id.choices = _department_choices()
     if request.method == "GET":
-        wanted = request.args.get("department_id", type=int) or current_user.department_id
+        wanted = arg_int("department_id") or current_user.department_id
         if wanted:
             require_scope(wanted, write=True)
             form.department_id.data = str(wanted)

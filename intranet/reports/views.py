@@ -8,7 +8,7 @@ from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_t
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
-from wtforms import HiddenField, IntegerField, SelectField, StringField
+from wtforms import HiddenField, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from .. import audit
@@ -16,7 +16,8 @@ from ..access import MANAGE_ROLES, apply_scope, departments_in_scope, require_sc
 from ..extensions import db
 from ..models import Department, ReportSnapshot, User
 from ..pagination import paginate
-from ..forms import form_errors
+from ..forms import IntegerField, db_id, form_errors
+from ..inputs import arg_int
 from .assemble import (FIRST_YEAR, MIMETYPES, ReportError, assemble, check_year, file_name, refuse_incomplete,
                        render, render_json)
 
@@ -39,7 +40,7 @@ def _department_id(value) -> int | None:
     if value in (None, ""):
         return None
     try:
-        return int(value)
+        return db_id(value)
     except (TypeError, ValueError):
         return -1
 
@@ -144,7 +145,7 @@ def submit():
         return redirect(url_for(".index"))
     try:
         year = check_year(form.year.data)
-        department_id = int(form.department_id.data)
+        department_id = db_id(form.department_id.data)
     except (ReportError, ValueError) as exc:
         flash(str(exc) if isinstance(exc, ReportError) else "单位无效", "error")
         return redirect(url_for(".index"))
@@ -176,7 +177,7 @@ def snapshots():
             .join(Department, ReportSnapshot.department_id == Department.id)
             .outerjoin(User, ReportSnapshot.submitted_by_id == User.id)
             .order_by(ReportSnapshot.submitted_at.desc(), ReportSnapshot.id.desc()))
-    year = request.args.get("year", type=int)
+    year = arg_int("year", maximum=9999)
     if year:
         stmt = stmt.where(ReportSnapshot.year == year)
     page = paginate(apply_scope(stmt, ReportSnapshot.department_id), scalars=False)

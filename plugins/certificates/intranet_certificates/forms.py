@@ -6,29 +6,24 @@ from functools import partial
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField
-from wtforms import BooleanField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
-from wtforms import DateField as _DateField
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
+from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
 
-from intranet.forms import options
+from intranet.forms import DateField as _DateField
+from intranet.forms import IntegerField, db_id, options
 from .models import DECISIONS, SUBJECT_KINDS
 from .states import STATUSES
 
 
 class DateField(_DateField):
-    """A date within 1900–2099: a card's dates are computed from it (plus years), so a year
-    like 9999 would overflow ``date`` and end in a 500."""
+    """The core's plausible-date field (a card's dates are computed from it plus years)."""
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("invalid_value_message", "请输入有效日期（如 2025-03-01）")
         super().__init__(*args, **kwargs)
 
-    def pre_validate(self, form):
-        if self.data is not None and not 1900 <= self.data.year <= 2099:
-            raise ValidationError("日期超出合理范围（1900年至2099年）")
 
-
-IdSelect = partial(SelectField, coerce=int, invalid_value_message="请选择", invalid_choice_message="选项无效，请重新选择")
+IdSelect = partial(SelectField, coerce=db_id, invalid_value_message="请选择", invalid_choice_message="选项无效，请重新选择")
 ChoiceSelect = partial(SelectField, invalid_choice_message="选项无效，请重新选择")
 Int = partial(IntegerField, invalid_value_message="请输入整数")
 PHOTO = FileAllowed(["jpg", "jpeg", "png"], "照片应为 JPG 或 PNG 图片")

@@ -1,22 +1,21 @@
 """Printable documents: the card and the 公告注销 notice (HTML rendered by WeasyPrint, Noto CJK fonts)."""
 from __future__ import annotations
 
-from urllib.parse import quote
-
 import segno
-from flask import current_app, has_request_context, render_template, request, url_for
+from flask import current_app, has_request_context, render_template, request
 
 from . import photos
 
 
 def verification_url(number: str) -> str:
     """The public page the card's QR code opens (CERTIFICATES_PUBLIC_URL when the public host differs)."""
+    from .views.public import verify_url  # not at the top: the views import this module
     base = current_app.config.get("CERTIFICATES_PUBLIC_URL")
     if base:
-        return f"{base.rstrip('/')}/verify/{quote(number)}"
+        return base.rstrip("/") + verify_url(number)
     if has_request_context():  # the host the bureau is using, as its browser sees it
-        return request.url_root.rstrip("/") + url_for("certificates_public.verify", number=number)
-    return url_for("certificates_public.verify", number=number, _external=True)
+        return request.url_root.rstrip("/") + verify_url(number)
+    return verify_url(number, _external=True)
 
 
 def qr_data_uri(url: str) -> str:

@@ -69,6 +69,19 @@ def parse_pattern(pattern: str) -> list[tuple[str, str | None, str]]:
     return parts
 
 
+def url_safe(text: str) -> bool:
+    """Whether ``text`` can sit in a URL path segment as it is: letters (汉字 too), digits, - _ . ~."""
+    return all(ch.isalnum() or ch in "-_.~" for ch in text)
+
+
+def check_pattern(pattern: str) -> None:
+    """:func:`parse_pattern` plus what the settings page refuses: characters a verification URL cannot carry."""
+    for literal, _name, _spec in parse_pattern(pattern):
+        if not url_safe(literal):
+            raise PatternError("编号规则只能包含汉字、字母、数字和 - _ . ~，不能含有 / ? # % 空格等字符"
+                               "（证件编号要用于公开查验网址和二维码）")
+
+
 def serial_width(pattern: str) -> int:
     for _lit, name, spec in parse_pattern(pattern):
         if name == "serial":

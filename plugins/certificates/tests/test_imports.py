@@ -20,7 +20,7 @@ def xlsx(header, rows) -> io.BytesIO:
 def card_row(person, number="350481202000101", **over):
     row = {"证件编号": number, "身份证号": person.id_number, "姓名": person.name, "单位编码": "X01-A",
            "执法类别": "综合行政执法", "执法区域": "甲镇", "发证机关": "永安市人民政府",
-           "发证日期": date(2020, 3, 1), "有效期至": date(2099, 2, 28), "证件状态": "有效",
+           "发证日期": date(2020, 3, 1), "有效期至": date(date.today().year + 4, 2, 28), "证件状态": "有效",
            "证件版本": "2013版", "最近执法日期": date(2024, 6, 1)}
     row.update(over)
     return [row[c.name] for c in CERTIFICATE_COLUMNS]

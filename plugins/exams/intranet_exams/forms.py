@@ -3,9 +3,8 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import (BooleanField, DateField, DateTimeLocalField, FloatField, IntegerField, SelectField,
-                     SelectMultipleField, StringField, SubmitField, TextAreaField)
-from intranet.forms import options
+from wtforms import BooleanField, FloatField, SelectField, SelectMultipleField, StringField, SubmitField, TextAreaField
+from intranet.forms import DateField, DateTimeLocalField, IntegerField, db_id, options
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from .models import (AUDIENCES, DIFFICULTIES, EXEMPTION_REASONS, KINDS, PARTS, QUESTION_TYPES,
@@ -19,7 +18,7 @@ class ExamForm(FlaskForm):
     name = StringField("考试名称", validators=[DataRequired(REQUIRED), Length(max=200)])
     kind = SelectField("考试类型", choices=list(KINDS))
     part = SelectField("科目（执法资格考试）", choices=options([("", "不分科目")] + [(p, p) for p in PARTS]))
-    organiser_id = SelectField("组织单位", coerce=int)
+    organiser_id = SelectField("组织单位", coerce=db_id)
     exam_date = DateField("考试日期", validators=[Optional()])
     opens_at = DateTimeLocalField("开放时间（在线考试）", format="%Y-%m-%dT%H:%M", validators=[Optional()])
     closes_at = DateTimeLocalField("截止时间（在线考试）", format="%Y-%m-%dT%H:%M", validators=[Optional()])
@@ -29,7 +28,7 @@ class ExamForm(FlaskForm):
                                                            NumberRange(min=0, message="合格分不能为负数")])
     online = BooleanField("在线考试")
     audience = SelectField("应考范围", choices=options(AUDIENCES.items()))
-    audience_department_id = SelectField("应考单位（应考范围为指定单位时）", coerce=int)
+    audience_department_id = SelectField("应考单位（应考范围为指定单位时）", coerce=db_id)
     max_attempts = IntegerField("考试次数上限（含补考）", validators=[
         InputRequired(REQUIRED), NumberRange(min=1, max=10, message="考试次数应在1至10之间")])
     self_registration = BooleanField("允许个人自行报名")
@@ -60,13 +59,13 @@ class ExamForm(FlaskForm):
 
 
 class RegisterForm(FlaskForm):
-    people = SelectMultipleField("人员", coerce=int, validate_choice=False)
+    people = SelectMultipleField("人员", coerce=db_id, validate_choice=False)
     status = SelectField("报名方式", choices=options([("预报名", "预报名"), ("已报名", "直接报名")]))
     submit = SubmitField("报名所选人员")
 
 
 class ConfirmForm(FlaskForm):
-    registrations = SelectMultipleField("报名", coerce=int, validate_choice=False)
+    registrations = SelectMultipleField("报名", coerce=db_id, validate_choice=False)
     submit = SubmitField("确认所选预报名")
 
 

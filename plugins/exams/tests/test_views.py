@@ -320,3 +320,19 @@ def test_list_pages_paginate(db, client, org, make_exam, register_people):
     assert "上一页" in html and "第 2 / 2 页" in html
     login(client, org.users["staff_a"])
     assert client.get("/exams/mine").status_code == 200
+
+
+def test_exam_dates_outside_the_plausible_range_are_refused(db, client, org):
+    """The core's date fields: 1900 to ten years ahead, for a plain date and an online window."""
+    login(client, org.users["bureau"])
+    data = dict(code="ZG1899", name="越界日期考试", kind="行政执法资格考试", part="专业",
+                organiser_id=org.bureau_dept.id, exam_date="1899-12-31", full_mark="100", pass_mark="60",
+                audience="enforcement", audience_department_id="0", max_attempts="2")
+    r = client.post("/exams/new", data=data)
+    assert r.status_code == 200 and "日期超出合理范围" in r.get_data(as_text=True)
+    online = {**data, "exam_date": "", "online": "y", "opens_at": "2026-06-01T09:00", "closes_at": "9999-06-01T11:00"}
+    r = client.post("/exams/new", data=online)
+    assert r.status_code == 200 and "日期超出合理范围" in r.get_data(as_text=True)
+    r = client.post("/exams/new", data={**data, "organiser_id": str(2**63)})
+    assert r.status_code == 200
+    assert count(db, Exam) == 0

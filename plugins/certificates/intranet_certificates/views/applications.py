@@ -9,6 +9,7 @@ from sqlalchemy.orm import joinedload
 
 from intranet.access import BUREAU_ROLES, MANAGE_ROLES, apply_scope, require_scope, roles_required, scoped_get
 from intranet.extensions import db
+from intranet.inputs import arg_int
 from intranet.models import Department, Person
 from intranet.pagination import paginate
 from intranet.forms import options
@@ -47,7 +48,7 @@ def _subject_department_ids() -> set[int]:
 @roles_required(*MANAGE_ROLES)
 def new_application():
     choices = department_choices(_subject_department_ids())
-    department_id = request.args.get("department_id", type=int)
+    department_id = arg_int("department_id")
     if department_id is None and len(choices) == 1:
         department_id = choices[0].value
     department = None

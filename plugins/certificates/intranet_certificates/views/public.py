@@ -4,7 +4,7 @@ Never an ID number here: name, unit, number, 执法类别/区域, validity and s
 """
 from __future__ import annotations
 
-from flask import current_app, jsonify, redirect, render_template, request, url_for
+from flask import current_app, has_request_context, jsonify, redirect, render_template, request, url_for
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
@@ -12,6 +12,7 @@ from intranet.access import public_view
 from intranet.extensions import db, limiter
 from intranet.pagination import paginate
 
+from .. import settings
 from ..forms import RosterSearchForm, VerifyForm
 from ..models import Certificate
 from . import public_bp
@@ -46,21 +47,37 @@ def _could_be_ours(number: str) -> bool:
     return 0 < len(number) <= MAX_NUMBER and number.isprintable()
 
 
+@public_bp.app_template_global("verify_url")
+def verify_url(number: str, **kwargs) -> str:
+    """The public page for ``number``: /verify/<number>, or /verify?number=… when the number has
+    characters a path segment cannot carry as they are (older numbers may contain "/" and such)."""
+    endpoint = "certificates_public.verify" if settings.url_safe(number) else "certificates_public.verify_form"
+    if not has_request_context() and not kwargs:  # e.g. a card rendered from the command line
+        return current_app.url_map.bind("").build(endpoint, {"number": number})
+    return url_for(endpoint, number=number, **kwargs)
+
+
 @public_bp.route("/verify", methods=["GET"])
 @public_view
 @limiter.limit(verify_limit)
 def verify_form():
     form = VerifyForm(request.args)
     if request.args and form.validate():
-        return redirect(url_for(".verify", number=form.number.data.strip()))
+        number = form.number.data.strip()
+        if settings.url_safe(number):
+            return redirect(url_for(".verify", number=number))
+        return _answer(number)
     return render_template("certificates/public/verify.html", form=form, submitted=bool(request.args))
 
 
-@public_bp.route("/verify/<number>", methods=["GET"])
+@public_bp.route("/verify/<path:number>", methods=["GET"])  # path: printed QR codes of numbers with "/"
 @public_view
 @limiter.limit(verify_limit)
 def verify(number):
-    number = number.strip()
+    return _answer(number.strip())
+
+
+def _answer(number: str):
     cert = None
     if _could_be_ours(number):
         cert = db.session.scalar(select(Certificate).where(Certificate.number == number)

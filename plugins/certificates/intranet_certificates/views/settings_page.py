@@ -31,7 +31,7 @@ def settings_view():
         new["issuing_authority"] = (new["issuing_authority"] or "").strip()
         problems = []
         try:
-            settings.parse_pattern(new["number_pattern"])
+            settings.check_pattern(new["number_pattern"])
         except settings.PatternError as exc:
             problems.append(str(exc))
         if any(len(c) > 30 for c in new["categories"]):

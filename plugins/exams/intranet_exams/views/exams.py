@@ -11,8 +11,10 @@ from sqlalchemy.orm import joinedload
 from intranet import audit
 from intranet.access import departments_in_scope, roles_required, scope_filter
 from intranet.extensions import db
+from intranet.idnumber import sees_full_id
+from intranet.inputs import arg_int
 from intranet.models import Department, Person
-from intranet.pagination import Page, paginate
+from intranet.pagination import Page, paginate, requested_page
 
 from .. import figures, online, settings
 from ..export import results_workbook
@@ -32,7 +34,7 @@ def scope_cond(user=None):
 
 def page_of(items: list, per_page: int = 20) -> Page:
     """Paginate an already aggregated list (figures by department)."""
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = requested_page()
     last = max(1, -(-len(items) // per_page))
     page = min(page, last)
     return Page(items[(page - 1) * per_page: page * per_page], page, per_page, len(items))
@@ -198,7 +200,7 @@ def by_department(exam_id):
 @bp.route("/statistics")
 @roles_required(*READ_ROLES)
 def statistics():
-    year = request.args.get("year", date.today().year, type=int)
+    year = arg_int("year", date.today().year, maximum=9999)
     cond = scope_cond()
     exam_cond = and_(Exam.year == year, Exam.active.is_(True))
     totals = figures.compute(exam_cond=exam_cond, department_cond=cond)
@@ -218,7 +220,7 @@ def export_results(exam_id):
     exam = get_exam(exam_id)
     # the 司法局 and the exam's organiser get the whole roll; anyone else only their own subtree
     scope = None if can_manage(exam, current_user) else scope_filter(Registration.department_id)
-    data = results_workbook(exam_ids=[exam.id], scope=scope, full_id=current_user.role == "admin")
+    data = results_workbook(exam_ids=[exam.id], scope=scope, full_id=sees_full_id(current_user))
     audit.record("export", "exams_exam", exam.id, summary=f"导出成绩册 {exam.code}")
     db.session.commit()
     return send_file(data, as_attachment=True, download_name=f"{exam.code}_成绩册.xlsx",
