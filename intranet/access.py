@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from functools import wraps
 
-from flask import abort
+from flask import abort, current_app, request
 from flask_login import current_user, login_required
 from sqlalchemy import false, select
 
@@ -13,6 +13,9 @@ from .models import Department
 READ_ROLES = ("admin", "bureau", "dept_admin", "staff", "inspector")
 MANAGE_ROLES = ("admin", "bureau", "dept_admin")
 BUREAU_ROLES = ("admin", "bureau")
+# Roles that only read: every request other than GET/HEAD/OPTIONS is refused (see refuse_read_only_writes).
+READ_ONLY_ROLES = ("inspector",)
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
 
 def roles_required(*roles: str):
@@ -89,3 +92,33 @@ def public_view(view):
     """Mark a view as open to the anonymous public (the access test checks every other view)."""
     view.public = True
     return view
+
+
+def own_account_view(view):
+    """Mark a view that even a read-only role may POST to: it changes only the user's own login
+    (log out, change password), never records."""
+    view.own_account = True
+    return view
+
+
+def is_read_only(user=None) -> bool:
+    user = user or current_user
+    return bool(getattr(user, "is_authenticated", False)) and user.role in READ_ONLY_ROLES
+
+
+def _view_marked(view, name: str) -> bool:
+    while view is not None:
+        if getattr(view, name, False):
+            return True
+        view = getattr(view, "__wrapped__", None)
+    return False
+
+
+def refuse_read_only_writes():
+    """before_request: a read-only role (督察) gets 403 for any changing request, core or plugin."""
+    if request.method in SAFE_METHODS or not is_read_only():
+        return None
+    view = current_app.view_functions.get(request.endpoint)
+    if view is not None and _view_marked(view, "own_account"):
+        return None
+    abort(403, "督察账户只能查看，不能修改数据")

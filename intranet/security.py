@@ -9,6 +9,7 @@ from flask import flash, jsonify, redirect, render_template, request
 from flask_login import login_url
 from flask_wtf.csrf import CSRFError
 
+from .access import refuse_read_only_writes
 from .extensions import db, login_manager
 from .models import User
 
@@ -93,6 +94,7 @@ def init_app(app) -> None:
     if not isinstance(duration, timedelta):
         duration = timedelta(seconds=int(duration))
     app.config["REMEMBER_COOKIE_DURATION"] = min(duration, REMEMBER_MAX)
+    app.before_request(refuse_read_only_writes)
 
     @app.after_request
     def security_headers(response):

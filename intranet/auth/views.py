@@ -6,7 +6,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 
 from .. import audit
-from ..access import public_view
+from ..access import own_account_view, public_view
 from ..extensions import db, limiter
 from ..models import User
 from ..passwords import password_problem
@@ -36,6 +36,7 @@ LOGIN_REFUSED = "用户名或密码错误；多次失败后需等待一段时间
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(_login_rate_limit, methods=["POST"])
 @public_view
+@own_account_view
 def login():
     """Unknown user, wrong password and a throttled client get the same answer after the same work."""
     if current_user.is_authenticated:
@@ -88,6 +89,7 @@ def _record_failure(user: User | None, username: str, throttled: bool) -> None:
 
 
 @bp.route("/logout", methods=["POST"])
+@own_account_view
 def logout():
     """Bump the session version, so a copy of this session or remember cookie no longer works."""
     if current_user.is_authenticated:
@@ -104,6 +106,7 @@ def logout():
 
 @bp.route("/password", methods=["GET", "POST"])
 @login_required
+@own_account_view
 def password():
     form = PasswordForm()
     if form.validate_on_submit():

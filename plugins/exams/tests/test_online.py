@@ -265,3 +265,21 @@ def test_self_registration(db, org, client, online_exam):
     from intranet_exams.service import registration_of
     assert registration_of(exam, person).status == "已报名" and registration_of(exam, person).self_registered
     assert registration_of(closed, person) is None
+
+
+def test_an_inspector_linked_to_a_person_neither_registers_nor_takes_a_paper(db, org, client, online_exam,
+                                                                             register_people):
+    from intranet_exams.models import Registration
+    open_to_all = online_exam(self_registration=True)
+    registered = online_exam()
+    person = make_person(org.town_a)
+    inspector = make_user("inspector", None, person)
+    register_people(registered, [person])
+    login(client, inspector)
+    page = client.get("/exams/mine").get_data(as_text=True)
+    assert "我要报名" not in page and "开始考试" not in page
+    assert client.post(f"/exams/{open_to_all.id}/self-register").status_code == 403
+    assert client.post(f"/exams/{registered.id}/start").status_code == 403
+    assert db.session.scalar(select(func.count()).select_from(Registration)
+                             .where(Registration.exam_id == open_to_all.id)) == 0
+    assert db.session.scalar(select(func.count()).select_from(Paper)) == 0
