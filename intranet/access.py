@@ -32,6 +32,29 @@ def roles_required(*roles: str):
     return decorator
 
 
+def is_deployment_admin(user=None) -> bool:
+    """May ``user`` change deployment-wide settings? The 系统管理员, or a 司法局 user whose scope is
+    the whole tree (no department, or the one root department)."""
+    user = user or current_user
+    if not getattr(user, "is_authenticated", False) or user.role not in BUREAU_ROLES:
+        return False
+    if user.role == "admin" or user.department_id is None:
+        return True
+    roots = db.session.scalars(select(Department.id).where(Department.parent_id.is_(None)).limit(2)).all()
+    return roots == [user.department_id]
+
+
+def deployment_settings_view(view):
+    """A deployment-wide settings page: every 司法局 user and the 系统管理员 may read it (GET);
+    only ``is_deployment_admin`` users may change it (anything else is 403)."""
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        if request.method not in SAFE_METHODS and not is_deployment_admin():
+            abort(403, "只有全辖区范围的司法局用户或系统管理员可以修改此设置")
+        return view(*args, **kwargs)
+    return roles_required(*BUREAU_ROLES)(wrapped)
+
+
 def scope_root(user=None) -> Department | None:
     """The department whose subtree ``user`` may see; None means the whole tree."""
     user = user or current_user

@@ -6,7 +6,7 @@ from datetime import date
 from flask import request, url_for
 from flask_login import current_user
 
-from .access import is_read_only
+from .access import is_deployment_admin, is_read_only
 from .models import ROLES
 from .plugins import flatten, get_pm
 from .hookspecs import NavItem
@@ -46,6 +46,7 @@ def init_templating(app) -> None:
             "page_url": page_url,
             "region_name": app.config["REGION_NAME"],
             "read_only": is_read_only(),
+            "is_deployment_admin": is_deployment_admin,
         }
 
     # A global, not only a context variable: macros imported without context use it too.

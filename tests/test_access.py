@@ -230,3 +230,15 @@ def test_dummy_urls():
     url_map = Map([Rule("/a/<int:n>/<any(foo,bar):kind>/<path:rest>/<name>", endpoint="e")])
     rule = next(url_map.iter_rules())
     assert dummy_url(rule) == f"/a/{MISSING_ID}/bar/X/X"
+
+
+def test_deployment_admin_is_the_admin_or_a_whole_tree_bureau_user(db, org):
+    from intranet.access import is_deployment_admin
+    from intranet.testing import make_department, make_user
+    city_bureau = make_user("bureau", org.city)
+    county_bureau = make_user("bureau", org.county)
+    assert is_deployment_admin(org.users["admin"]) and is_deployment_admin(org.users["bureau"])
+    assert is_deployment_admin(city_bureau) and not is_deployment_admin(county_bureau)
+    assert not any(is_deployment_admin(org.users[k]) for k in ("inspector", "dept_admin_a", "staff_a"))
+    make_department("C02", "另一市", "市")  # a second root: the first root no longer covers the whole tree
+    assert not is_deployment_admin(city_bureau) and is_deployment_admin(org.users["bureau"])
