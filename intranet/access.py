@@ -111,6 +111,12 @@ def scoped_get(model, ident, department_attr: str = "department_id", write: bool
     return obj
 
 
+def json_view(view):
+    """Mark a view that answers JSON: its errors (400/401/403/404/409/CSRF …) are answered in JSON too."""
+    view.json = True
+    return view
+
+
 def public_view(view):
     """Mark a view as open to the anonymous public (the access test checks every other view)."""
     view.public = True
@@ -129,7 +135,8 @@ def is_read_only(user=None) -> bool:
     return bool(getattr(user, "is_authenticated", False)) and user.role in READ_ONLY_ROLES
 
 
-def _view_marked(view, name: str) -> bool:
+def view_marked(view, name: str) -> bool:
+    """Whether a marker decorator (``public_view``, ``json_view`` …) set ``name`` on ``view`` or what it wraps."""
     while view is not None:
         if getattr(view, name, False):
             return True
@@ -142,6 +149,6 @@ def refuse_read_only_writes():
     if request.method in SAFE_METHODS or not is_read_only():
         return None
     view = current_app.view_functions.get(request.endpoint)
-    if view is not None and _view_marked(view, "own_account"):
+    if view is not None and view_marked(view, "own_account"):
         return None
     abort(403, "督察账户只能查看，不能修改数据")

@@ -258,3 +258,24 @@ def test_error_page_500_survives_a_broken_layout(app, client, org, monkeypatch):
     body = response.get_data(as_text=True)
     assert response.status_code == 500 and ERROR_MESSAGES[500] in body
     assert "layout is broken" not in body and "secret stack detail" not in body
+
+
+def test_json_requests_and_json_views_get_json_errors(app, client, org):
+    from flask import abort
+
+    from intranet.access import json_view, roles_required
+    app.add_url_rule("/test-json-view", "test_json_view", json_view(roles_required("admin")(lambda: abort(404))),
+                     methods=["POST"])
+    app.add_url_rule("/test-html-view", "test_html_view", roles_required("admin")(lambda: abort(404)),
+                     methods=["POST"])
+    login(client, org.users["admin"])
+    html = {"Accept": "text/html"}
+    marked = client.post("/test-json-view", data={"a": "1"}, headers=html)
+    assert marked.status_code == 404 and marked.get_json() == {"error": "页面或记录不存在", "status": 404}
+    sent_json = client.post("/test-html-view", json={"a": 1}, headers=html)
+    assert sent_json.status_code == 404 and sent_json.is_json
+    plain = client.post("/test-html-view", data={"a": "1"}, headers=html)
+    assert plain.status_code == 404 and not plain.is_json and "页面或记录不存在" in plain.get_data(as_text=True)
+    g.pop("_login_user", None)
+    anonymous = app.test_client().post("/test-json-view", headers=html)
+    assert anonymous.status_code == 401 and anonymous.is_json

@@ -8,7 +8,7 @@ from sqlalchemy import and_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
-from intranet.access import is_read_only, roles_required
+from intranet.access import is_read_only, json_view, roles_required
 from intranet.extensions import db
 from intranet.pagination import paginate
 
@@ -164,6 +164,7 @@ def _post_answers(paper: Paper, submit: bool):
 
 
 @bp.route("/papers/<int:paper_id>/answer", methods=["POST"])
+@json_view
 @roles_required(*CANDIDATE_ROLES)
 def save_answer(paper_id):
     """JSON: {"question_id", "answer", "revision"} → the saved state of every answer (no keys)."""
