@@ -11,6 +11,7 @@ from ..extensions import db, limiter
 from ..models import User
 from ..passwords import password_problem
 from ..security import safe_path
+from ..sessions import new_session_id
 from . import throttle
 from .forms import LoginForm, PasswordForm
 
@@ -63,7 +64,9 @@ def login():
             audit.record("login", "user", user.id, summary=f"登录成功：{user.username}",
                          department_id=user.department_id, actor=user)
             db.session.commit()
-            session.pop("csrf_token", None)  # a token seen before login is no use after it
+            # A session id or CSRF token seen before login is no use after it.
+            new_session_id()
+            session.pop("csrf_token", None)
             g.pop("csrf_token", None)
             login_user(user, remember=form.remember.data)
             return redirect(safe_path(request.args.get("next"), url_for("dashboard.index")))
