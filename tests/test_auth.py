@@ -334,6 +334,7 @@ def test_a_remember_cookie_captured_before_logout_is_dead_after_it(app, client, 
     captured = {"remember_token": client.get_cookie("remember_token").value}
     assert get(replay(app, captured), "/dashboard").status_code == 200
     post(client, "/logout")
+    assert client.get_cookie("remember_token") is None  # deleted in the browser too
     response = get(replay(app, captured), "/dashboard")
     assert response.status_code == 302 and response.headers["Location"].startswith("/login")
 

@@ -101,8 +101,8 @@ def logout():
         audit.record("logout", "user", user.id, summary=f"退出登录：{user.username}",
                      department_id=user.department_id, actor=user)
         db.session.commit()
-    logout_user()
     session.clear()
+    logout_user()  # after clear(): it leaves the note that deletes the remember cookie
     flash("您已退出登录", "info")
     return redirect(url_for("auth.login"))
 
