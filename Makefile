@@ -21,7 +21,9 @@ demo: install
 	$(BIN)/intranet db upgrade
 	$(BIN)/intranet demo load --scale small --skip-if-loaded
 	@echo "打开 http://$(HOST):$(PORT)/ ，按上面的账户登录（Ctrl-C 停止）"
-	$(BIN)/intranet run --host $(HOST) --port $(PORT)
+	# The demo is served over plain http: let the browser send its cookies there.
+	INTRANET_SESSION_COOKIE_SECURE=false INTRANET_REMEMBER_COOKIE_SECURE=false \
+		$(BIN)/intranet run --host $(HOST) --port $(PORT)
 
 test: install
 	$(BIN)/python -m pytest

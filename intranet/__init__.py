@@ -10,7 +10,7 @@ __version__ = "0.1.0"
 
 def create_app(config: dict | None = None) -> Flask:
     """Build the app: config, extensions, plugins, blueprints."""
-    from . import inputs, security
+    from . import inputs, security, sessions
     from .extensions import csrf, db, limiter, login_manager, migrate
     from .plugins import make_plugin_manager, resolve_plugins
 
@@ -34,6 +34,7 @@ def create_app(config: dict | None = None) -> Flask:
     csrf.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)
+    sessions.init_app(app)
     security.init_app(app)
 
     pm.hook.configure_app.call_historic(kwargs={"app": app})

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from functools import wraps
 
-from flask import abort
+from flask import abort, current_app, request
 from flask_login import current_user, login_required
 from sqlalchemy import false, select
 
@@ -13,6 +13,9 @@ from .models import Department
 READ_ROLES = ("admin", "bureau", "dept_admin", "staff", "inspector")
 MANAGE_ROLES = ("admin", "bureau", "dept_admin")
 BUREAU_ROLES = ("admin", "bureau")
+# Roles that only read: every request other than GET/HEAD/OPTIONS is refused (see refuse_read_only_writes).
+READ_ONLY_ROLES = ("inspector",)
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
 
 def roles_required(*roles: str):
@@ -27,6 +30,29 @@ def roles_required(*roles: str):
         wrapped.required_roles = roles
         return wrapped
     return decorator
+
+
+def is_deployment_admin(user=None) -> bool:
+    """May ``user`` change deployment-wide settings? The 系统管理员, or a 司法局 user whose scope is
+    the whole tree (no department, or the one root department)."""
+    user = user or current_user
+    if not getattr(user, "is_authenticated", False) or user.role not in BUREAU_ROLES:
+        return False
+    if user.role == "admin" or user.department_id is None:
+        return True
+    roots = db.session.scalars(select(Department.id).where(Department.parent_id.is_(None)).limit(2)).all()
+    return roots == [user.department_id]
+
+
+def deployment_settings_view(view):
+    """A deployment-wide settings page: every 司法局 user and the 系统管理员 may read it (GET);
+    only ``is_deployment_admin`` users may change it (anything else is 403)."""
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        if request.method not in SAFE_METHODS and not is_deployment_admin():
+            abort(403, "只有全辖区范围的司法局用户或系统管理员可以修改此设置")
+        return view(*args, **kwargs)
+    return roles_required(*BUREAU_ROLES)(wrapped)
 
 
 def scope_root(user=None) -> Department | None:
@@ -85,7 +111,44 @@ def scoped_get(model, ident, department_attr: str = "department_id", write: bool
     return obj
 
 
+def json_view(view):
+    """Mark a view that answers JSON: its errors (400/401/403/404/409/CSRF …) are answered in JSON too."""
+    view.json = True
+    return view
+
+
 def public_view(view):
     """Mark a view as open to the anonymous public (the access test checks every other view)."""
     view.public = True
     return view
+
+
+def own_account_view(view):
+    """Mark a view that even a read-only role may POST to: it changes only the user's own login
+    (log out, change password), never records."""
+    view.own_account = True
+    return view
+
+
+def is_read_only(user=None) -> bool:
+    user = user or current_user
+    return bool(getattr(user, "is_authenticated", False)) and user.role in READ_ONLY_ROLES
+
+
+def view_marked(view, name: str) -> bool:
+    """Whether a marker decorator (``public_view``, ``json_view`` …) set ``name`` on ``view`` or what it wraps."""
+    while view is not None:
+        if getattr(view, name, False):
+            return True
+        view = getattr(view, "__wrapped__", None)
+    return False
+
+
+def refuse_read_only_writes():
+    """before_request: a read-only role (督察) gets 403 for any changing request, core or plugin."""
+    if request.method in SAFE_METHODS or not is_read_only():
+        return None
+    view = current_app.view_functions.get(request.endpoint)
+    if view is not None and view_marked(view, "own_account"):
+        return None
+    abort(403, "督察账户只能查看，不能修改数据")

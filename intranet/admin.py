@@ -22,12 +22,13 @@ AUDIT_READERS = ("admin", "bureau", "inspector")
 ACTION_LABELS = {
     "create": "新建", "update": "修改", "deactivate": "停用", "activate": "启用", "delete": "删除",
     "password": "修改密码", "reset_password": "重置密码", "lock": "锁定", "unlock": "解锁",
+    "login": "登录", "login_failed": "登录失败", "logout": "退出登录",
     "import": "导入", "export": "导出", "purge": "清除", "submit": "提交", "approve": "批准",
     "reject": "退回", "issue": "核发", "suspend": "暂扣", "revoke": "收回", "cancel": "注销",
 }
 OBJECT_LABELS = {
     "user": "账户", "department": "单位", "person": "人员", "plugin": "插件", "setting": "设置",
-    "report": "年度报告", "report_snapshot": "年度报告",
+    "report": "年度报告", "report_snapshot": "年度报告", "login": "登录尝试（未知用户名）",
 }
 
 

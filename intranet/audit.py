@@ -7,6 +7,9 @@ from flask_login import current_user
 from .extensions import db
 from .models import AuditEvent
 
+# Actions the login page and logout write (the throttle counts them); not changes of record.
+LOGIN_ACTIONS = ("login", "login_failed", "logout", "lock")
+
 
 def record(action: str, object_type: str, object_id=None, *, summary: str = "", reason: str = "",
            before: dict | None = None, after: dict | None = None, department_id: int | None = None,

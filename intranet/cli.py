@@ -108,8 +108,9 @@ def create_admin(username, password):
         fail(f"错误：用户名 {username} 已存在")
     if password is None:
         password = getpass.getpass("密码: ")
-    if len(password) < 8:
-        fail("错误：密码至少8位")
+    from .passwords import password_problem
+    if problem := password_problem(password, username=username, role="admin", display_name="系统管理员"):
+        fail(f"错误：{problem}")
     user = User(username=username, display_name="系统管理员", role="admin")
     user.set_password(password)
     db.session.add(user)
@@ -172,7 +173,7 @@ def demo_group():
 def demo_load(scale, seed, skip_if_loaded):
     from .demo import DemoError, already_loaded, load_demo
     if skip_if_loaded and already_loaded():
-        click.echo("数据库中已有数据，跳过演示数据载入。登录：admin / demo-admin-2024")
+        click.echo("数据库中已有数据，跳过演示数据载入。登录：admin / demo-xitong-2024")
         return
     try:
         summary = load_demo(scale, seed=seed, echo=click.echo)

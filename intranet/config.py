@@ -26,6 +26,10 @@ class Defaults:
     REMEMBER_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
+    # None: Secure (HTTPS only) unless the app runs in debug or testing; set True/False to decide.
+    SESSION_COOKIE_SECURE = None
+    REMEMBER_COOKIE_SECURE = None
+    SESSION_FILE_LIMIT = 20000  # server-side session files kept in instance/sessions
     WTF_CSRF_TIME_LIMIT = None
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = True
@@ -73,5 +77,8 @@ def load_config(app, overrides: dict | None) -> None:
         app.config.update(overrides)
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{Path(app.instance_path) / 'intranet.db'}"
+    for key in ("SESSION_COOKIE_SECURE", "REMEMBER_COOKIE_SECURE"):
+        if app.config.get(key) is None:
+            app.config[key] = not (app.debug or app.config.get("TESTING"))
     if not app.config.get("UPLOAD_FOLDER"):
         app.config["UPLOAD_FOLDER"] = str(Path(app.instance_path) / "uploads")

@@ -70,5 +70,5 @@ def load_demo(scale: str, seed: int = 2024, echo=print) -> str:
                  f"{len(ctx.people)} 名人员", after={"scale": scale, "seed": seed})
     db.session.commit()
     return (f"演示数据已载入（{scale}）：{len(ctx.departments)} 个单位，{len(ctx.people)} 名人员。\n"
-            f"登录：admin / demo-admin-2024（系统管理员），sfj / demo-sfj-2024（司法局），"
-            f"dwgly / demo-dw-2024（单位管理员），zfry / demo-staff-2024（工作人员），dc / demo-dc-2024（督察）")
+            f"登录：admin / demo-xitong-2024（系统管理员），sfj / demo-sifaju-2024（司法局），"
+            f"dwgly / demo-danwei-2024（单位管理员），zfry / demo-zhifa-2024（工作人员），dc / demo-ducha-2024（督察）")

@@ -67,11 +67,11 @@ STAFFING = [("行政编制", 55), ("事业编制", 25), ("合同工", 7), ("临�
 STATUSES = [("在岗", 900), ("退休", 40), ("调离", 30), ("辞职", 10), ("病休", 15), ("辞退", 3), ("开除", 2)]
 
 LOGINS = {
-    "admin": ("demo-admin-2024", "admin", "系统管理员"),
-    "sfj": ("demo-sfj-2024", "bureau", None),
-    "dwgly": ("demo-dw-2024", "dept_admin", None),
-    "zfry": ("demo-staff-2024", "staff", None),
-    "dc": ("demo-dc-2024", "inspector", "督察"),
+    "admin": ("demo-xitong-2024", "admin", "系统管理员"),
+    "sfj": ("demo-sifaju-2024", "bureau", None),
+    "dwgly": ("demo-danwei-2024", "dept_admin", None),
+    "zfry": ("demo-zhifa-2024", "staff", None),
+    "dc": ("demo-ducha-2024", "inspector", "督察"),
 }
 
 

@@ -295,6 +295,43 @@ def app_tables(app=None):
     return [t for t in db.metadata.sorted_tables if table_belongs_to_app(t.name, app)]
 
 
+# The audit log's database guards, as the core migrations (core_0001, core_0002) leave them;
+# create_all installs the same, and a test compares the two.
+AUDIT_GUARDS_PG = [
+    """CREATE OR REPLACE FUNCTION audit_event_append_only() RETURNS trigger AS $$
+BEGIN
+    RAISE EXCEPTION 'audit_event is append-only';
+END;
+$$ LANGUAGE plpgsql""",
+    "CREATE TRIGGER audit_event_no_update BEFORE UPDATE OR DELETE ON audit_event "
+    "FOR EACH ROW EXECUTE FUNCTION audit_event_append_only()",
+    "CREATE TRIGGER audit_event_no_truncate BEFORE TRUNCATE ON audit_event "
+    "FOR EACH STATEMENT EXECUTE FUNCTION audit_event_append_only()",
+]
+AUDIT_GUARDS_SQLITE = [
+    f"CREATE TRIGGER audit_event_no_{verb.lower()} BEFORE {verb} ON audit_event "
+    "BEGIN SELECT RAISE(ABORT, 'audit_event is append-only'); END"
+    for verb in ("UPDATE", "DELETE")
+]
+
+
 def create_all(app=None) -> None:
     """Create the app's tables directly (tests); real databases use ``upgrade``."""
     db.metadata.create_all(db.engine, tables=app_tables(app))
+    with db.engine.begin() as conn:
+        guards = AUDIT_GUARDS_PG if conn.dialect.name == "postgresql" else AUDIT_GUARDS_SQLITE
+        existing = set(audit_triggers(conn))
+        for statement in guards:
+            name = statement.split()[2]
+            if name not in existing:
+                conn.exec_driver_sql(statement)
+
+
+def audit_triggers(conn) -> list[str]:
+    """The names of the triggers on audit_event (sorted)."""
+    if conn.dialect.name == "postgresql":
+        sql = ("SELECT tgname FROM pg_trigger WHERE tgrelid = 'audit_event'::regclass "
+               "AND NOT tgisinternal ORDER BY tgname")
+    else:
+        sql = "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'audit_event' ORDER BY name"
+    return list(conn.exec_driver_sql(sql).scalars())

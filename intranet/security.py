@@ -5,10 +5,11 @@ from datetime import timedelta
 
 from urllib.parse import urlsplit
 
-from flask import flash, jsonify, redirect, render_template, request
+from flask import current_app, flash, jsonify, redirect, render_template, request
 from flask_login import login_url
 from flask_wtf.csrf import CSRFError
 
+from .access import refuse_read_only_writes, view_marked
 from .extensions import db, login_manager
 from .models import User
 
@@ -51,8 +52,12 @@ def load_user(user_id: str):
 
 
 def wants_json() -> bool:
-    return (request.path.startswith("/api/") or request.args.get("format") == "json"
-            or request.accept_mimetypes.best == "application/json")
+    """Answer errors in JSON: an API path, ?format=json, a JSON Accept or body, or a ``json_view``."""
+    if (request.path.startswith("/api/") or request.args.get("format") == "json" or request.is_json
+            or request.accept_mimetypes.best == "application/json"):
+        return True
+    view = current_app.view_functions.get(request.endpoint) if request.endpoint else None
+    return view is not None and view_marked(view, "json")
 
 
 def _error_response(code: int, message: str | None = None):
@@ -93,6 +98,7 @@ def init_app(app) -> None:
     if not isinstance(duration, timedelta):
         duration = timedelta(seconds=int(duration))
     app.config["REMEMBER_COOKIE_DURATION"] = min(duration, REMEMBER_MAX)
+    app.before_request(refuse_read_only_writes)
 
     @app.after_request
     def security_headers(response):

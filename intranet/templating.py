@@ -6,6 +6,7 @@ from datetime import date
 from flask import g, request, url_for
 from flask_login import current_user
 
+from .access import is_deployment_admin, is_read_only
 from .models import ROLES
 from .plugins import PluginFailure, call_safely, failure_notice
 from .hookspecs import NavItem
@@ -66,6 +67,8 @@ def init_templating(app) -> None:
             "today": date.today(),
             "page_url": page_url,
             "region_name": app.config["REGION_NAME"],
+            "read_only": is_read_only(),
+            "is_deployment_admin": is_deployment_admin,
         }
 
     # A global, not only a context variable: macros imported without context use it too.

@@ -26,6 +26,7 @@ from .extensions import db
 from .inputs import arg_int, bounded_int
 from .models import ROLES, Department, Person, User
 from .pagination import paginate
+from .passwords import password_problem
 
 bp = Blueprint("users", __name__, url_prefix="/users")
 
@@ -132,6 +133,11 @@ def check_username(username: str) -> str:
     if taken is not None:
         raise UserError(f"用户名 {username} 已被使用")
     return username
+
+
+def check_password(password: str, **who) -> None:
+    if problem := password_problem(password, **who):
+        raise UserError(problem)
 
 
 # --- forms ------------------------------------------------------------------------------
@@ -247,6 +253,8 @@ def create():
             department_id = parse_department(form.department.data)
             person = check_assignment(role=form.role.data, department_id=department_id,
                                       person_ref=form.person.data or "")
+            check_password(form.password.data, username=username, role=form.role.data,
+                           display_name=form.display_name.data.strip())
         except UserError as exc:
             flash(str(exc), "error")
         else:
@@ -379,7 +387,7 @@ def reset_password(user_id):
         flash("请通过“修改密码”修改自己的密码", "info")
         return redirect(url_for("auth.password"))
     form = ResetPasswordForm()
-    if form.validate_on_submit():
+    if form.validate_on_submit() and _policy_allows(form.password, target):
         target.set_password(form.password.data)
         target.session_version += 1  # the old password's sessions end now
         target.failed_logins = 0
@@ -390,3 +398,11 @@ def reset_password(user_id):
         flash(f"已重置账户 {target.username} 的密码，其原有登录已全部失效", "success")
         return redirect(url_for("users.edit", user_id=target.id))
     return render_template("users/password.html", form=form, target=target)
+
+
+def _policy_allows(field, target: User) -> bool:
+    problem = password_problem(field.data, username=target.username, role=target.role,
+                               display_name=target.display_name)
+    if problem:
+        field.errors.append(problem)
+    return problem is None

@@ -151,6 +151,37 @@ def test_role(app, db, org, role):
     assert not problems, report(problems)
 
 
+def inspector_write_problems(app, db, user) -> list[str]:
+    """Every changing method on every route answers 403 to a 督察, except its own login's (logout, password)."""
+    client = app.test_client()
+    login(client, user)
+    problems = []
+    for rule in walked_rules(app):
+        if view_attr(app.view_functions[rule.endpoint], "own_account"):
+            continue
+        url = dummy_url(rule)
+        for method in [m for m in CHANGING_METHODS if m in rule.methods]:
+            response, error = request(client, method, url, db)
+            if error or response.status_code != 403:
+                problems.append(f"inspector {method} {url} ({rule.endpoint}): {error or response.status_code}")
+    return problems
+
+
+def test_the_inspector_changes_nothing_anywhere(app, db, org):
+    problems = inspector_write_problems(app, db, org.users["inspector"])
+    assert not problems, report(problems)
+
+
+def test_inspector_walk_catches_a_writable_route(app, db, org, monkeypatch):
+    app.add_url_rule("/test-open-post", "test_open_post", roles_required("inspector")(lambda: "done"),
+                     methods=["POST"])
+    own = {e for e in app.view_functions if view_attr(app.view_functions[e], "own_account")}
+    assert own == {"auth.login", "auth.logout", "auth.password"}
+    monkeypatch.setattr("intranet.access.READ_ONLY_ROLES", ())  # without the core rule
+    problems = inspector_write_problems(app, db, org.users["inspector"])
+    assert any("(test_open_post)" in p for p in problems)
+
+
 def test_public_views_are_few_and_marked(app):
     """Only views marked with @public_view are public; the login page is one of them."""
     public = {rule.endpoint for rule in walked_rules(app) if view_attr(app.view_functions[rule.endpoint], "public")}
@@ -199,3 +230,15 @@ def test_dummy_urls():
     url_map = Map([Rule("/a/<int:n>/<any(foo,bar):kind>/<path:rest>/<name>", endpoint="e")])
     rule = next(url_map.iter_rules())
     assert dummy_url(rule) == f"/a/{MISSING_ID}/bar/X/X"
+
+
+def test_deployment_admin_is_the_admin_or_a_whole_tree_bureau_user(db, org):
+    from intranet.access import is_deployment_admin
+    from intranet.testing import make_department, make_user
+    city_bureau = make_user("bureau", org.city)
+    county_bureau = make_user("bureau", org.county)
+    assert is_deployment_admin(org.users["admin"]) and is_deployment_admin(org.users["bureau"])
+    assert is_deployment_admin(city_bureau) and not is_deployment_admin(county_bureau)
+    assert not any(is_deployment_admin(org.users[k]) for k in ("inspector", "dept_admin_a", "staff_a"))
+    make_department("C02", "另一市", "市")  # a second root: the first root no longer covers the whole tree
+    assert not is_deployment_admin(city_bureau) and is_deployment_admin(org.users["bureau"])

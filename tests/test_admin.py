@@ -169,11 +169,12 @@ def test_audit_odd_parameters_are_not_errors(client, db, org):
 
 @pytest.mark.parametrize("app_config", [{"PER_PAGE": 2}])
 def test_audit_paginates_newest_first(client, db, org):
+    login(client, org.users["admin"])  # the login is the oldest event, on the last page
     add_events(db, org)
-    login(client, org.users["admin"])
     first = body(get(client, "/admin/audit"))
-    assert "第 1 / 2 页" in first and summaries(first) == {"gamma", "delta"}
+    assert "第 1 / 3 页" in first and summaries(first) == {"gamma", "delta"}
     assert summaries(body(get(client, "/admin/audit?page=2"))) == {"alpha", "beta"}
+    assert "登录成功" in body(get(client, "/admin/audit?page=3"))
 
 
 def test_audit_scope_for_a_scoped_reader(client, db, org):

@@ -7,6 +7,8 @@ import pytest
 from flask import g
 from sqlalchemy import select
 
+from intranet.auth import throttle
+from intranet.auth.views import LOGIN_REFUSED
 from intranet.models import AuditEvent, User
 from intranet.security import load_user
 from intranet.testing import PASSWORD, login, make_user
@@ -61,29 +63,75 @@ def test_inactive_user_cannot_log_in(client, db, org):
     assert get(client, "/dashboard").status_code == 302
 
 
-def test_lockout_after_max_failures_and_unlock_after_time(app, client, db, org):
+def attempt_from(client, ip, username, password):
+    return post(client, "/login", {"username": username, "password": password},
+                environ_base={"REMOTE_ADDR": ip})
+
+
+def test_lockout_is_per_client_and_ends_after_time(app, client, db, org, monkeypatch):
     user = org.users["staff_a"]
     limit = app.config["LOGIN_MAX_FAILURES"]
     for _ in range(limit - 1):
-        attempt(client, "zhangsan", "wrong-password")
+        attempt_from(client, "10.0.0.66", "zhangsan", "wrong-password")
     assert reload(db, user).locked_until is None
-    attempt(client, "zhangsan", "wrong-password")
-    locked = reload(db, user)
-    assert locked.locked_until is not None and locked.locked_until > datetime.now()
+    attempt_from(client, "10.0.0.66", "zhangsan", "wrong-password")
+    assert reload(db, user).locked_until is not None  # shown on the users page
     [event] = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "lock"))
-    assert event.object_id == str(user.id)
-    # while locked, even the right password is refused, with the lock message
-    response = attempt(client, "zhangsan", PASSWORD)
-    assert response.status_code == 200
-    assert "账户已锁定" in response.get_data(as_text=True)
-    assert "15 分钟" in response.get_data(as_text=True) or "分钟后再试" in response.get_data(as_text=True)
+    assert event.object_id == str(user.id) and "10.0.0.66" in event.summary
+    # the guessing client is refused even with the right password, with the usual answer
+    response = attempt_from(client, "10.0.0.66", "zhangsan", PASSWORD)
+    assert response.status_code == 200 and LOGIN_REFUSED in response.get_data(as_text=True)
     assert get(client, "/dashboard").status_code == 302
-    # time passes: the lock has expired
-    locked.locked_until = datetime.now() - timedelta(seconds=1)
-    db.session.commit()
+    # the real user elsewhere is not locked out
+    assert attempt_from(app.test_client(), "10.0.0.7", "zhangsan", PASSWORD).status_code == 302
+    # time passes: the guessing client may try again
+    later = throttle.db_now() + timedelta(minutes=app.config["LOGIN_LOCKOUT_MINUTES"], seconds=1)
+    monkeypatch.setattr(throttle, "db_now", lambda: later)
+    assert attempt_from(client, "10.0.0.66", "zhangsan", PASSWORD).status_code == 302
+
+
+def test_unknown_wrong_and_locked_answer_alike_after_the_same_work(app, client, db, org, monkeypatch):
+    limit = app.config["LOGIN_MAX_FAILURES"]
+    for _ in range(limit):
+        attempt(client, "zhangsan", "wrong-password")
+    verified = []
+    real_check = User.check_password
+    monkeypatch.setattr(User, "check_password", lambda self, pw: verified.append(self.username) or real_check(self, pw))
+    answers = {}
+    for case, (username, password) in {"unknown": ("nobody", PASSWORD), "wrong": ("admin_a", "wrong-password"),
+                                        "locked": ("zhangsan", PASSWORD)}.items():
+        verified.clear()
+        body = attempt(client, username, password).get_data(as_text=True)
+        answers[case] = body.replace(f'value="{username}"', "")
+        assert len(verified) == 1, case  # one argon2 verification each (a dummy hash for "unknown")
+    assert answers["unknown"] == answers["wrong"] == answers["locked"]
+    assert LOGIN_REFUSED in answers["locked"] and "锁定" not in answers["locked"]
+
+
+def test_admin_unlock_lets_the_locked_client_in(app, client, db, org):
+    user = org.users["staff_a"]
+    for _ in range(app.config["LOGIN_MAX_FAILURES"]):
+        attempt(client, "zhangsan", "wrong-password")
+    assert LOGIN_REFUSED in attempt(client, "zhangsan", PASSWORD).get_data(as_text=True)
+    admin = app.test_client()
+    login(admin, org.users["admin"])
+    admin.post(f"/users/{user.id}/unlock")
     assert attempt(client, "zhangsan", PASSWORD).status_code == 302
-    unlocked = reload(db, user)
-    assert unlocked.locked_until is None and unlocked.failed_logins == 0
+
+
+def test_logins_are_audited_with_the_client_address(client, db, org):
+    user = org.users["staff_a"]
+    attempt_from(client, "10.1.2.3", "zhangsan", "wrong-password")
+    attempt_from(client, "10.1.2.3", "nobody", "wrong-password")
+    attempt_from(client, "10.1.2.3", "zhangsan", PASSWORD)
+    rows = db.session.execute(select(AuditEvent.action, AuditEvent.object_type, AuditEvent.object_id,
+                                     AuditEvent.ip).order_by(AuditEvent.id)).all()
+    assert [tuple(r) for r in rows] == [
+        ("login_failed", "user", str(user.id), "10.1.2.3"),
+        ("login_failed", "login", "nobody", "10.1.2.3"),
+        ("login", "user", str(user.id), "10.1.2.3"),
+    ]
+    assert all(PASSWORD not in e.summary for e in db.session.scalars(select(AuditEvent)))
 
 
 def test_successful_login_resets_failure_count(client, db, org):
@@ -154,6 +202,22 @@ def test_password_change_refuses_bad_input(client, db, org, data, message):
     assert message in response.get_data(as_text=True)
     fresh = reload(db, user)
     assert fresh.check_password(PASSWORD) and fresh.session_version == 1
+
+
+@pytest.mark.parametrize("new,message", [("12345678", "过于简单"), ("password123", "过于简单"),
+                                         ("x-zhangsan-9", "不能包含用户名")])
+def test_password_change_refuses_weak_passwords(client, db, org, new, message):
+    login(client, org.users["staff_a"])
+    body = post(client, "/password", {"current": PASSWORD, "new": new, "confirm": new}).get_data(as_text=True)
+    assert message in body
+    assert reload(db, org.users["staff_a"]).check_password(PASSWORD)
+
+
+def test_admin_password_change_needs_ten_characters(client, db, org):
+    login(client, org.users["admin"])
+    body = post(client, "/password", {"current": PASSWORD, "new": "Qz7-kpR4", "confirm": "Qz7-kpR4"})
+    assert "密码至少10位" in body.get_data(as_text=True)
+    assert reload(db, org.users["admin"]).check_password(PASSWORD)
 
 
 def test_password_change_ends_other_sessions_but_not_this_one(app, client, db, org):
@@ -243,3 +307,56 @@ def test_make_user_password_is_checked_by_argon2(db, org):
     assert user.check_password(PASSWORD) and not user.check_password("nope")
     user.password_hash = "not-a-hash"
     assert not user.check_password(PASSWORD)
+
+
+# --- logout ends the session on the server -----------------------------------------------------
+
+def replay(app, cookies: dict):
+    """A fresh client carrying only ``cookies`` (name -> value) captured from another one."""
+    thief = app.test_client()
+    for name, value in cookies.items():
+        thief.set_cookie(name, value)
+    return thief
+
+
+def test_a_session_cookie_captured_before_logout_is_dead_after_it(app, client, db, org):
+    login(client, org.users["staff_a"])
+    captured = {"session": client.get_cookie("session").value}
+    assert get(replay(app, captured), "/dashboard").status_code == 200
+    post(client, "/logout")
+    response = get(replay(app, captured), "/dashboard")
+    assert response.status_code == 302 and response.headers["Location"].startswith("/login")
+    assert db.session.scalar(select(AuditEvent.action).order_by(AuditEvent.id.desc())) == "logout"
+
+
+def test_a_remember_cookie_captured_before_logout_is_dead_after_it(app, client, db, org):
+    post(client, "/login", {"username": "zhangsan", "password": PASSWORD, "remember": "y"})
+    captured = {"remember_token": client.get_cookie("remember_token").value}
+    assert get(replay(app, captured), "/dashboard").status_code == 200
+    post(client, "/logout")
+    assert client.get_cookie("remember_token") is None  # deleted in the browser too
+    response = get(replay(app, captured), "/dashboard")
+    assert response.status_code == 302 and response.headers["Location"].startswith("/login")
+
+
+def test_password_change_ends_a_remembered_session_elsewhere(app, client, db, org):
+    other = app.test_client()
+    post(other, "/login", {"username": "zhangsan", "password": PASSWORD, "remember": "y"})
+    captured = {"remember_token": other.get_cookie("remember_token").value}
+    login(client, org.users["staff_a"])
+    post(client, "/password", {"current": PASSWORD, "new": NEW, "confirm": NEW})
+    assert get(replay(app, captured), "/dashboard").status_code == 302
+    assert get(other, "/dashboard").status_code == 302
+
+
+@pytest.mark.parametrize("app_config", [{"WTF_CSRF_ENABLED": True}])
+def test_the_csrf_token_changes_at_login(client, org):
+    from intranet.testing import csrf_token
+    before = csrf_token(client, "/login")
+    with client.session_transaction() as sess:
+        raw_before = sess["csrf_token"]
+    post(client, "/login", {"username": "zhangsan", "password": PASSWORD, "csrf_token": before})
+    assert get(client, "/dashboard").status_code == 200
+    csrf_token(client, "/password")
+    with client.session_transaction() as sess:
+        assert sess["csrf_token"] != raw_before

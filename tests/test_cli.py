@@ -49,8 +49,10 @@ def test_create_admin_refuses_duplicates_and_short_passwords(app, db):
     run(app, "users", "create-admin", "--username", "boss", "--password", "long-enough-1")
     duplicate = run(app, "users", "create-admin", "--username", "boss", "--password", "long-enough-2")
     assert duplicate.exit_code != 0 and "用户名 boss 已存在" in duplicate.stderr
-    short = run(app, "users", "create-admin", "--username", "other", "--password", "short")
-    assert short.exit_code != 0 and "密码至少8位" in short.stderr
+    for password, message in (("short-pw9", "密码至少10位"), ("password123", "过于简单"),
+                              ("other-other-1", "不能包含用户名")):
+        refused = run(app, "users", "create-admin", "--username", "other", "--password", password)
+        assert refused.exit_code != 0 and message in refused.stderr
     assert db.session.scalar(select(User).where(User.username == "other")) is None
 
 

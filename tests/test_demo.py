@@ -56,7 +56,7 @@ def test_small_scale_builds_a_realistic_tree(db, demo):
     for d in departments.values():
         parent_path = departments[d.parent_id].path if d.parent_id else "/"
         assert d.path == f"{parent_path}{d.id}/"
-    assert "演示数据已载入（small）" in demo and "dc / demo-dc-2024" in demo
+    assert "演示数据已载入（small）" in demo and "dc / demo-ducha-2024" in demo
 
 
 def test_small_scale_people_are_realistic(db, demo):
@@ -164,7 +164,7 @@ def test_cli_demo_load(app, db):
     runner = app.test_cli_runner()
     result = runner.invoke(cli, ["demo", "load", "--scale", "small"])
     assert result.exit_code == 0, result.output
-    assert "admin / demo-admin-2024" in result.output
+    assert "admin / demo-xitong-2024" in result.output
     assert count(db, select(func.count()).select_from(Department)) == 22
     again = runner.invoke(cli, ["demo", "load", "--scale", "small"])
     assert again.exit_code != 0 and "已有单位数据" in again.stderr

@@ -206,3 +206,37 @@ def test_purge_refuses_the_core_unknown_names_and_names_with_nothing_to_purge(st
         assert tables() == before and current_revisions() == revisions
         with db.engine.connect() as conn:
             assert conn.execute(text("SELECT COUNT(*) FROM audit_event WHERE action = 'purge'")).scalar() == 0
+
+
+def test_truncate_audit_event_is_refused_on_postgresql(store):
+    with Session(store, base_plugins()):
+        upgrade()
+        if db.engine.dialect.name != "postgresql":
+            pytest.skip("SQLite has no TRUNCATE; its DELETE trigger covers DELETE FROM")
+        with db.engine.begin() as conn:
+            conn.execute(text("INSERT INTO audit_event (actor_name, action, object_type, object_id, summary, reason, ip, at) "
+                              "VALUES ('系统', 'create', 'test', '1', '原始记录', '', '', CURRENT_TIMESTAMP)"))
+        for statement in ("TRUNCATE audit_event", "TRUNCATE audit_event CASCADE"):
+            with pytest.raises(exc.DBAPIError, match="append-only"):
+                with db.engine.begin() as conn:
+                    conn.execute(text(statement))
+        with db.engine.connect() as conn:
+            assert conn.execute(text("SELECT summary FROM audit_event")).scalars().all() == ["原始记录"]
+
+
+def test_create_all_guards_the_audit_log_like_the_migrations(store):
+    """Tests build their schema with create_all: it must install the same audit triggers as upgrade."""
+    from intranet.schema import audit_triggers, create_all
+    with Session(store, base_plugins()):
+        upgrade()
+        with db.engine.connect() as conn:
+            migrated = audit_triggers(conn)
+    other = ThrowAwayDatabase(store.backend)
+    try:
+        with Session(other, base_plugins()) as app:
+            create_all(app)
+            with db.engine.connect() as conn:
+                created = audit_triggers(conn)
+    finally:
+        other.drop()
+    assert migrated == created and len(migrated) >= 2

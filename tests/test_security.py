@@ -258,3 +258,66 @@ def test_error_page_500_survives_a_broken_layout(app, client, org, monkeypatch):
     body = response.get_data(as_text=True)
     assert response.status_code == 500 and ERROR_MESSAGES[500] in body
     assert "layout is broken" not in body and "secret stack detail" not in body
+
+
+def test_json_requests_and_json_views_get_json_errors(app, client, org):
+    from flask import abort
+
+    from intranet.access import json_view, roles_required
+    app.add_url_rule("/test-json-view", "test_json_view", json_view(roles_required("admin")(lambda: abort(404))),
+                     methods=["POST"])
+    app.add_url_rule("/test-html-view", "test_html_view", roles_required("admin")(lambda: abort(404)),
+                     methods=["POST"])
+    login(client, org.users["admin"])
+    html = {"Accept": "text/html"}
+    marked = client.post("/test-json-view", data={"a": "1"}, headers=html)
+    assert marked.status_code == 404 and marked.get_json() == {"error": "页面或记录不存在", "status": 404}
+    sent_json = client.post("/test-html-view", json={"a": 1}, headers=html)
+    assert sent_json.status_code == 404 and sent_json.is_json
+    plain = client.post("/test-html-view", data={"a": "1"}, headers=html)
+    assert plain.status_code == 404 and not plain.is_json and "页面或记录不存在" in plain.get_data(as_text=True)
+    g.pop("_login_user", None)
+    anonymous = app.test_client().post("/test-json-view", headers=html)
+    assert anonymous.status_code == 401 and anonymous.is_json
+
+
+def test_cookies_are_secure_by_default_outside_debug_and_tests(database, monkeypatch):
+    base = {**BASE_CONFIG, "SQLALCHEMY_DATABASE_URI": database.url}
+    production = create_app({**base, "TESTING": False})
+    assert production.config["SESSION_COOKIE_SECURE"] and production.config["REMEMBER_COOKIE_SECURE"]
+    assert production.config["SESSION_COOKIE_HTTPONLY"] and production.config["SESSION_COOKIE_SAMESITE"] == "Lax"
+    assert not create_app({**base, "TESTING": False, "DEBUG": True}).config["SESSION_COOKIE_SECURE"]
+    assert not create_app(base).config["SESSION_COOKIE_SECURE"]  # tests
+    monkeypatch.setenv("INTRANET_SESSION_COOKIE_SECURE", "false")
+    monkeypatch.setenv("INTRANET_REMEMBER_COOKIE_SECURE", "false")
+    plain_http = create_app({**base, "TESTING": False})
+    assert not plain_http.config["SESSION_COOKIE_SECURE"] and not plain_http.config["REMEMBER_COOKIE_SECURE"]
+
+
+def readable_parts(cookie_value: str) -> str:
+    """Whatever text a signed Flask cookie would reveal: its base64 payload, inflated if compressed."""
+    import base64
+    import zlib
+    payload = cookie_value.lstrip(".").split(".")[0]
+    try:
+        raw = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
+    except ValueError:
+        return cookie_value
+    if cookie_value.startswith("."):
+        try:
+            raw = zlib.decompress(raw)
+        except zlib.error:
+            pass
+    return cookie_value + raw.decode("utf-8", "replace")
+
+
+def test_the_session_cookie_carries_no_names(client, db, org):
+    from intranet.testing import make_id
+    login(client, org.users["dept_admin_a"])
+    response = client.post("/people/new", data={"name": "李四", "id_number": make_id(), "department_id": org.town_a.id,
+                                                "title": "执法队员", "staffing": "行政编制", "enforcement_post": "y"})
+    assert response.status_code == 302
+    cookie = client.get_cookie("session").value
+    for word in ("李四", "已添加人员", "_flashes", "_user_id"):
+        assert word not in readable_parts(cookie)
+    assert "已添加人员 李四" in client.get(response.headers["Location"]).get_data(as_text=True)  # kept server-side

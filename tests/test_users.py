@@ -411,3 +411,39 @@ def test_create_a_login_in_the_browser(page, org):
     page.wait_for_url("**/login")
     browser_login(page, "browseruser", "browser-pass-1")
     assert "浏览器用户" in page.content()
+
+
+# --- password policy ------------------------------------------------------------------------------
+
+WEAK = [("12345678", "过于简单"), ("password123", "过于简单"), ("aaaaaaaaaa", "过于简单"),
+        ("abcdefghij", "过于简单"), ("wangwu-wangwu", "不能包含用户名")]
+
+
+@pytest.mark.parametrize("password,message", WEAK)
+def test_create_refuses_a_weak_password(client, db, org, password, message):
+    login(client, org.users["admin"])
+    before = user_count(db)
+    data = new_user_data(department=str(org.town_a.id), password=password, confirm=password)
+    body = text(send(client, "/users/new", data))
+    assert message in body
+    assert user_count(db) == before and not events(db, "create")
+
+
+def test_create_takes_eight_characters_for_staff_but_ten_for_bureau(client, db, org):
+    login(client, org.users["admin"])
+    eight = "Qz7-kpR4"
+    assert "密码至少10位" in text(send(client, "/users/new", new_user_data(role="bureau", password=eight,
+                                                                        confirm=eight)))
+    assert user_named(db, "wangwu") is None
+    send(client, "/users/new", new_user_data(department=str(org.town_a.id), password=eight, confirm=eight))
+    assert user_named(db, "wangwu").check_password(eight)
+
+
+@pytest.mark.parametrize("password,message", WEAK)
+def test_reset_refuses_a_weak_password(client, db, org, password, message):
+    target = make_user("staff", org.town_a, username="wangwu")
+    db.session.commit()
+    login(client, org.users["admin"])
+    body = text(send(client, f"/users/{target.id}/password", {"password": password, "confirm": password}))
+    assert message in body
+    assert user_named(db, "wangwu").check_password(PASSWORD) and not events(db, "reset_password")

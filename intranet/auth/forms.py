@@ -2,8 +2,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
-PASSWORD_MIN = 8
-PASSWORD_MAX = 128
+from ..passwords import PASSWORD_MAX, PASSWORD_MIN
 
 
 class LoginForm(FlaskForm):

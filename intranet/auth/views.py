@@ -1,15 +1,18 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 
 from .. import audit
-from ..access import public_view
+from ..access import own_account_view, public_view
 from ..extensions import db, limiter
 from ..models import User
+from ..passwords import password_problem
 from ..security import safe_path
+from ..sessions import new_session_id
+from . import throttle
 from .forms import LoginForm, PasswordForm
 
 bp = Blueprint("auth", __name__)
@@ -28,52 +31,85 @@ def _spend_hash_time(password: str) -> None:
     dummy.check_password(password)
 
 
+LOGIN_REFUSED = "用户名或密码错误；多次失败后需等待一段时间再试"
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(_login_rate_limit, methods=["POST"])
 @public_view
+@own_account_view
 def login():
+    """Unknown user, wrong password and a throttled client get the same answer after the same work."""
     if current_user.is_authenticated:
         return redirect(url_for("dashboard.index"))
     form = LoginForm()
     if form.validate_on_submit():
-        user = db.session.scalar(select(User).where(User.username == form.username.data.strip()))
-        now = datetime.now()
-        if user is not None and user.locked_until and user.locked_until > now:
-            minutes = int((user.locked_until - now).total_seconds() // 60) + 1
-            flash(f"登录失败次数过多，账户已锁定，请 {minutes} 分钟后再试", "error")
-        elif user is None or not user.check_password(form.password.data):
-            if user is None:
-                _spend_hash_time(form.password.data)
-            else:
-                user.failed_logins += 1
-                if user.failed_logins >= current_app.config["LOGIN_MAX_FAILURES"]:
-                    user.locked_until = now + timedelta(minutes=current_app.config["LOGIN_LOCKOUT_MINUTES"])
-                    user.failed_logins = 0
-                    audit.record("lock", "user", user.id, summary=f"账户 {user.username} 因多次登录失败被锁定",
-                                 department_id=user.department_id, actor=user)
-                db.session.commit()
-            flash("用户名或密码错误", "error")
+        username = form.username.data.strip()
+        user = db.session.scalar(select(User).where(User.username == username))
+        throttled = throttle.is_throttled(user, username)
+        if user is None:
+            _spend_hash_time(form.password.data)
+            right = False
+        else:
+            right = user.check_password(form.password.data)
+        if throttled or not right:
+            _record_failure(user, username, throttled)
+            flash(LOGIN_REFUSED, "error")
         elif not user.active:
             flash("该账户已停用，请联系系统管理员", "error")
         else:
             user.failed_logins = 0
             user.locked_until = None
-            user.last_login_at = now
+            user.last_login_at = datetime.now()
+            audit.record("login", "user", user.id, summary=f"登录成功：{user.username}",
+                         department_id=user.department_id, actor=user)
             db.session.commit()
+            # A session id or CSRF token seen before login is no use after it.
+            new_session_id()
+            session.pop("csrf_token", None)
+            g.pop("csrf_token", None)
             login_user(user, remember=form.remember.data)
             return redirect(safe_path(request.args.get("next"), url_for("dashboard.index")))
     return render_template("auth/login.html", form=form)
 
 
+def _record_failure(user: User | None, username: str, throttled: bool) -> None:
+    """Audit the failure; mark the account locked (users page) when this client reaches the limit."""
+    object_type, object_id = throttle.subject(user, username)
+    audit.record(throttle.FAILED, object_type, object_id, summary=f"登录失败：{username[:50]}",
+                 department_id=user.department_id if user else None, actor=user)
+    db.session.flush()
+    reached = throttle.is_throttled(user, username)  # counted for unknown names too: the same work
+    if user is not None and not throttled:
+        user.failed_logins = (user.failed_logins or 0) + 1
+        if reached:
+            minutes = current_app.config["LOGIN_LOCKOUT_MINUTES"]
+            user.locked_until = datetime.now() + timedelta(minutes=minutes)
+            audit.record("lock", "user", user.id, department_id=user.department_id, actor=user,
+                         summary=f"账户 {user.username} 在 {request.remote_addr or '未知地址'} 多次登录失败，"
+                                 f"该地址暂停登录 {minutes} 分钟")
+    db.session.commit()
+
+
 @bp.route("/logout", methods=["POST"])
+@own_account_view
 def logout():
-    logout_user()
+    """Bump the session version, so a copy of this session or remember cookie no longer works."""
+    if current_user.is_authenticated:
+        user = db.session.get(User, current_user.id)
+        user.session_version += 1
+        audit.record("logout", "user", user.id, summary=f"退出登录：{user.username}",
+                     department_id=user.department_id, actor=user)
+        db.session.commit()
+    session.clear()
+    logout_user()  # after clear(): it leaves the note that deletes the remember cookie
     flash("您已退出登录", "info")
     return redirect(url_for("auth.login"))
 
 
 @bp.route("/password", methods=["GET", "POST"])
 @login_required
+@own_account_view
 def password():
     form = PasswordForm()
     if form.validate_on_submit():
@@ -81,6 +117,9 @@ def password():
             form.current.errors.append("当前密码不正确")
         elif form.new.data == form.current.data:
             form.new.errors.append("新密码不能与当前密码相同")
+        elif problem := password_problem(form.new.data, username=current_user.username, role=current_user.role,
+                                         display_name=current_user.display_name):
+            form.new.errors.append(problem)
         else:
             current_user.set_password(form.new.data)
             current_user.session_version += 1

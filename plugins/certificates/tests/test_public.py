@@ -121,3 +121,30 @@ class TestRateLimit:
         fresh = type("A", (), {"config": {}})()
         configure_app(fresh)
         assert fresh.config["CERTIFICATES_VERIFY_LIMIT"] == "60 per minute"
+
+
+@pytest.mark.parametrize("status", ["收回", "注销", "过期"])
+def test_an_ended_card_is_answered_without_the_holders_name(client, db, certs, status):
+    cert = certs.card(make_person(certs.org.town_a, "孙已停"), status=status)
+    data = client.get(f"/verify/{cert.number}?format=json").get_json()
+    assert data["status"] == status and data["holder"] is None and data["unit"] == "甲镇"
+    text = client.get(f"/verify/{cert.number}").get_data(as_text=True)
+    assert "孙已停" not in text and "不公开持证人姓名" in text
+
+
+def test_a_suspended_card_still_names_its_holder(client, db, certs):
+    cert = certs.card(make_person(certs.org.town_a, "李暂扣"), status="暂扣")
+    assert client.get(f"/verify/{cert.number}?format=json").get_json()["holder"] == "李暂扣"
+
+
+class TestRosterRateLimit:
+    @pytest.fixture
+    def app_config(self, tmp_path):
+        return {"UPLOAD_FOLDER": str(tmp_path), "RATELIMIT_ENABLED": True, "CERTIFICATES_VERIFY_LIMIT": "5 per minute"}
+
+    def test_roster_is_rate_limited(self, client, db, certs):
+        from intranet.extensions import limiter
+        limiter.reset()
+        statuses = [client.get(f"/roster?q=x{i}").status_code for i in range(6)]
+        assert statuses[:5] == [200] * 5 and statuses[5] == 429
+        limiter.reset()

@@ -228,3 +228,23 @@ def test_subjects_page(client, db, certs):
                                  "/certificates/roster", "/certificates/applications/new"])
 def test_pages_need_login(client, url):
     assert client.get(url).status_code == 302
+
+
+def test_settings_change_only_for_a_whole_tree_bureau_user(client, db, certs):
+    from intranet.testing import make_user
+    district = make_user("bureau", certs.org.county, username="sfj_county")
+    db.session.commit()
+    login(client, district)
+    page = client.get("/certificates/settings")
+    assert page.status_code == 200 and "保存设置" not in page.get_data(as_text=True)
+    data = {"region_code": "350402", "number_pattern": "{region}{year}{serial:06d}", "validity_years": "3",
+            "review_cycle_years": "2", "review_warn_months": "2", "inactivity_months": "12",
+            "categories": "市场监管", "versions": "全国统一样式", "default_version": "全国统一样式",
+            "issuing_authority": ""}
+    assert client.post("/certificates/settings", data=data).status_code == 403
+    assert Setting.get("certificates.region_code") is None
+    login(client, certs.org.users["admin"])
+    assert "保存设置" in client.get("/certificates/settings").get_data(as_text=True)
+    assert client.post("/certificates/settings", data=data).status_code == 302
+    db.session.expire_all()
+    assert settings.get("region_code") == "350402"

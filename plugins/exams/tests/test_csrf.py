@@ -34,7 +34,9 @@ def test_answer_needs_csrf_header(db, org, client, online_exam, register_people)
     token = _token(client.get(f"/exams/papers/{paper.id}").get_data(as_text=True))
     qid = paper.question_ids[0]
     refused = client.post(f"/exams/papers/{paper.id}/answer", json={"question_id": qid, "answer": "A"})
-    assert refused.status_code == 400 and "CSRF" in refused.get_data(as_text=True)
+    assert refused.status_code == 400 and "CSRF" in refused.get_json()["error"]  # JSON, not an HTML page
+    bare = client.post(f"/exams/papers/{paper.id}/answer", data="{}", headers={"Accept": "text/html"})
+    assert bare.status_code == 400 and "CSRF" in bare.get_json()["error"]  # a json_view, whatever is sent
     assert online.answers_of(paper)[qid].revision == 0
     ok = client.post(f"/exams/papers/{paper.id}/answer", json={"question_id": qid, "answer": "A"},
                      headers={"X-CSRFToken": token})

@@ -265,3 +265,50 @@ def test_self_registration(db, org, client, online_exam):
     from intranet_exams.service import registration_of
     assert registration_of(exam, person).status == "已报名" and registration_of(exam, person).self_registered
     assert registration_of(closed, person) is None
+
+
+def test_an_inspector_linked_to_a_person_neither_registers_nor_takes_a_paper(db, org, client, online_exam,
+                                                                             register_people):
+    from intranet_exams.models import Registration
+    open_to_all = online_exam(self_registration=True)
+    registered = online_exam()
+    person = make_person(org.town_a)
+    inspector = make_user("inspector", None, person)
+    register_people(registered, [person])
+    login(client, inspector)
+    page = client.get("/exams/mine").get_data(as_text=True)
+    assert "我要报名" not in page and "开始考试" not in page
+    assert client.post(f"/exams/{open_to_all.id}/self-register").status_code == 403
+    assert client.post(f"/exams/{registered.id}/start").status_code == 403
+    assert db.session.scalar(select(func.count()).select_from(Registration)
+                             .where(Registration.exam_id == open_to_all.id)) == 0
+    assert db.session.scalar(select(func.count()).select_from(Paper)) == 0
+
+
+def test_autosave_answers_every_error_in_json(app, db, org, client, online_exam, register_people):
+    from flask import g
+    exam = online_exam()
+    person, user = _candidate(db, org, exam, register_people)
+    login(client, user)
+    paper = _start(client, exam)
+    url = f"/exams/papers/{paper.id}/answer"
+    body = {"question_id": paper.question_ids[0], "answer": "A"}
+    html = {"Accept": "text/html"}
+    missing = client.post("/exams/papers/999999/answer", json=body, headers=html)
+    assert missing.status_code == 404 and missing.is_json and "试卷不存在" in missing.get_json()["error"]
+    form_post = client.post("/exams/papers/999999/answer", data={"x": "1"}, headers=html)
+    assert form_post.status_code == 404 and form_post.is_json  # a json_view answers JSON even so
+    other = app.test_client()
+    login(other, make_user("staff", org.town_a, make_person(org.town_a)))
+    g.pop("_login_user", None)  # pytest-flask shares g between clients
+    foreign = other.post(url, json=body, headers=html)
+    assert foreign.status_code == 404 and foreign.is_json
+    inspector = app.test_client()
+    login(inspector, org.users["inspector"])
+    g.pop("_login_user", None)
+    refused = inspector.post(url, json=body, headers=html)
+    assert refused.status_code == 403 and refused.is_json
+    g.pop("_login_user", None)
+    anonymous = app.test_client().post(url, json=body, headers=html)
+    assert anonymous.status_code == 401 and anonymous.get_json()["error"] == "请先登录"
+    assert online.answers_of(paper)[body["question_id"]].revision == 0

@@ -336,3 +336,19 @@ def test_exam_dates_outside_the_plausible_range_are_refused(db, client, org):
     r = client.post("/exams/new", data={**data, "organiser_id": str(2**63)})
     assert r.status_code == 200
     assert count(db, Exam) == 0
+
+
+def test_settings_change_only_for_a_whole_tree_bureau_user(db, client, org):
+    from intranet.testing import make_user
+    district = make_user("bureau", org.county, username="sfj_county")
+    city = make_user("bureau", org.city, username="sfj_city")
+    db.session.commit()
+    data = {"qualification_valid_years": "7", "max_attempts": "3"}
+    login(client, district)
+    page = client.get("/exams/settings")
+    assert page.status_code == 200 and "保存设置" not in page.get_data(as_text=True)
+    assert client.post("/exams/settings", data=data).status_code == 403
+    assert Setting.get("exams.qualification_valid_years") is None
+    login(client, city)  # the root department's 司法局 sees the whole tree
+    assert client.post("/exams/settings", data=data).status_code == 302
+    assert Setting.get("exams.qualification_valid_years") == 7

@@ -31,9 +31,15 @@ def verify_limit() -> str:
     return current_app.config.get("CERTIFICATES_VERIFY_LIMIT", "60 per minute")
 
 
+# A card that has ended is answered without its holder's name, so walking the sequential numbers
+# does not list the people whose cards were withdrawn, cancelled or ran out.
+NAMELESS_STATUSES = ("收回", "注销", "过期")
+
+
 def public_record(cert: Certificate) -> dict:
     status = cert.effective_status
-    return {"number": cert.number, "status": status, "valid": status == "有效", "holder": cert.person.name,
+    holder = None if status in NAMELESS_STATUSES else cert.person.name
+    return {"number": cert.number, "status": status, "valid": status == "有效", "holder": holder,
             "unit": cert.department.name, "category": cert.category, "region": cert.region,
             "valid_until": cert.valid_until.isoformat(), "issuing_authority": cert.issuing_authority}
 
@@ -98,6 +104,7 @@ def _answer(number: str):
 
 @public_bp.route("/roster", methods=["GET"])
 @public_view
+@limiter.limit(verify_limit)
 def roster():
     form = RosterSearchForm(request.args)
     q = form.q.data if form.validate() else None

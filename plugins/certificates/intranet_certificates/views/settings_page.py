@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, url_for
 
 from intranet import audit
-from intranet.access import BUREAU_ROLES, roles_required
+from intranet.access import deployment_settings_view
 from intranet.extensions import db
 
 from .. import settings
@@ -20,7 +20,7 @@ def _lines(text: str) -> list[str]:
 
 
 @bp.route("/settings", methods=["GET", "POST"])
-@roles_required(*BUREAU_ROLES)
+@deployment_settings_view
 def settings_view():
     current = {key: settings.get(key) for key in settings.DEFAULTS}
     form = SettingsForm(data={k: ("\n".join(v) if k in LIST_KEYS else v) for k, v in current.items()})

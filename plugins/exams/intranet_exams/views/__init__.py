@@ -16,6 +16,8 @@ READ_ROLES = ("admin", "bureau", "dept_admin", "inspector")
 REGISTER_ROLES = ("admin", "bureau", "dept_admin")
 BUREAU_ROLES = ("admin", "bureau")
 ALL_ROLES = ("admin", "bureau", "dept_admin", "staff", "inspector")
+# Who may register themselves and take a paper: everybody but the read-only 督察.
+CANDIDATE_ROLES = ("admin", "bureau", "dept_admin", "staff")
 
 bp = Blueprint("exams", __name__, url_prefix="/exams", template_folder=str(HERE / "templates"),
                static_folder=str(HERE / "static"), static_url_path="/static")

@@ -9,7 +9,7 @@ from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import joinedload
 
 from intranet import audit
-from intranet.access import departments_in_scope, roles_required, scope_filter
+from intranet.access import deployment_settings_view, departments_in_scope, roles_required, scope_filter
 from intranet.extensions import db
 from intranet.idnumber import sees_full_id
 from intranet.inputs import arg_int
@@ -228,7 +228,7 @@ def export_results(exam_id):
 
 
 @bp.route("/settings", methods=["GET", "POST"])
-@roles_required(*BUREAU_ROLES)
+@deployment_settings_view
 def settings_page():
     form = SettingsForm()
     if request.method == "GET":

@@ -8,7 +8,7 @@ from sqlalchemy import and_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
-from intranet.access import roles_required
+from intranet.access import is_read_only, json_view, roles_required
 from intranet.extensions import db
 from intranet.pagination import paginate
 
@@ -16,7 +16,7 @@ from .. import online, service
 from ..models import Exam, ExamResult, Paper, Registration
 from ..online import PaperClosed
 from ..service import ExamError, now
-from . import ALL_ROLES, bp, get_exam
+from . import ALL_ROLES, CANDIDATE_ROLES, bp, get_exam
 
 
 class PaperForm(FlaskForm):
@@ -62,7 +62,7 @@ def mine():
     papers = {p.exam_id: p for p in db.session.scalars(select(Paper).where(
         Paper.person_id == person.id, Paper.submitted_at.is_(None)))}
     taken = select(Registration.exam_id).where(Registration.person_id == person.id, Registration.status != "已取消")
-    offers = [e for e in db.session.scalars(service.open_exams_stmt(at).where(
+    offers = [] if is_read_only() else [e for e in db.session.scalars(service.open_exams_stmt(at).where(
         Exam.self_registration.is_(True), Exam.id.not_in(taken)).order_by(Exam.id).limit(20))
         if service.in_audience(e, person)]
     return render_template("exams/mine.html", person=person, page=page, offers=offers, papers=papers, now=at,
@@ -70,7 +70,7 @@ def mine():
 
 
 @bp.route("/<int:exam_id>/self-register", methods=["POST"])
-@roles_required(*ALL_ROLES)
+@roles_required(*CANDIDATE_ROLES)
 def self_register(exam_id):
     exam = get_exam(exam_id)
     person = _person()
@@ -92,7 +92,7 @@ def self_register(exam_id):
 
 
 @bp.route("/<int:exam_id>/start", methods=["POST"])
-@roles_required(*ALL_ROLES)
+@roles_required(*CANDIDATE_ROLES)
 def start(exam_id):
     exam = get_exam(exam_id)
     person = _person()
@@ -115,7 +115,7 @@ def start(exam_id):
 
 
 @bp.route("/papers/<int:paper_id>", methods=["GET", "POST"])
-@roles_required(*ALL_ROLES)
+@roles_required(*CANDIDATE_ROLES)
 def paper(paper_id):
     paper = _own_paper(paper_id)
     if online.close_if_expired(paper):
@@ -164,7 +164,8 @@ def _post_answers(paper: Paper, submit: bool):
 
 
 @bp.route("/papers/<int:paper_id>/answer", methods=["POST"])
-@roles_required(*ALL_ROLES)
+@json_view
+@roles_required(*CANDIDATE_ROLES)
 def save_answer(paper_id):
     """JSON: {"question_id", "answer", "revision"} → the saved state of every answer (no keys)."""
     paper = _own_paper(paper_id)
