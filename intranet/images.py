@@ -28,7 +28,8 @@ def normalise_image(data: bytes, *, box: tuple[int, int] = (600, 800), max_bytes
     ``formats`` are the accepted input formats (Pillow names); ``output`` is the stored format
     (``None``: the input's, "JPEG" or "PNG"); ``what`` names the image in messages (e.g. "照片").
     """
-    kinds = "、".join(NAMES.get(f, f) for f in formats)
+    names = [NAMES.get(f, f) for f in formats]
+    kinds = "、".join(names[:-1]) + " 或 " + names[-1] if len(names) > 1 else names[0]
     if not data:
         raise ImageRefused(f"{what}文件为空")
     if len(data) > max_bytes:
