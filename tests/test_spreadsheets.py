@@ -229,3 +229,12 @@ def test_template_holds_no_formula(client, org):
     login(client, org.users["admin"])
     wb = load_workbook(io.BytesIO(client.get("/imports/people/template.xlsx").data))
     assert all(c.data_type != "f" for ws in wb.worksheets for row in ws.iter_rows() for c in row)
+
+
+@pytest.mark.parametrize("row", [b'<row r="2"><c r="A2" t="n"><v>not a number</v></c></row>',
+                                 b'<row r="2"><c r="A2" t="inlineStr"><is><t>x</is></c></row>'])
+def test_broken_sheet_content_is_a_message(client, db, org, row):
+    login(client, org.users["bureau"])
+    html = upload(client, crafted(header_row() + row)).get_data(as_text=True)
+    assert "无法读取文件" in html and "导入失败" in html
+    assert people(db) == 1

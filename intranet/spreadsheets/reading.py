@@ -208,8 +208,17 @@ class Sheet:
     def rows(self, width: int, min_row: int = 1, max_row: int | None = None) -> Iterator[tuple[int, list[Any]]]:
         """``(row number, exactly ``width`` values)`` for each row from ``min_row``."""
         width = max(1, min(width, self.limits.max_columns))
-        for number, values in enumerate(self.worksheet.iter_rows(min_row=min_row, max_row=max_row, max_col=width,
-                                                                 values_only=True), start=min_row):
+        rows = self.worksheet.iter_rows(min_row=min_row, max_row=max_row, max_col=width, values_only=True)
+        number = min_row - 1
+        while True:
+            try:
+                values = next(rows, None)
+            except Exception:  # the parser met broken XML or a value it cannot read
+                raise SpreadsheetError(f"无法读取文件：第一个工作表第 {number + 1} 行附近的内容已损坏，"
+                                       "请在 Excel 中另存为 .xlsx 后重新上传") from None
+            if values is None:
+                return
+            number += 1
             values = list(values)
             values += [None] * (width - len(values))
             for v in values:
