@@ -47,8 +47,9 @@ def header_row(header=PEOPLE_HEADER):
     return b'<row r="1">' + b"".join(inline(f"{chr(65 + i)}1", h) for i, h in enumerate(header)) + b"</row>"
 
 
-def crafted(rows: bytes, dimension: str | None = None, shared: bytes | None = None) -> bytes:
-    """A minimal hand-made .xlsx: ``rows`` is the XML inside <sheetData>, ``shared`` the <si> items."""
+def crafted(rows: bytes, dimension: str | None = None, shared: bytes | None = None, chart_first=False) -> bytes:
+    """A minimal hand-made .xlsx: ``rows`` is the XML inside <sheetData>, ``shared`` the <si> items;
+    ``chart_first`` puts a chartsheet before the data sheet (openpyxl then reads the second sheet)."""
     dim = f'<dimension ref="{dimension}"/>'.encode() if dimension else b""
     sheet = (f'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="{MAIN}">'.encode() + dim
              + b"<sheetData>" + rows + b"</sheetData></worksheet>")
@@ -60,6 +61,10 @@ def crafted(rows: bytes, dimension: str | None = None, shared: bytes | None = No
         overrides += ('<Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-'
                       'officedocument.spreadsheetml.sharedStrings+xml"/>')
         rels += f'<Relationship Id="rId2" Type="{DOC_RELS}/sharedStrings" Target="sharedStrings.xml"/>'
+    sheets = '<sheet name="数据" sheetId="1" r:id="rId1"/>'
+    if chart_first:
+        sheets = '<sheet name="图表" sheetId="2" r:id="rId3"/>' + sheets
+        rels += f'<Relationship Id="rId3" Type="{DOC_RELS}/chartsheet" Target="chartsheets/sheet1.xml"/>'
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
         z.writestr("[Content_Types].xml", '<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.'
@@ -68,8 +73,9 @@ def crafted(rows: bytes, dimension: str | None = None, shared: bytes | None = No
                    f'xml"/>{overrides}</Types>')
         z.writestr("_rels/.rels", f'<Relationships xmlns="{RELS}"><Relationship Id="rId1" Type="{DOC_RELS}/'
                    'officeDocument" Target="xl/workbook.xml"/></Relationships>')
-        z.writestr("xl/workbook.xml", f'<workbook xmlns="{MAIN}" xmlns:r="{DOC_RELS}"><sheets><sheet name="数据" '
-                   'sheetId="1" r:id="rId1"/></sheets></workbook>')
+        z.writestr("xl/workbook.xml", f'<workbook xmlns="{MAIN}" xmlns:r="{DOC_RELS}"><sheets>{sheets}</sheets></workbook>')
+        if chart_first:
+            z.writestr("xl/chartsheets/sheet1.xml", f'<chartsheet xmlns="{MAIN}"/>')
         z.writestr("xl/_rels/workbook.xml.rels", f'<Relationships xmlns="{RELS}">{rels}</Relationships>')
         z.writestr("xl/worksheets/sheet1.xml", sheet)
         if shared is not None:
@@ -115,24 +121,32 @@ def random_rows(n_bytes):
     return header_row() + b"".join(rows)
 
 
+def shared_string(text: bytes):
+    return crafted(header_row(), shared=b"<si><t>" + text + b"</t></si>")
+
+
+def numbered_rows(n):
+    return header_row() + b"".join(b'<row r="%d"/>' % i for i in range(2, n + 2))
+
+
 def million_empty_rows():
-    return crafted(header_row() + b"".join(b'<row r="%d"/>' % i for i in range(2, 1_000_002)))
+    return crafted(numbered_rows(1_000_000))
 
 
 CASES = {
     "zip bomb": (bomb, {}, "压缩比异常"),
     "expanded size": (lambda: crafted(random_rows(2 * 1024 * 1024)), {"XLSX_MAX_UNZIPPED_MB": 1}, "文件解压后过大"),
-    "enormous shared string": (lambda: crafted(header_row(), shared=b"<si><t>" + b"A" * (30 * 1024 * 1024) + b"</t></si>"),
-                               {}, "压缩比异常"),
-    "large shared strings part": (lambda: crafted(header_row(), shared=b"<si><t>" + os.urandom(1024 * 1024).hex().encode()
-                                                  + b"</t></si>"), {"XLSX_MAX_PART_MB": 1}, "“xl/sharedStrings.xml”过大"),
-    "long shared string": (lambda: crafted(header_row(), shared=b"<si><t>" + "法".encode() * 40_000 + b"</t></si>"),
-                           {}, "超过 32767 个字符"),
+    "enormous shared string": (lambda: shared_string(b"A" * (30 * 1024 * 1024)), {}, "压缩比异常"),
+    "large shared strings part": (lambda: shared_string(os.urandom(1024 * 1024).hex().encode()),
+                                  {"XLSX_MAX_PART_MB": 1}, "“xl/sharedStrings.xml”过大"),
+    "long shared string": (lambda: shared_string("法".encode() * 40_000), {}, "超过 32767 个字符"),
     "long inline string": (lambda: crafted(header_row() + b"<row>" + inline("A2", "法" * 40_000) + b"</row>"),
                            {}, "超过 32767 个字符"),
     "declared range": (lambda: crafted(header_row(), dimension="A1:XFD1048576"), {}, "超过 500 列"),
     "declared rows": (lambda: crafted(header_row(), dimension="A1:I1048576"), {}, "超过 200000 行"),
     "million empty rows": (million_empty_rows, {}, "超过 200000 行"),
+    "rows behind a chartsheet": (lambda: crafted(numbered_rows(300_000), chart_first=True), {},
+                                 "超过 200000 行"),
     "one far row": (lambda: crafted(header_row() + b"<row r='1048576'/>"), {}, "超过 200000 行"),
     "rows over a lowered cap": (lambda: xlsx_bytes(PEOPLE_HEADER, [["李四", make_id(), "X01-A", "科员", "行政编制", "是",
                                                                     "在岗", None, "否"]] * 10),
