@@ -159,11 +159,8 @@ def decide_group(campaign_id):
 @roles_required(*READ)
 def candidates_download(campaign_id):
     """The user's candidates as a cleanup-decisions file to fill in (details on a second sheet)."""
-    import io
-
-    from openpyxl import Workbook
-
     from intranet.models import Person
+    from intranet.spreadsheets import WorkbookWriter
     campaign = get_campaign(campaign_id)
     stmt = (select(Certificate.number, Person.name, Department.name, CleanupCandidate.groups,
                    CleanupCandidate.decision, CleanupCandidate.decision_reason)
@@ -174,16 +171,15 @@ def candidates_download(campaign_id):
     cond = scope_filter(CleanupCandidate.department_id)
     if cond is not None:
         stmt = stmt.where(cond)
-    wb = Workbook(write_only=True)
-    decisions, details = wb.create_sheet("清理处理结果"), wb.create_sheet("候选证件信息")
+    writer = WorkbookWriter()
+    decisions, details = writer.sheet("清理处理结果"), writer.sheet("候选证件信息")
     decisions.append(["证件编号", "处理结果", "原因"])
     details.append(["证件编号", "持证人", "单位", "情形"])
     for number, name, unit, groups, decision, reason in db.session.execute(stmt):
-        decisions.append([number, decision, reason or None])
-        details.append([number, name, unit, "；".join(service.GROUPS[g] for g in groups.split(",") if g)])
-    out = io.BytesIO()
-    wb.save(out)
-    return Response(out.getvalue(), mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        decisions.append([decisions.cell(number, number_format="@"), decision, reason or None])
+        details.append([details.cell(number, number_format="@"), name, unit,
+                        "；".join(service.GROUPS[g] for g in groups.split(",") if g)])
+    return Response(writer.save(), mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                     headers={"Content-Disposition": f"attachment; filename=cleanup-{campaign.id}.xlsx"})
 
 
