@@ -5,13 +5,14 @@ context, so its own database connection) and counts rows, events and audit recor
 """
 from datetime import date, timedelta
 
+import pytest
 from sqlalchemy import func, select
 
 from intranet.locking import ALREADY_DONE
 from intranet.models import AuditEvent
 from intranet.testing import logged_in_client, make_person, run_in_parallel
 
-from intranet_certificates import applications, cleanup, lifecycle
+from intranet_certificates import applications, cleanup, lifecycle, states
 from intranet_certificates.models import (CancellationNotice, Certificate, CertificateApplication, CertificateEvent,
                                           CleanupCandidate)
 
@@ -62,6 +63,27 @@ def test_issue_from_application_at_once_issues_one_card(no_other_answers, app, d
     assert db.session.get(CertificateApplication, item.id).status == "已发证"
 
 
+def test_application_submitted_at_once_is_filed_once(no_other_answers, app, db, certs):
+    person = make_person(certs.org.town_a)
+    db.session.commit()
+    pages = post_all(app, "admin_a", f"/certificates/applications/new?department_id={person.department_id}",
+                     {"person_id": person.id, "category": "综合行政执法", "region": "甲镇", "note": ""})
+    assert_one_done(pages, "的行政执法证申领，等待司法局审核", "已有一份正在办理的申领")
+    assert count(db, CertificateApplication, CertificateApplication.person_id == person.id) == 1
+    assert audits(db, "certificates.apply") == 1
+
+
+def test_application_approved_at_once_is_approved_once(no_other_answers, app, db, certs):
+    person = make_person(certs.org.town_a)
+    db.session.commit()
+    item = applications.submit(person, category="市场监管", region="甲镇", actor=certs.org.users["dept_admin_a"])
+    db.session.commit()
+    pages = post_all(app, certs.bureau.username, f"/certificates/applications/{item.id}/approve",
+                     {"manual_check": "y", "manual_note": "成绩单", "note": ""})
+    assert_one_done(pages, "申领已批准，可以发证", "不能批准")
+    assert audits(db, "certificates.application_approve") == 1
+
+
 def test_declare_lost_at_once_issues_one_replacement(app, db, certs):
     cert = certs.card()
     pages = post_all(app, certs.bureau.username, f"/certificates/{cert.id}/action/declare_lost",
@@ -73,12 +95,19 @@ def test_declare_lost_at_once_issues_one_replacement(app, db, certs):
     assert events(db, cert, "declare_lost") == 1 and audits(db, "certificates.reissue") == 1
 
 
-def test_suspend_at_once_writes_one_event(app, db, certs):
-    cert = certs.card()
-    pages = post_all(app, certs.bureau.username, f"/certificates/{cert.id}/action/suspend",
-                     {"reason": "涉嫌违法执法，暂扣调查", "happened_on": date.today().isoformat()})
-    assert_one_done(pages, "已暂扣", "不能暂扣")
-    assert events(db, cert, "suspend") == 1 and audits(db, "certificates.suspend") == 1
+@pytest.mark.parametrize("action", ["suspend", "restore", "recall", "cancel", "cancel_by_notice", "renew"])
+def test_lifecycle_action_at_once_writes_one_event(app, db, certs, action):
+    """暂扣, 恢复, 收回, 注销, 公告注销, 换证: one event, one audit record, whoever clicks first."""
+    cert = certs.card(status="暂扣" if action == "restore" else "有效", issued_on=date.today() - timedelta(days=30),
+                      valid_until=date.today() + timedelta(days=300))
+    data = {"reason": "并发测试", "happened_on": date.today().isoformat()}
+    if action == "renew":
+        data["valid_until"] = (date.today() + timedelta(days=2000)).isoformat()
+    label = states.label(action)
+    pages = post_all(app, certs.bureau.username, f"/certificates/{cert.id}/action/{action}", data)
+    assert_one_done(pages, f"已{label}：证件", f"不能{label}")
+    assert events(db, cert, action) == 1 and audits(db, f"certificates.{action}") == 1
+    assert count(db, CancellationNotice) == (1 if action == "cancel_by_notice" else 0)
 
 
 def test_review_at_once_writes_one_event(app, db, certs):

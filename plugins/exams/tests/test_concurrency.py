@@ -112,3 +112,14 @@ def test_ten_submits_and_autosaves_after_deadline_grade_once(app, db, org, clien
     # The resit is still there: the candidate may draw a second paper.
     assert client.post(f"/exams/{exam.id}/start").status_code == 302
     assert count(db, Paper, Paper.person_id == person.id, Paper.attempt == 2) == 1
+
+
+def test_confirming_registrations_at_once_confirms_once(app, db, org, make_exam, register_people):
+    exam = make_exam()
+    regs = register_people(exam, [make_person(org.town_a), make_person(org.town_a)], status="预报名")
+    data = {"registrations": [r.id for r in regs]}
+    texts = pages(post_all(app, "admin_a", [(f"/exams/{exam.id}/confirm",
+                                             {"data": data, "follow_redirects": True})] * N))
+    assert sum("已确认报名 2 人" in t for t in texts) == 1
+    assert audits(db, "confirm", "exams_exam") == 1
+    assert count(db, Registration, Registration.status == "已报名") == 2
