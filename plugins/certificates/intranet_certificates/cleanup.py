@@ -183,6 +183,8 @@ def confirm(campaign: CleanupCampaign, candidates: list[CleanupCandidate], *, ac
     today = today or date.today()
     for c in sorted(candidates, key=lambda c: c.id):  # confirmed meanwhile: StateChanged
         lock(c)
+    for cert in sorted({c.certificate for c in candidates}, key=lambda cert: cert.id):  # id order, as notices do
+        lock(cert)
     todo = [c for c in candidates if not c.confirmed]
     undecided = [c.certificate.number for c in todo if not c.decision]
     if undecided:

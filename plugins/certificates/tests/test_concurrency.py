@@ -14,7 +14,7 @@ from intranet.testing import logged_in_client, make_person, run_in_parallel
 
 from intranet_certificates import applications, cleanup, lifecycle, states
 from intranet_certificates.models import (CancellationNotice, Certificate, CertificateApplication, CertificateEvent,
-                                          CleanupCandidate)
+                                          CleanupCampaign, CleanupCandidate)
 
 N = 6
 
@@ -143,6 +143,24 @@ def test_cleanup_confirm_at_once_recalls_once(app, db, certs):
     assert_one_done(pages, "已确认：", "没有待确认的处理结果")
     assert events(db, cert, "recall") == 1 and audits(db, "certificates.cleanup_confirm") == 1
     assert count(db, CleanupCandidate, CleanupCandidate.confirmed.is_(True)) == 1
+
+
+def test_campaign_opened_at_once_is_opened_once(app, db, certs):
+    county_id = certs.org.county.id
+    pages = post_all(app, certs.bureau.username, "/certificates/cleanup/new",
+                     {"name": "2026年清理", "department_id": county_id, "note": ""})
+    assert_one_done(pages, "清理活动已开始", "仍在进行中，范围与本次重叠")
+    assert count(db, CleanupCampaign) == 1 and audits(db, "certificates.cleanup_open") == 1
+
+
+def test_campaign_closed_at_once_is_closed_once(app, db, certs):
+    campaign, cert = _campaign_with_candidate(db, certs)
+    cleanup.decide(campaign, cert.number, "保留", "仍在执法岗位", actor=certs.bureau)
+    cleanup.confirm(campaign, list(db.session.scalars(select(CleanupCandidate))), actor=certs.bureau)
+    db.session.commit()
+    pages = post_all(app, certs.bureau.username, f"/certificates/cleanup/{campaign.id}/close", {})
+    assert_one_done(pages, "清理活动“并发测试”已结束", "已经结束")
+    assert audits(db, "certificates.cleanup_close") == 1
 
 
 def test_expiry_job_run_at_once_expires_each_card_once(app, db, certs):

@@ -123,3 +123,30 @@ def test_confirming_registrations_at_once_confirms_once(app, db, org, make_exam,
     assert sum("已确认报名 2 人" in t for t in texts) == 1
     assert audits(db, "confirm", "exams_exam") == 1
     assert count(db, Registration, Registration.status == "已报名") == 2
+
+
+def test_exemption_requested_at_once_is_filed_once(app, db, org, make_exam, register_people):
+    exam = make_exam()
+    [reg] = register_people(exam, [make_person(org.town_a)])
+    texts = pages(post_all(app, "admin_a", [(f"/exams/registrations/{reg.id}/exemption",
+                                             {"data": {"reason": "其他", "note": "长期病假"},
+                                              "follow_redirects": True})] * N))
+    assert sum("的免考申请，等待审批" in t for t in texts) == 1
+    assert count(db, Exemption) == 1 and audits(db, "request", "exams_exemption") == 1
+
+
+def test_registration_cancelled_at_once_is_cancelled_once(app, db, org, make_exam, register_people):
+    exam = make_exam()
+    person = make_person(org.town_a)
+    [reg] = register_people(exam, [person])
+    texts = pages(post_all(app, "admin_a", [(f"/exams/registrations/{reg.id}/cancel",
+                                             {"follow_redirects": True})] * N))
+    assert sum(f"已取消 {person.name} 的报名" in t for t in texts) == 1
+    assert audits(db, "cancel", "exams_registration") == 1
+
+
+def test_exam_withdrawn_at_once_is_withdrawn_once(app, db, org, make_exam):
+    exam = make_exam()
+    texts = pages(post_all(app, "sfj", [(f"/exams/{exam.id}/withdraw", {"follow_redirects": True})] * N))
+    assert sum("考试已撤销（记录保留）" in t for t in texts) == 1
+    assert audits(db, "withdraw", "exams_exam") == 1
