@@ -10,7 +10,7 @@ __version__ = "0.1.0"
 
 def create_app(config: dict | None = None) -> Flask:
     """Build the app: config, extensions, plugins, blueprints."""
-    from . import inputs, security, sessions
+    from . import inputs, locking, security, sessions
     from .extensions import csrf, db, limiter, login_manager, migrate
     from .plugins import make_plugin_manager, resolve_plugins
 
@@ -36,6 +36,7 @@ def create_app(config: dict | None = None) -> Flask:
     login_manager.init_app(app)
     sessions.init_app(app)
     security.init_app(app)
+    locking.init_app(app)
 
     pm.hook.configure_app.call_historic(kwargs={"app": app})
     from . import admin, auth, dashboard, imports, org, people, reports, users

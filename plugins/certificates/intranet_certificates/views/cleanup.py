@@ -8,6 +8,7 @@ from sqlalchemy.orm import joinedload
 
 from intranet.access import BUREAU_ROLES, MANAGE_ROLES, in_scope, require_scope, roles_required, scope_filter, scope_root
 from intranet.extensions import db
+from intranet.locking import StateChanged
 from intranet.models import Department
 from intranet.pagination import paginate
 from intranet.security import safe_path
@@ -58,7 +59,7 @@ def new_campaign():
         department = db.session.get(Department, form.department_id.data)
         try:
             campaign = service.open_campaign(form.name.data, department, actor=current_user, note=form.note.data)
-        except service.CleanupError as exc:
+        except (service.CleanupError, StateChanged) as exc:
             refuse(exc)
         else:
             db.session.commit()
@@ -127,7 +128,7 @@ def decide(campaign_id):
         abort(403)
     try:
         service.decide(campaign, form.number.data, form.decision.data, form.reason.data, actor=current_user)
-    except service.CleanupError as exc:
+    except (service.CleanupError, StateChanged) as exc:
         refuse(exc)
     else:
         db.session.commit()
@@ -147,7 +148,7 @@ def decide_group(campaign_id):
         try:
             count = service.decide_group(campaign, form.group.data, form.decision.data, form.reason.data,
                                          scope=scope_filter(CleanupCandidate.department_id), actor=current_user)
-        except service.CleanupError as exc:
+        except (service.CleanupError, StateChanged) as exc:
             refuse(exc)
         else:
             db.session.commit()
@@ -206,7 +207,7 @@ def confirm(campaign_id):
         return redirect(url_for(".campaign", campaign_id=campaign.id))
     try:
         counts = service.confirm(campaign, candidates, actor=current_user)
-    except (service.CleanupError, service.CertificateError) as exc:
+    except (service.CleanupError, service.CertificateError, StateChanged) as exc:
         refuse(exc)
     else:
         db.session.commit()
@@ -221,7 +222,7 @@ def close(campaign_id):
     require_scope(campaign.department_id, write=True)
     try:
         service.close(campaign, actor=current_user)
-    except service.CleanupError as exc:
+    except (service.CleanupError, StateChanged) as exc:
         refuse(exc)
     else:
         db.session.commit()

@@ -13,6 +13,7 @@ from intranet.access import deployment_settings_view, departments_in_scope, role
 from intranet.extensions import db
 from intranet.idnumber import sees_full_id
 from intranet.inputs import arg_int
+from intranet.locking import lock
 from intranet.models import Department, Person
 from intranet.pagination import Page, paginate, requested_page
 
@@ -144,6 +145,7 @@ def edit(exam_id):
 def withdraw(exam_id):
     exam = get_exam(exam_id)
     require_manage(exam)
+    lock(exam)  # withdrawn meanwhile: StateChanged (the app answers it)
     if not exam.active:
         flash("该考试已撤销", "error")
     else:
