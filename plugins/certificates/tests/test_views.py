@@ -228,3 +228,11 @@ def test_subjects_page(client, db, certs):
                                  "/certificates/roster", "/certificates/applications/new"])
 def test_pages_need_login(client, url):
     assert client.get(url).status_code == 302
+
+
+def test_audit_log_names_card_actions_in_chinese_and_links_the_card(client, certs):
+    cert = certs.card()
+    login(client, certs.org.users["admin"])
+    html = client.get("/admin/audit").get_data(as_text=True)
+    assert ">核发<" in html and f'href="/certificates/{cert.id}">行政执法证 {cert.id}</a>' in html
+    assert "certificates.issue" not in html.replace('value="certificates.issue"', "")
