@@ -3,16 +3,19 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from flask import Blueprint, abort, current_app, render_template, request
+from flask import Blueprint, abort, current_app, g, render_template, request, url_for
 from flask_wtf import FlaskForm
 from sqlalchemy import func, or_, select
+from werkzeug.routing import BuildError
 from wtforms import SelectField, StringField
 
 from .access import departments_in_scope, in_scope, require_scope, roles_required, scope_filter
 from .extensions import db
 from .inputs import bounded_int, date_range_error
+from .hookspecs import AuditLabels
 from .models import AuditEvent, Department, User
 from .pagination import paginate
+from .plugins import flatten, get_pm
 from .users import options
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -32,12 +35,44 @@ OBJECT_LABELS = {
 }
 
 
+CORE_LINKS = {"department": ("org.detail", "dept_id"), "person": ("people.record", "person_id"),
+              "user": ("users.edit", "user_id"), "report_snapshot": ("reports.snapshot", "snapshot_id")}
+
+
+def vocabulary() -> AuditLabels:
+    """The core's audit labels and links merged with every enabled plugin's (once per request)."""
+    if "audit_vocabulary" not in g:
+        merged = AuditLabels("core", dict(ACTION_LABELS), dict(OBJECT_LABELS), dict(CORE_LINKS))
+        for labels in flatten(get_pm().hook.audit_labels()):
+            merged.actions.update(labels.actions)
+            merged.objects.update(labels.objects)
+            merged.links.update(labels.links)
+        g.audit_vocabulary = merged
+    return g.audit_vocabulary
+
+
 def action_label(action: str) -> str:
-    return ACTION_LABELS.get(action, action)
+    actions = vocabulary().actions
+    if action in actions:
+        return actions[action]
+    short = action.rsplit(".", 1)[-1]   # "exams.create" falls back to the core's "create"
+    return actions.get(short, action)
 
 
 def object_label(object_type: str) -> str:
-    return OBJECT_LABELS.get(object_type, object_type)
+    return vocabulary().objects.get(object_type, object_type)
+
+
+def object_url(event: AuditEvent) -> str | None:
+    """The page of the record ``event`` is about, when its plugin names one."""
+    link = vocabulary().links.get(event.object_type)
+    if link is None or not (event.object_id or "").isdigit():
+        return None
+    endpoint, argument = link
+    try:
+        return url_for(endpoint, **{argument: int(event.object_id)})
+    except BuildError:   # the plugin that owns the page is not enabled
+        return None
 
 
 def changes(event: AuditEvent) -> list[tuple[str, object, object]]:
@@ -80,7 +115,7 @@ def scoped_events(stmt):
 def plugins():
     """Every installed plugin with its version and state (the same as ``intranet plugins list``),
     and for the enabled ones the tables they own and the permissions they check."""
-    from .plugins import call_each, flatten, get_pm
+    from .plugins import call_each
     tables = {name: sorted(m.__tablename__ for m in flatten([models]))
               for name, models in call_each("register_models")}
     permissions = sorted(flatten(get_pm().hook.register_permissions()), key=lambda p: (p.plugin, p.name))
@@ -156,7 +191,7 @@ def audit():
                               AuditEvent.object_id == q))
     page = paginate(stmt.order_by(AuditEvent.id.desc()))
     return render_template("admin/audit.html", form=form, page=page, changes=changes,
-                           action_label=action_label, object_label=object_label,
+                           action_label=action_label, object_label=object_label, object_url=object_url,
                            departments=department_names(page.items))
 
 
@@ -181,4 +216,4 @@ def audit_event(event_id):
         abort(403)
     dept = db.session.get(Department, event.department_id) if event.department_id else None
     return render_template("admin/audit_event.html", event=event, changes=changes(event), department=dept,
-                           action_label=action_label, object_label=object_label)
+                           action_label=action_label, object_label=object_label, object_url=object_url)

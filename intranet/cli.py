@@ -87,6 +87,34 @@ def db_current():
         click.echo(rev)
 
 
+@db_group.command("revision", help="为 core 或某个插件的迁移分支自动生成下一个迁移 (autogenerate)")
+@click.argument("branch")
+@click.option("-m", "--message", required=True, help="迁移说明")
+@with_appcontext
+def db_revision(branch, message):
+    from .revisions import new_revision
+    from .schema import SchemaError
+    try:
+        path = new_revision(branch, message)
+    except SchemaError as exc:
+        fail(f"错误：{exc}")
+    click.echo(f"已生成迁移 {path}，请检查其内容后再运行 intranet db upgrade")
+
+
+@db_group.command("downgrade", help="只降级某个插件的迁移分支 (REVISION: 该插件的版本号、-1 或 base)")
+@click.argument("branch")
+@click.argument("revision")
+@with_appcontext
+def db_downgrade(branch, revision):
+    from .revisions import downgrade
+    from .schema import SchemaError
+    try:
+        spec = downgrade(branch, revision)
+    except SchemaError as exc:
+        fail(f"错误：{exc}")
+    click.echo(f"插件 {branch} 已降级到 {spec}")
+
+
 # --- users -------------------------------------------------------------------------------
 
 @cli.group("users", help="用户管理")
@@ -137,6 +165,36 @@ def plugins_list():
     for info in infos:
         state = "已启用" if info.enabled else "已安装未启用"
         click.echo(f"{info.name}\t{info.version}\t{state}\t{info.module}")
+
+
+@plugins_group.command("new", help="生成一个可运行的最小插件（模型、页面、报告片段、导入、迁移、测试）")
+@click.argument("name")
+@click.option("--path", "path", default=None, type=click.Path(file_okay=False),
+              help="写入的目录（默认：plugins/NAME）")
+@click.option("--title", default=None, help="插件的中文名（默认：NAME）")
+@with_appcontext
+def plugins_new(name, path, title):
+    from flask import current_app
+
+    from .config import REPO_ROOT
+    from .plugins import installed_plugins
+    from .scaffold import ScaffoldError, check_name, write_plugin
+    from .schema import CORE_TABLES, _script_directory
+    title = (title or name).strip()
+    try:
+        taken = set(installed_plugins()) | {i.name for i in current_app.extensions["intranet_plugins"]}
+        check_name(name, taken, CORE_TABLES)
+        if any(c in title for c in "\"'$\n{}"):
+            raise ScaffoldError("插件中文名不能含引号、反斜杠、$、花括号或换行")
+        destination = Path(path) if path else REPO_ROOT / "plugins" / name
+        core_head = _script_directory().revision_map.get_revision("core@head").revision
+        written = write_plugin(name, title, destination, core_head)
+    except ScaffoldError as exc:
+        fail(f"错误：{exc}")
+    click.echo(f"已在 {destination} 生成插件 {name}（{len(written)} 个文件）。下一步：")
+    click.echo(f"  .venv/bin/pip install -e {destination}")
+    click.echo("  .venv/bin/intranet db upgrade")
+    click.echo(f"  .venv/bin/python -m pytest {destination / 'tests'}")
 
 
 @plugins_group.command("purge", help="删除已停用插件的数据表和迁移版本 (irreversible)")

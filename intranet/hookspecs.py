@@ -85,6 +85,17 @@ class Permission:
 
 
 @dataclass
+class AuditLabels:
+    """How the audit log names a plugin's records: Chinese labels of its ``audit.record`` actions
+    and object types, and for each object type the page showing one record (``(endpoint, id
+    argument)``, e.g. ``("certificates.detail", "cert_id")``)."""
+    plugin: str
+    actions: dict[str, str] = field(default_factory=dict)
+    objects: dict[str, str] = field(default_factory=dict)
+    links: dict[str, tuple[str, str]] = field(default_factory=dict)
+
+
+@dataclass
 class ScheduledJob:
     """A job run by ``intranet jobs run`` (cron calls it); ``schedule`` is informative ("daily")."""
     plugin: str
@@ -189,3 +200,9 @@ def demo_data(scale, context):
 @hookspec
 def migration_dirs():
     """Return a list of paths to the plugin's alembic ``versions`` folders."""
+
+
+@hookspec
+def audit_labels():
+    """Return an :class:`AuditLabels`: the Chinese names of the plugin's audit actions and object
+    types, and the pages that show its records, for the audit log and its filters."""

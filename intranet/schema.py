@@ -273,13 +273,17 @@ def purge_plugin(name: str, app=None) -> list[str]:
 
 
 def include_object(obj, name, type_, reflected, compare_to):
-    """Autogenerate's filter: only the core's tables and those of enabled plugins."""
-    if type_ == "table":
-        return table_belongs_to_app(name)
-    table = getattr(obj, "table", None)
-    if table is not None:
-        return table_belongs_to_app(table.name)
-    return True
+    """Autogenerate's filter: the tables of the branch being written (or the core's and those of
+    enabled plugins)."""
+    table_name = name if type_ == "table" else getattr(getattr(obj, "table", None), "name", None)
+    if table_name is None:
+        return True
+    branch = current_app.config.get("INTRANET_AUTOGENERATE_BRANCH")
+    if branch == "core":
+        return table_name in CORE_TABLES
+    if branch:
+        return table_name.startswith(f"{branch}_")
+    return table_belongs_to_app(table_name)
 
 
 def table_belongs_to_app(table_name: str, app=None) -> bool:

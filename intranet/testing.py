@@ -1,4 +1,4 @@
-"""Pytest fixtures for the core and for plugins: ``pytest_plugins = ["intranet.testing"]``.
+"""Pytest fixtures for the core and for plugins, loaded by the core's ``pytest11`` entry point.
 
 Every database test runs on SQLite and, when ``TEST_DATABASE_URL`` is set, on PostgreSQL (a
 throw-away database is created per test run, so parallel runs never meet). The schema is made

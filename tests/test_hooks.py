@@ -242,6 +242,22 @@ def test_hook_migration_dirs(app):
     store.drop()
 
 
+def test_hook_audit_labels(app, client, db, org):
+    from intranet import audit
+    note = add_note(db, org.town_a, "待归档")
+    audit.record("archive", "sample_notes_note", note.id, summary="归档样例笔记", department_id=org.town_a.id)
+    audit.record("update", "person", org.staff_person.id, summary="修改人员", department_id=org.town_a.id)
+    db.session.commit()
+    labels = flatten(get_pm().hook.audit_labels())
+    assert [x.plugin for x in labels] == ["sample_notes"]
+    login(client, org.users["admin"])
+    html = client.get("/admin/audit").get_data(as_text=True)
+    assert "样例笔记 " in html and ">归档<" in html            # the row, in the plugin's words
+    assert '<option value="sample_notes_note">样例笔记</option>' in html   # and the filter
+    assert f'href="/people/{org.staff_person.id}"' in html     # a row links to its record
+    assert "sample_notes_note" not in html.replace('value="sample_notes_note"', "")
+
+
 def _hookspec_names() -> list[str]:
     return sorted(name for name in dir(hookspecs)
                   if getattr(getattr(hookspecs, name), "intranet_spec", None) is not None)

@@ -9,10 +9,10 @@ from sqlalchemy import case, func, select
 
 from intranet.access import scope_filter
 from intranet.extensions import db
-from intranet.hookspecs import NavItem, Permission, PersonSection, ScheduledJob, Widget, hookimpl
+from intranet.hookspecs import AuditLabels, NavItem, Permission, PersonSection, ScheduledJob, Widget, hookimpl
 
 from . import hookspecs  # noqa: F401  (the core adds a plugin's ``hookspecs`` to the manager)
-from . import settings
+from . import settings, states
 from .dates import add_months
 from .models import MODELS, CAMPAIGN_OPEN, Certificate, CertificateApplication, CleanupCampaign, CleanupCandidate
 from .states import VALID
@@ -50,6 +50,31 @@ def register_permissions():
         Permission(NAME, "certificates.read", "查看行政执法证", READ),
         Permission(NAME, "certificates.settings", "修改行政执法证设置", ("admin", "bureau")),
     ]
+
+
+@hookimpl
+def audit_labels():
+    actions = {f"certificates.{action}": states.label(action) for action in (*states.TRANSITIONS, *states.INITIAL)}
+    actions.update({
+        "certificates.apply": "申领", "certificates.application_approve": "批准申领",
+        "certificates.application_reject": "退回申领", "certificates.application_issue": "按申领核发",
+        "certificates.enforcement": "登记执法活动", "certificates.photo": "更换照片",
+        "certificates.notice": "发布注销公告", "certificates.subject": "维护执法主体",
+        "certificates.settings": "修改执法证设置", "certificates.cleanup_open": "发起清理",
+        "certificates.cleanup_decide": "清理处理决定", "certificates.cleanup_confirm": "确认清理结果",
+        "certificates.cleanup_close": "结束清理",
+    })
+    return AuditLabels(
+        NAME, actions=actions,
+        objects={"certificate": "行政执法证", "certificate_application": "执法证申领",
+                 "certificate_cleanup": "清理工作", "certificate_cleanup_candidate": "清理对象",
+                 "certificate_notice": "注销公告", "certificate_subject": "执法主体"},
+        links={"certificate": ("certificates.detail", "cert_id"),
+               "certificate_application": ("certificates.application", "app_id"),
+               "certificate_cleanup": ("certificates.campaign", "campaign_id"),
+               "certificate_notice": ("certificates.notice", "notice_id"),
+               "certificate_subject": ("certificates.subject", "subject_id")},
+    )
 
 
 @hookimpl

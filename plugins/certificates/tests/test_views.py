@@ -248,3 +248,11 @@ def test_settings_change_only_for_a_whole_tree_bureau_user(client, db, certs):
     assert client.post("/certificates/settings", data=data).status_code == 302
     db.session.expire_all()
     assert settings.get("region_code") == "350402"
+
+
+def test_audit_log_names_card_actions_in_chinese_and_links_the_card(client, certs):
+    cert = certs.card()
+    login(client, certs.org.users["admin"])
+    html = client.get("/admin/audit").get_data(as_text=True)
+    assert ">核发<" in html and f'href="/certificates/{cert.id}">行政执法证 {cert.id}</a>' in html
+    assert "certificates.issue" not in html.replace('value="certificates.issue"', "")

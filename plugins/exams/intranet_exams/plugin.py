@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from intranet.hookspecs import NavItem, Permission, ScheduledJob, hookimpl
+from intranet.hookspecs import AuditLabels, NavItem, Permission, ScheduledJob, hookimpl
 
 DESCRIPTION = "考试：报名、免考、成绩、参考率与通过率、题库与在线考试"
 READ_ROLES = ("admin", "bureau", "dept_admin", "inspector")
@@ -29,6 +29,20 @@ def register_permissions():
         Permission("exams", "exams.register", "为本单位人员报名、申请免考", ("admin", "bureau", "dept_admin")),
         Permission("exams", "exams.take", "参加在线考试、个人报名", ("admin", "bureau", "dept_admin", "staff", "inspector")),
     ]
+
+
+@hookimpl
+def audit_labels():
+    return AuditLabels(
+        "exams",
+        actions={"register": "报名", "confirm": "确认报名", "withdraw": "撤回", "request": "申请",
+                 "record": "登记成绩", "correct": "更正成绩", "retire": "停用", "new_version": "新版本",
+                 "start": "开始答题", "submit": "交卷", "result_refused": "拒绝计分"},
+        objects={"exams_exam": "考试", "exams_registration": "考试报名", "exams_exemption": "免考申请",
+                 "exams_result": "考试成绩", "exams_question": "试题", "exams_blueprint": "组卷规则",
+                 "exams_blueprint_rule": "组卷规则条目", "exams_paper": "在线答卷"},
+        links={"exams_exam": ("exams.detail", "exam_id"), "exams_question": ("exams.question", "question_id")},
+    )
 
 
 @hookimpl

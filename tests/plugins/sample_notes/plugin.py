@@ -16,7 +16,7 @@ from sqlalchemy import func, insert, select, update
 from intranet import audit
 from intranet.access import scope_filter
 from intranet.extensions import db
-from intranet.hookspecs import (ExportKind, NavItem, Permission, PersonSection, ReportFragment, ReportTable,
+from intranet.hookspecs import (AuditLabels, ExportKind, NavItem, Permission, PersonSection, ReportFragment, ReportTable,
                                 ScheduledJob, Widget, hookimpl)
 from intranet.imports import Column, ImportKind
 from intranet.models import Department
@@ -48,6 +48,11 @@ def register_models():
 @hookimpl
 def register_permissions():
     return [Permission(NAME, "sample_notes.write", "新建和归档样例笔记", ("admin", "bureau", "dept_admin"))]
+
+
+@hookimpl
+def audit_labels():
+    return AuditLabels(NAME, actions={"archive": "归档"}, objects={"sample_notes_note": "样例笔记"})
 
 
 @hookimpl
