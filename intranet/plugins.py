@@ -159,14 +159,10 @@ log = logging.getLogger("intranet.plugins")
 
 @dataclass
 class PluginFailure:
-    """A plugin whose hook raised: the page shows ``notice`` in place of its part."""
+    """A plugin whose hook raised: pages show :func:`failure_notice` in place of its part."""
     plugin: str
     hook: str
     reference: str    # short id, also in the log, so an admin can find the traceback
-
-    @property
-    def notice(self) -> str:
-        return failure_notice(self.plugin)
 
 
 def failure_notice(plugin: str) -> str:
