@@ -177,19 +177,20 @@ def plugins_new(name, path, title):
     from flask import current_app
 
     from .config import REPO_ROOT
-    from .plugins import installed_plugins
+    from .plugins import PluginError, check_plugin_name, installed_plugins
     from .scaffold import ScaffoldError, check_name, write_plugin
-    from .schema import CORE_TABLES, _script_directory
+    from .schema import _script_directory
     title = (title or name).strip()
     try:
         taken = set(installed_plugins()) | {i.name for i in current_app.extensions["intranet_plugins"]}
-        check_name(name, taken, CORE_TABLES)
+        check_name(name, taken)
+        check_plugin_name(name)
         if any(c in title for c in "\"'$\n{}"):
             raise ScaffoldError("插件中文名不能含引号、反斜杠、$、花括号或换行")
         destination = Path(path) if path else REPO_ROOT / "plugins" / name
         core_head = _script_directory().revision_map.get_revision("core@head").revision
         written = write_plugin(name, title, destination, core_head)
-    except ScaffoldError as exc:
+    except (ScaffoldError, PluginError) as exc:
         fail(f"错误：{exc}")
     click.echo(f"已在 {destination} 生成插件 {name}（{len(written)} 个文件）。下一步：")
     click.echo(f"  .venv/bin/pip install -e {destination}")

@@ -280,7 +280,7 @@ def include_object(obj, name, type_, reflected, compare_to):
         return True
     branch = current_app.config.get("INTRANET_AUTOGENERATE_BRANCH")
     if branch == "core":
-        return table_name in CORE_TABLES
+        return table_name in protected_tables()
     if branch:
         return table_name.startswith(f"{branch}_")
     return table_belongs_to_app(table_name)

@@ -122,7 +122,7 @@ def test_revision_and_downgrade_refuse_bad_branches(app, args, message):
 
 
 @pytest.mark.parametrize("name, message", [
-    ("audit", "核心数据表"), ("person", "核心数据表"), ("core", "已被使用"),
+    ("audit", "核心数据表"), ("person", "核心数据表"), ("core", "不能命名为 'core'"),
     ("certificates", "已被使用"), ("Bad-Name", "无效"), ("x", "无效"),
 ])
 def test_new_refuses_bad_names(app, tmp_path, name, message):

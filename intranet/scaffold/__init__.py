@@ -19,14 +19,13 @@ class ScaffoldError(ValueError):
     """A name or target that cannot be used; the message is Chinese."""
 
 
-def check_name(name: str, taken: set[str], core_tables: set[str]) -> None:
+def check_name(name: str, taken: set[str]) -> None:
+    """The form of the name and whether another plugin has it (the core's names are checked by
+    ``intranet.plugins.check_plugin_name``)."""
     if not NAME_RE.match(name or "") or "__" in name:
         raise ScaffoldError(f"插件名 {name!r} 无效：只能用小写字母、数字和下划线，以字母开头，3–32个字符")
-    if name == "core" or name in taken:
+    if name in taken:
         raise ScaffoldError(f"插件名 {name!r} 已被使用")
-    claimed = sorted(t for t in core_tables if t == name or t.startswith(f"{name}_"))
-    if claimed:
-        raise ScaffoldError(f"插件名 {name!r} 会与核心数据表 {'、'.join(claimed)} 冲突，请换一个名称")
 
 
 def _target(relative: Path, name: str) -> Path:
