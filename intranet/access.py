@@ -1,11 +1,16 @@
-"""Role and department-scope checks used by every view, core and plugin alike."""
+"""Role and department-scope checks used by every view, core and plugin alike.
+
+One answer for the whole site: a record that does not exist is 404; a record that exists but
+lies outside the user's department scope (or needs another role) is 403. The access walk
+(``intranet.access_walk``) holds every route to it.
+"""
 from __future__ import annotations
 
 from functools import wraps
 
 from flask import abort
 from flask_login import current_user, login_required
-from sqlalchemy import false, select
+from sqlalchemy import Select, false, func, or_, select
 
 from .extensions import db
 from .models import Department
@@ -57,17 +62,27 @@ def require_scope(department_id: int | None, write: bool = False, user=None) -> 
         abort(403)
 
 
-def scope_filter(column, user=None):
-    """A SQL condition limiting a department-id ``column`` to the user's scope (or None: no limit)."""
+def scope_filter(column, user=None, *, covering: bool = False):
+    """A SQL condition limiting a department-id ``column`` to the user's scope (or None: no limit).
+
+    With ``covering``, departments above the user's own are included too: records about a
+    larger area that contains the user's subtree (a city-wide campaign seen by a township).
+    """
     user = user or current_user
     root = scope_root(user)
     if root is None:
         return None if user.sees_everything else false()
-    return root.subtree_filter(column)
+    # Department.id itself needs no subquery: the path says where a department lies.
+    within = root.subtree_filter(None if column is Department.id else column)
+    if not covering:
+        return within
+    above = select(Department.id).where(func.substr(root.path, 1, func.length(Department.path)) == Department.path)
+    return or_(within, column.in_(above))
 
 
-def apply_scope(stmt, column, user=None):
-    cond = scope_filter(column, user)
+def apply_scope(stmt, column, user=None, *, covering: bool = False):
+    """``stmt`` limited to the user's scope on ``column`` (see :func:`scope_filter`)."""
+    cond = scope_filter(column, user, covering=covering)
     return stmt if cond is None else stmt.where(cond)
 
 
@@ -76,12 +91,42 @@ def departments_in_scope(user=None) -> list[Department]:
     return list(db.session.scalars(apply_scope(stmt, Department.id, user)))
 
 
+def department_filter(stmt, value, column, user=None) -> tuple[Select, Department | None]:
+    """A list page's "单位（含下级）" filter: ``stmt`` limited to the chosen department's subtree.
+
+    ``value`` is the raw ``?department=`` argument (an id). Nothing chosen: ``(stmt, None)``.
+    Not a department: 404. A department outside the user's scope: 403 (a tampered request).
+    """
+    value = "" if value is None else str(value).strip()
+    if not value:
+        return stmt, None
+    dept = db.session.get(Department, int(value)) if value.isdigit() else None
+    if dept is None:
+        abort(404, "所选单位不存在")
+    require_scope(dept.id, user=user)
+    return stmt.where(dept.subtree_filter(None if column is Department.id else column)), dept
+
+
 def scoped_get(model, ident, department_attr: str = "department_id", write: bool = False):
     """Load ``model`` by id or 404, then check the scope of its department (403)."""
     obj = db.session.get(model, ident)
     if obj is None:
         abort(404)
     require_scope(getattr(obj, department_attr), write=write)
+    return obj
+
+
+def visible_get(stmt, model, ident):
+    """Load ``model`` by id from ``stmt`` (the records the user may see, e.g. via apply_scope).
+
+    For records whose visibility is not one department column. 404 when the record does not
+    exist at all, 403 when it exists but ``stmt`` does not show it to this user.
+    """
+    obj = db.session.scalar(stmt.where(model.id == ident))
+    if obj is None:
+        if db.session.get(model, ident) is None:
+            abort(404)
+        abort(403)
     return obj
 
 

@@ -36,6 +36,12 @@ def register_blueprints(app):
 
 
 @hookimpl
+def access_samples(department):
+    from .access_samples import samples
+    return samples(department)
+
+
+@hookimpl
 def register_models():
     return list(MODELS)
 

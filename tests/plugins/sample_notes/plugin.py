@@ -16,8 +16,8 @@ from sqlalchemy import func, insert, select, update
 from intranet import audit
 from intranet.access import scope_filter
 from intranet.extensions import db
-from intranet.hookspecs import (ExportKind, NavItem, Permission, PersonSection, ReportFragment, ReportTable,
-                                ScheduledJob, Widget, hookimpl)
+from intranet.hookspecs import (AccessSamples, ExportKind, NavItem, Permission, PersonSection, ReportFragment,
+                                ReportTable, ScheduledJob, Widget, hookimpl)
 from intranet.imports import Column, ImportKind
 from intranet.models import Department
 
@@ -189,6 +189,15 @@ def demo_data(scale, context):
                          "body": "", "active": True})
     for start in range(0, len(rows), 1000):
         db.session.execute(insert(Note), rows[start:start + 1000])
+
+
+@hookimpl
+def access_samples(department):
+    """Test support: one note of ``department`` (the only id this plugin's routes take)."""
+    note = Note(department_id=department.id, title="样例", noted_on=date.today(), body="", active=True)
+    db.session.add(note)
+    db.session.flush()
+    return AccessSamples(NAME, ids={"note_id": note.id})
 
 
 @hookimpl
