@@ -31,9 +31,12 @@ SHARED_EXAM_PAGES = {
 def samples(department) -> AccessSamples:
     from intranet.testing import make_person
     person = make_person(department)
+    now = datetime.now().replace(microsecond=0)
+    # An online exam under way, for the department's own people, one of whom has a paper open.
     exam = Exam(code=f"SAMPLE-{department.id}-{person.id}", name=f"{department.name}普法考试", kind="普法考试",
-                year=date.today().year, organiser_id=department.id, exam_date=date.today(), online=False,
-                audience="subtree", audience_department_id=department.id, self_registration=False)
+                year=date.today().year, organiser_id=department.id, online=True, opens_at=now - timedelta(days=1),
+                closes_at=now + timedelta(days=1), audience="subtree", audience_department_id=department.id,
+                self_registration=False)
     question = Question(law="《行政处罚法》", qtype="单选", stem="样例题干", options=["甲", "乙", "丙", "丁"], answer="A")
     db.session.add_all([exam, question])
     db.session.flush()
@@ -42,7 +45,6 @@ def samples(department) -> AccessSamples:
                                 registered_at=datetime.now())
     exemption = Exemption(exam_id=exam.id, person_id=person.id, department_id=department.id, reason="其他")
     blueprint = PaperBlueprint(exam_id=exam.id, time_limit_minutes=60)
-    now = datetime.now().replace(microsecond=0)
     paper = Paper(exam_id=exam.id, person_id=person.id, question_ids=[question.id], points=[1],
                   started_at=now, deadline=now + timedelta(hours=1))
     db.session.add_all([registration, exemption, blueprint, paper])
