@@ -10,7 +10,7 @@ from functools import wraps
 
 from flask import abort
 from flask_login import current_user, login_required
-from sqlalchemy import Select, false, func, or_, select
+from sqlalchemy import Select, false, or_, select
 
 from .extensions import db
 from .models import Department
@@ -76,7 +76,7 @@ def scope_filter(column, user=None, *, covering: bool = False):
     within = root.subtree_filter(None if column is Department.id else column)
     if not covering:
         return within
-    above = select(Department.id).where(func.substr(root.path, 1, func.length(Department.path)) == Department.path)
+    above = [int(i) for i in root.path.strip("/").split("/") if i]   # the path is the chain of ids
     return or_(within, column.in_(above))
 
 

@@ -14,7 +14,7 @@ from flask.cli import with_appcontext
 from sqlalchemy import func, insert, select, update
 
 from intranet import audit
-from intranet.access import scope_filter
+from intranet.access import apply_scope
 from intranet.extensions import db
 from intranet.hookspecs import (AccessSamples, ExportKind, NavItem, Permission, PersonSection, ReportFragment,
                                 ReportTable, ScheduledJob, Widget, hookimpl)
@@ -57,10 +57,7 @@ def nav_items(user):
 
 @hookimpl
 def dashboard_widgets(user):
-    stmt = select(func.count()).select_from(Note).where(Note.active.is_(True))
-    cond = scope_filter(Note.department_id, user)
-    if cond is not None:
-        stmt = stmt.where(cond)
+    stmt = apply_scope(select(func.count()).select_from(Note).where(Note.active.is_(True)), Note.department_id, user)
     return Widget(NAME, "样例笔记", order=50, figures=[("有效笔记", db.session.scalar(stmt))],
                   links=[("查看全部笔记", url_for("sample_notes.index"))])
 
