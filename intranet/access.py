@@ -1,11 +1,16 @@
-"""Role and department-scope checks used by every view, core and plugin alike."""
+"""Role and department-scope checks used by every view, core and plugin alike.
+
+One answer for the whole site: a record that does not exist is 404; a record that exists but
+lies outside the user's department scope (or needs another role) is 403. The access walk
+(``intranet.access_walk``) holds every route to it.
+"""
 from __future__ import annotations
 
 from functools import wraps
 
 from flask import abort, current_app, request
 from flask_login import current_user, login_required
-from sqlalchemy import false, select
+from sqlalchemy import Select, false, or_, select
 
 from .extensions import db
 from .models import Department
@@ -83,23 +88,51 @@ def require_scope(department_id: int | None, write: bool = False, user=None) -> 
         abort(403)
 
 
-def scope_filter(column, user=None):
-    """A SQL condition limiting a department-id ``column`` to the user's scope (or None: no limit)."""
+def scope_filter(column, user=None, *, covering: bool = False):
+    """A SQL condition limiting a department-id ``column`` to the user's scope (or None: no limit).
+
+    With ``covering``, departments above the user's own are included too: records about a
+    larger area that contains the user's subtree (a city-wide campaign seen by a township).
+    """
     user = user or current_user
     root = scope_root(user)
     if root is None:
         return None if user.sees_everything else false()
-    return root.subtree_filter(column)
+    # Department.id itself needs no subquery: the path says where a department lies.
+    within = root.subtree_filter(None if column is Department.id else column)
+    if not covering:
+        return within
+    above = [int(i) for i in root.path.strip("/").split("/") if i]   # the path is the chain of ids
+    return or_(within, column.in_(above))
 
 
-def apply_scope(stmt, column, user=None):
-    cond = scope_filter(column, user)
+def apply_scope(stmt, column, user=None, *, covering: bool = False):
+    """``stmt`` limited to the user's scope on ``column`` (see :func:`scope_filter`)."""
+    cond = scope_filter(column, user, covering=covering)
     return stmt if cond is None else stmt.where(cond)
 
 
 def departments_in_scope(user=None) -> list[Department]:
     stmt = select(Department).where(Department.active.is_(True)).order_by(Department.path)
     return list(db.session.scalars(apply_scope(stmt, Department.id, user)))
+
+
+def department_filter(stmt, value, column, user=None) -> tuple[Select, Department | None]:
+    """A list page's "单位（含下级）" filter: ``stmt`` limited to the chosen department's subtree.
+
+    ``value`` is the raw ``?department=`` argument (an id). Nothing chosen: ``(stmt, None)``.
+    Not a department: 404. A department outside the user's scope: 403 (a tampered request).
+    """
+    value = "" if value is None else str(value).strip()
+    if not value:
+        return stmt, None
+    from .inputs import bounded_int
+    dept_id = bounded_int(value)
+    dept = db.session.get(Department, dept_id) if dept_id is not None else None
+    if dept is None:
+        abort(404, "所选单位不存在")
+    require_scope(dept.id, user=user)
+    return stmt.where(dept.subtree_filter(None if column is Department.id else column)), dept
 
 
 def scoped_get(model, ident, department_attr: str = "department_id", write: bool = False):
@@ -115,6 +148,20 @@ def json_view(view):
     """Mark a view that answers JSON: its errors (400/401/403/404/409/CSRF …) are answered in JSON too."""
     view.json = True
     return view
+
+
+def visible_get(stmt, model, ident):
+    """Load ``model`` by id from ``stmt`` (the records the user may see, e.g. via apply_scope).
+
+    For records whose visibility is not one department column. 404 when the record does not
+    exist at all, 403 when it exists but ``stmt`` does not show it to this user.
+    """
+    obj = db.session.scalar(stmt.where(model.id == ident))
+    if obj is None:
+        if db.session.get(model, ident) is None:
+            abort(404)
+        abort(403)
+    return obj
 
 
 def public_view(view):

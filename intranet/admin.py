@@ -3,13 +3,13 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from flask import Blueprint, abort, current_app, g, render_template, request, url_for
+from flask import Blueprint, current_app, g, render_template, request, url_for
 from flask_wtf import FlaskForm
 from sqlalchemy import func, or_, select
 from werkzeug.routing import BuildError
 from wtforms import SelectField, StringField
 
-from .access import departments_in_scope, in_scope, require_scope, roles_required, scope_filter
+from .access import apply_scope, department_filter, departments_in_scope, roles_required, scoped_get
 from .extensions import db
 from .inputs import bounded_int, date_range_error
 from .hookspecs import AuditLabels
@@ -88,8 +88,8 @@ def changes(event: AuditEvent) -> list[tuple[str, object, object]]:
 @roles_required("admin", "bureau")
 def index():
     plugins = current_app.extensions["intranet_plugins"]
-    users = apply_user_scope(select(func.count()).select_from(User).where(User.active.is_(True)))
-    week = scoped_events(select(func.count()).select_from(AuditEvent)).where(
+    users = apply_scope(select(func.count()).select_from(User).where(User.active.is_(True)), User.department_id)
+    week = apply_scope(select(func.count()).select_from(AuditEvent), AuditEvent.department_id).where(
         AuditEvent.at >= datetime.now() - timedelta(days=7))
     figures = [
         ("正常账户", db.session.scalar(users)),
@@ -98,16 +98,6 @@ def index():
         ("近7天操作记录", db.session.scalar(week)),
     ]
     return render_template("admin/index.html", figures=figures)
-
-
-def apply_user_scope(stmt):
-    cond = scope_filter(User.department_id)
-    return stmt if cond is None else stmt.where(cond)
-
-
-def scoped_events(stmt):
-    cond = scope_filter(AuditEvent.department_id)
-    return stmt if cond is None else stmt.where(cond)
 
 
 @bp.route("/plugins")
@@ -160,7 +150,7 @@ def audit():
         [("", "全部")] + [(t, object_label(t)) for t in distinct_values(AuditEvent.object_type)])
     form.department.choices = options([("", "全部")] + [
         (str(d.id), d.tree_label) for d in departments_in_scope()])
-    stmt = scoped_events(select(AuditEvent))
+    stmt = apply_scope(select(AuditEvent), AuditEvent.department_id)
     actor = (form.actor.data or "").strip()
     if actor:
         stmt = stmt.where(or_(AuditEvent.actor_name.icontains(actor, autoescape=True),
@@ -170,13 +160,7 @@ def audit():
         stmt = stmt.where(AuditEvent.action == form.action.data)
     if form.object_type.data:
         stmt = stmt.where(AuditEvent.object_type == form.object_type.data)
-    if form.department.data:
-        dept_id = bounded_int(form.department.data)
-        dept = db.session.get(Department, dept_id) if dept_id is not None else None
-        if dept is None:
-            abort(404)
-        require_scope(dept.id)
-        stmt = stmt.where(dept.subtree_filter(AuditEvent.department_id))
+    stmt, _ = department_filter(stmt, form.department.data, AuditEvent.department_id)
     start, end = form.parse_date(form.date_from), form.parse_date(form.date_to)
     if start:
         stmt = stmt.where(AuditEvent.at >= datetime.combine(start, datetime.min.time()))
@@ -209,11 +193,7 @@ def department_names(events) -> dict[int, str]:
 @bp.route("/audit/<int:event_id>")
 @roles_required(*AUDIT_READERS)
 def audit_event(event_id):
-    event = db.session.get(AuditEvent, event_id)
-    if event is None:
-        abort(404)
-    if not in_scope(event.department_id):
-        abort(403)
+    event = scoped_get(AuditEvent, event_id)
     dept = db.session.get(Department, event.department_id) if event.department_id else None
     return render_template("admin/audit_event.html", event=event, changes=changes(event), department=dept,
                            action_label=action_label, object_label=object_label, object_url=object_url)

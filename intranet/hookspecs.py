@@ -114,6 +114,20 @@ class ExportKind:
     write: Callable[..., Any]
 
 
+@dataclass
+class AccessSamples:
+    """Test support: records of one department that users of a sibling department must not use.
+
+    ``ids`` maps a URL argument name of the plugin's routes (``cert_id``) to the id of a record
+    of that department. ``shared`` maps an endpoint to the reason why a sibling department may
+    legitimately open it with these ids (a bureau-wide exam anyone may register people for);
+    the access walk then accepts any answer but a 5xx or a change of data there.
+    """
+    plugin: str
+    ids: dict[str, int] = field(default_factory=dict)
+    shared: dict[str, str] = field(default_factory=dict)
+
+
 @hookspec(historic=True)
 def configure_app(app):
     """Called once when the plugin is registered: set config defaults, template globals, etc.
@@ -206,3 +220,13 @@ def migration_dirs():
 def audit_labels():
     """Return an :class:`AuditLabels`: the Chinese names of the plugin's audit actions and object
     types, and the pages that show its records, for the audit log and its filters."""
+
+
+@hookspec
+def access_samples(department):
+    """Test support: return :class:`AccessSamples` with one record (flushed) per kind of id the
+    plugin's routes take, each belonging to ``department``.
+
+    The access walk (``intranet.access_walk``) opens every route with these ids as users of a
+    sibling department and expects 403 and no change. Called only by tests.
+    """

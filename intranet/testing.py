@@ -211,6 +211,32 @@ def org(db):
     return o
 
 
+# --- records for the access walk ----------------------------------------------------------
+
+def core_access_samples(department):
+    """The core's records of ``department`` for the access walk (``intranet.access_walk``):
+    the department itself, a person, a login, an audit event and a submitted report."""
+    from intranet.extensions import db
+    from intranet.hookspecs import AccessSamples
+    from intranet.models import AuditEvent, ReportSnapshot
+    person = make_person(department)
+    user = make_user("dept_admin", department)
+    event = AuditEvent(action="update", object_type="person", object_id=str(person.id), actor_name="测试",
+                       department_id=department.id, summary=f"修改人员 {person.name}")
+    snapshot = ReportSnapshot(year=date.today().year - 1, department_id=department.id,
+                              data={"year": date.today().year - 1, "fragments": []}, note="")
+    db.session.add_all([event, snapshot])
+    db.session.flush()
+    return AccessSamples("core", ids={"dept_id": department.id, "person_id": person.id, "user_id": user.id,
+                                      "event_id": event.id, "snapshot_id": snapshot.id})
+
+
+def access_samples(department) -> list:
+    """The core's and every enabled plugin's samples of ``department`` (flushed, not committed)."""
+    from intranet.plugins import flatten, get_pm
+    return [core_access_samples(department), *flatten(get_pm().hook.access_samples(department=department))]
+
+
 # --- real-browser tests -------------------------------------------------------------------
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")

@@ -20,7 +20,7 @@ from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
 from . import audit
 from .forms import db_id, form_errors, options
-from .access import departments_in_scope, in_scope, roles_required, scope_filter
+from .access import apply_scope, department_filter, departments_in_scope, in_scope, roles_required
 from .auth.forms import PASSWORD_MAX, PASSWORD_MIN
 from .extensions import db
 from .inputs import arg_int, bounded_int
@@ -214,22 +214,15 @@ def index():
     form = UserFilterForm(request.args)
     form.role.choices = options([("", "全部")] + list(ROLES.items()))
     form.department.choices = options([("", "全部")] + [c for c in department_choices() if c[0]])
-    stmt = select(User).options(selectinload(User.department), selectinload(User.person))
-    cond = scope_filter(User.department_id)
-    if cond is not None:
-        stmt = stmt.where(cond)
+    stmt = apply_scope(select(User).options(selectinload(User.department), selectinload(User.person)),
+                       User.department_id)
     q = (form.q.data or "").strip()
     if q:
         stmt = stmt.where(or_(User.username.icontains(q, autoescape=True),
                               User.display_name.icontains(q, autoescape=True)))
     if form.role.data in ROLES:
         stmt = stmt.where(User.role == form.role.data)
-    dept_id = bounded_int(form.department.data)
-    if dept_id is not None:
-        dept = db.session.get(Department, dept_id)
-        if dept is None or not in_scope(dept.id):
-            abort(403)
-        stmt = stmt.where(dept.subtree_filter(User.department_id))
+    stmt, _ = department_filter(stmt, form.department.data, User.department_id)
     if form.status.data == "active":
         stmt = stmt.where(User.active.is_(True))
     elif form.status.data == "inactive":

@@ -1,4 +1,5 @@
-"""Walk the URL map: every route answers the anonymous public and every role as its checks say.
+"""Walk the URL map: every route answers the anonymous public, every role and every department
+scope as its checks say (the walks are in intranet/access_walk.py).
 
 The app has whichever plugins the run enables: every installed plugin unless INTRANET_PLUGINS says
 otherwise (CI runs with none set, so every installed plugin is walked). No plugin is named here.
@@ -8,123 +9,25 @@ For every endpoint except static files:
   login page or answers 401/403, never 200; a public view never answers 5xx;
 - each role: GET with dummy URL arguments (ints → a missing id, strings → "X") never answers 5xx,
   and a view with ``required_roles`` (``roles_required``) answers 403 to every other role, for
-  every method.
+  every method;
+- a 单位管理员 and a 工作人员 of 甲镇: every route taking an id, filled with 乙镇's records (the
+  ``access_samples`` hook of the core and each plugin), answers 403 on GET and every changing
+  method and changes nothing.
 """
 from __future__ import annotations
 
 import os
-import uuid
 
 import pytest
-from flask import g
-from werkzeug.routing import AnyConverter, FloatConverter, IntegerConverter, UUIDConverter
 
 from intranet.access import public_view, roles_required
-from intranet.testing import login
+from intranet.access_walk import (MISSING_ID, anonymous_problems, dummy_url, role_problems, scope_problems,
+                                  sibling_samples, view_attr, walked_rules)
 
 ROLE_USERS = {"admin": "admin", "bureau": "bureau", "dept_admin": "dept_admin_a", "staff": "staff_a",
               "inspector": "inspector"}
-CHANGING_METHODS = ("POST", "PUT", "PATCH", "DELETE")
-MISSING_ID = 999999
-
-
-def view_attr(view, name):
-    """An attribute set by a decorator, looked up through the ``__wrapped__`` chain."""
-    while view is not None:
-        if name in getattr(view, "__dict__", {}):
-            return view.__dict__[name]
-        view = getattr(view, "__wrapped__", None)
-    return None
-
-
-def walked_rules(app):
-    for rule in sorted(app.url_map.iter_rules(), key=lambda r: (r.rule, r.endpoint)):
-        if rule.endpoint == "static" or rule.endpoint.endswith(".static"):
-            continue
-        yield rule
-
-
-def dummy_url(rule) -> str:
-    values = {}
-    for name in rule.arguments:
-        converter = rule._converters.get(name)
-        if isinstance(converter, IntegerConverter):
-            values[name] = MISSING_ID
-        elif isinstance(converter, FloatConverter):
-            values[name] = float(MISSING_ID)
-        elif isinstance(converter, UUIDConverter):
-            values[name] = uuid.UUID(int=MISSING_ID)
-        elif isinstance(converter, AnyConverter):
-            values[name] = sorted(converter.items)[0]
-        else:
-            values[name] = "X"
-    built = rule.build(values, append_unknown=False)
-    assert built is not None, f"cannot build a URL for {rule.endpoint} ({rule.rule})"
-    return built[1]
-
-
-def request(client, method, url, db):
-    """One request; an exception in the view becomes a readable failure, not an aborted walk."""
-    g.pop("_login_user", None)  # pytest-flask shares ``g`` between requests
-    try:
-        return client.open(url, method=method), None
-    except Exception as exc:  # noqa: BLE001 - reported with the endpoint below
-        db.session.rollback()
-        return None, f"{type(exc).__name__}: {exc}"
-
-
-def is_sent_to_login(response) -> bool:
-    if response.status_code in (401, 403):
-        return True
-    return response.status_code in (302, 303) and response.headers.get("Location", "").startswith("/login")
-
-
-def anonymous_problems(app, db) -> list[str]:
-    client = app.test_client()
-    problems = []
-    for rule in walked_rules(app):
-        view = app.view_functions[rule.endpoint]
-        public = bool(view_attr(view, "public"))
-        url = dummy_url(rule)
-        for method in ["GET", *CHANGING_METHODS]:
-            if method not in rule.methods:
-                continue
-            response, error = request(client, method, url, db)
-            where = f"anonymous {method} {url} ({rule.endpoint})"
-            if error:
-                problems.append(f"{where}: {error}")
-            elif public and response.status_code >= 500:
-                problems.append(f"{where}: {response.status_code}")
-            elif not public and not is_sent_to_login(response):
-                problems.append(f"{where}: {response.status_code}, expected a redirect to /login or 401/403 "
-                                "(mark public routes with @public_view)")
-    return problems
-
-
-def role_problems(app, db, user, role) -> list[str]:
-    client = app.test_client()
-    login(client, user)
-    problems = []
-    for rule in walked_rules(app):
-        view = app.view_functions[rule.endpoint]
-        required = view_attr(view, "required_roles")
-        refused = required is not None and role not in required
-        url = dummy_url(rule)
-        methods = ["GET"] if "GET" in rule.methods else []
-        if refused:  # refusing happens before the view runs, so changing methods are safe to send
-            methods += [m for m in CHANGING_METHODS if m in rule.methods]
-        for method in methods:
-            response, error = request(client, method, url, db)
-            where = f"{role} {method} {url} ({rule.endpoint})"
-            if error:
-                problems.append(f"{where}: {error}")
-            elif response.status_code >= 500:
-                problems.append(f"{where}: {response.status_code}")
-            elif refused and response.status_code != 403:
-                problems.append(f"{where}: {response.status_code}, expected 403 (roles {', '.join(required)})")
-            elif not refused and is_sent_to_login(response) and response.status_code != 403:
-                problems.append(f"{where}: logged-in user sent to the login page")
-    return problems
+# Users of 甲镇 opening 乙镇's records (the department scope walk).
+SCOPED_USERS = {"dept_admin": "dept_admin_a", "staff": "staff_a"}
 
 
 def report(problems) -> str:
@@ -180,6 +83,13 @@ def test_inspector_walk_catches_a_writable_route(app, db, org, monkeypatch):
     monkeypatch.setattr("intranet.access.READ_ONLY_ROLES", ())  # without the core rule
     problems = inspector_write_problems(app, db, org.users["inspector"])
     assert any("(test_open_post)" in p for p in problems)
+
+
+@pytest.mark.parametrize("role", list(SCOPED_USERS))
+def test_scope(app, db, org, role):
+    samples = sibling_samples(org.town_b)
+    problems = scope_problems(app, db, org.users[SCOPED_USERS[role]], samples, org.town_b)
+    assert not problems, report(problems)
 
 
 def test_public_views_are_few_and_marked(app):
@@ -242,3 +152,34 @@ def test_deployment_admin_is_the_admin_or_a_whole_tree_bureau_user(db, org):
     assert not any(is_deployment_admin(org.users[k]) for k in ("inspector", "dept_admin_a", "staff_a"))
     make_department("C02", "另一市", "市")  # a second root: the first root no longer covers the whole tree
     assert not is_deployment_admin(city_bureau) and is_deployment_admin(org.users["bureau"])
+
+
+def test_scope_walk_catches_a_view_without_its_scope_check(app, db, org, monkeypatch):
+    """The 学法档案 page stops checking the person's department: the walk names that route only."""
+    import intranet.people.views
+    monkeypatch.setattr(intranet.people.views, "require_scope", lambda *args, **kwargs: None)
+    samples = sibling_samples(org.town_b)
+    problems = scope_problems(app, db, org.users["dept_admin_a"], samples, org.town_b)
+    assert problems and all("(people.record)" in p for p in problems), report(problems)
+    assert any(p.startswith("dept_admin GET ") and "200, expected 403" in p for p in problems)
+
+
+def test_scope_walk_catches_a_change_and_a_route_without_samples(app, db, org):
+    """A route whose id no sample gives is named; a refused request that changed data is named."""
+    from intranet.access import roles_required as roles
+    from intranet.extensions import db as _db
+    from intranet.models import Department
+
+    @roles("dept_admin")
+    def renames(dept_id):
+        _db.session.get(Department, dept_id).name = "被改名"
+        _db.session.commit()
+        return "", 403
+
+    app.add_url_rule("/test-renames/<int:dept_id>", "test_renames", renames, methods=["POST"])
+    app.add_url_rule("/test-unknown/<int:widget_id>", "test_unknown", roles("dept_admin")(lambda widget_id: "x"))
+    samples = sibling_samples(org.town_b)
+    problems = scope_problems(app, db, org.users["dept_admin_a"], samples, org.town_b)
+    assert any("(test_renames): changed department" in p for p in problems), report(problems)
+    assert any(p.startswith("test_unknown (/test-unknown/<int:widget_id>): no access sample gives widget_id")
+               for p in problems), report(problems)

@@ -258,6 +258,26 @@ def test_hook_audit_labels(app, client, db, org):
     assert "sample_notes_note" not in html.replace('value="sample_notes_note"', "")
 
 
+def test_hook_access_samples(app, db, client, org):
+    from intranet.access_walk import scope_problems, sibling_samples
+    samples = sibling_samples(org.town_b)
+    [mine] = [s for s in samples if s.plugin == "sample_notes"]
+    note = db.session.get(Note(), mine.ids["note_id"])
+    assert note.department_id == org.town_b.id
+    # 甲镇's users are refused on the note's route, and nothing changes
+    assert scope_problems(app, db, org.users["dept_admin_a"], samples, org.town_b) == []
+    # without the plugin's sample the walk names the route it could not fill
+    others = [s for s in samples if s.plugin != "sample_notes"]
+    problems = scope_problems(app, db, org.users["dept_admin_a"], others, org.town_b)
+    assert problems == ["sample_notes.archive (/sample-notes/<int:note_id>/archive): no access sample gives note_id "
+                        "(the access_samples hook of sample_notes)"]
+    # the sample is a real record of 乙镇: its own administrator archives it
+    login(client, org.users["dept_admin_b"])
+    assert client.post(f"/sample-notes/{note.id}/archive").status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Note(), note.id).active is False
+
+
 def _hookspec_names() -> list[str]:
     return sorted(name for name in dir(hookspecs)
                   if getattr(getattr(hookspecs, name), "intranet_spec", None) is not None)

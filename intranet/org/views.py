@@ -3,11 +3,11 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import false, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 from wtforms.fields.choices import SelectChoice
 
-from ..access import MANAGE_ROLES, departments_in_scope, in_scope, roles_required, scope_root, scoped_get
+from ..access import MANAGE_ROLES, apply_scope, departments_in_scope, in_scope, roles_required, scope_root, scoped_get
 from ..extensions import db
 from ..inputs import bounded_int
 from ..locking import StateChanged
@@ -22,13 +22,6 @@ VIEW_ROLES = ("admin", "bureau", "dept_admin", "inspector")
 TOP_LEVEL = SelectChoice("", "（无，作为顶级单位）")
 
 
-def _scope_condition():
-    root = scope_root()
-    if root is not None:
-        return root.subtree_filter()
-    return None if current_user.sees_everything else false()
-
-
 def _is_own_root(dept: Department) -> bool:
     """The department at the top of a scoped user's subtree: its parent is not theirs to change."""
     return not current_user.sees_everything and dept.id == current_user.department_id
@@ -41,10 +34,8 @@ def departments():
     on_duty = (select(func.count()).select_from(Person)
                .where(Person.department_id == Department.id, Person.status == "在岗")
                .correlate(Department).scalar_subquery())
-    stmt = select(Department, on_duty).options(joinedload(Department.parent)).order_by(Department.path)
-    cond = _scope_condition()
-    if cond is not None:
-        stmt = stmt.where(cond)
+    stmt = apply_scope(select(Department, on_duty).options(joinedload(Department.parent)).order_by(Department.path),
+                       Department.id)
     q = (form.q.data or "").strip()
     if q:
         stmt = stmt.where(Department.code.icontains(q, autoescape=True) | Department.name.icontains(q, autoescape=True))

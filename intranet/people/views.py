@@ -3,14 +3,14 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import false, select
+from sqlalchemy import and_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager, joinedload
 from wtforms.fields.choices import SelectChoice
 
 from .. import audit, idnumber
-from ..access import MANAGE_ROLES, READ_ROLES, departments_in_scope, in_scope, require_scope, roles_required, \
-    scope_root, scoped_get
+from ..access import MANAGE_ROLES, READ_ROLES, apply_scope, department_filter, departments_in_scope, in_scope, \
+    require_scope, roles_required, scoped_get
 from ..extensions import db
 from ..idnumber import check_id_number
 from ..inputs import arg_int, bounded_int
@@ -41,15 +41,8 @@ def _search_condition(q: str):
 def index():
     form = PeopleFilterForm(request.args)
     stmt = select(Person).join(Person.department).options(contains_eager(Person.department))
-    root = scope_root()
-    if root is not None:
-        stmt = stmt.where(root.subtree_filter())
-    elif not current_user.sees_everything:
-        stmt = stmt.where(false())
-    within = None
-    if arg_int("department_id"):
-        within = scoped_get(Department, arg_int("department_id"), department_attr="id")
-        stmt = stmt.where(within.subtree_filter())
+    stmt, within = department_filter(apply_scope(stmt, Department.id), request.args.get("department_id"),
+                                     Department.id)
     if (form.q.data or "").strip():
         stmt = stmt.where(_search_condition(form.q.data))
     unit = (form.unit.data or "").strip()

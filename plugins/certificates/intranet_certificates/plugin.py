@@ -7,7 +7,7 @@ from pathlib import Path
 from flask import url_for
 from sqlalchemy import case, func, select
 
-from intranet.access import scope_filter
+from intranet.access import apply_scope
 from intranet.extensions import db
 from intranet.hookspecs import AuditLabels, NavItem, Permission, PersonSection, ScheduledJob, Widget, hookimpl
 
@@ -33,6 +33,12 @@ def register_blueprints(app):
     from .views import bp, public_bp
     app.register_blueprint(bp)
     app.register_blueprint(public_bp)
+
+
+@hookimpl
+def access_samples(department):
+    from .access_samples import samples
+    return samples(department)
 
 
 @hookimpl
@@ -88,11 +94,6 @@ def public_links():
             NavItem(NAME, "行政执法人员公示", "certificates_public.roster", order=31)]
 
 
-def _scoped(stmt, column, user):
-    cond = scope_filter(column, user)
-    return stmt if cond is None else stmt.where(cond)
-
-
 @hookimpl
 def dashboard_widgets(user):
     today = date.today()
@@ -110,20 +111,20 @@ def dashboard_widgets(user):
         return None
     warn = add_months(today, int(settings.get("review_warn_months")))
     valid = Certificate.status == VALID
-    counts = db.session.execute(_scoped(select(
+    counts = db.session.execute(apply_scope(select(
         func.count(case((valid, 1))),
         func.count(case((valid & Certificate.next_review_due.between(today, warn), 1))),
         func.count(case((valid & (Certificate.next_review_due < today), 1))),
         func.count(case((valid & Certificate.valid_until.between(today, warn), 1))),
     ).select_from(Certificate), Certificate.department_id, user)).one()
-    pending = db.session.execute(_scoped(select(
+    pending = db.session.execute(apply_scope(select(
         func.count(case((CertificateApplication.status == "待审核", 1))),
         func.count(case((CertificateApplication.status == "已批准", 1))),
     ).select_from(CertificateApplication), CertificateApplication.department_id, user)).one()
     figures = [("有效证件", counts[0]), ("两个月内年审", counts[1]), ("年审逾期", counts[2]),
                ("两个月内到期", counts[3]), ("待审核申领", pending[0]), ("待发证", pending[1])]
     links = [("年审提醒", url_for("certificates.reviews")), ("申领", url_for("certificates.applications"))]
-    open_candidates = db.session.execute(_scoped(
+    open_candidates = db.session.execute(apply_scope(
         select(CleanupCampaign.id, CleanupCampaign.name, func.count(CleanupCandidate.id),
                func.count(case((CleanupCandidate.decision.is_(None), 1))))
         .join(CleanupCandidate, CleanupCandidate.campaign_id == CleanupCampaign.id)

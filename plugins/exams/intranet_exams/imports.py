@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from sqlalchemy import and_, select, update
 
+from intranet.access import apply_scope
 from intranet.extensions import db
 from intranet.imports import Column, ImportKind
 from intranet.imports.framework import chunks
@@ -81,9 +82,7 @@ def _allowed_departments(ctx):
     user = ctx.user
     if user is None or user.sees_everything:
         return None
-    if user.department is None:
-        return set()
-    return set(db.session.scalars(select(Department.id).where(user.department.subtree_filter())))
+    return set(db.session.scalars(apply_scope(select(Department.id), Department.id, user)))
 
 
 def _people(id_numbers):

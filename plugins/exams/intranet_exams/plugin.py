@@ -10,6 +10,12 @@ READ_ROLES = ("admin", "bureau", "dept_admin", "inspector")
 
 
 @hookimpl
+def access_samples(department):
+    from .access_samples import samples
+    return samples(department)
+
+
+@hookimpl
 def register_models():
     from .models import MODELS
     return MODELS

@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import url_for
 from sqlalchemy import func, select
 
-from intranet.access import scope_filter
+from intranet.access import apply_scope
 from intranet.extensions import db
 from intranet.hookspecs import PersonSection, Widget
 
@@ -27,10 +27,8 @@ def _open_exams(user) -> Widget:
     total = db.session.scalar(select(func.count()).select_from(open_exams_stmt(at).subquery()))
     figures = [("进行中或即将举行的考试", total)]
     if user.role in ("admin", "bureau"):
-        stmt = select(func.count()).select_from(Exemption).where(Exemption.status == "待审批")
-        cond = scope_filter(Exemption.department_id, user)
-        if cond is not None:
-            stmt = stmt.where(cond)
+        stmt = apply_scope(select(func.count()).select_from(Exemption).where(Exemption.status == "待审批"),
+                           Exemption.department_id, user)
         figures.append(("待审批免考申请", db.session.scalar(stmt)))
     links = [(f"{e.title}（{e.when}）", url_for("exams.detail", exam_id=e.id)) for e in exams[:5]]
     links.append(("全部考试", url_for("exams.index")))

@@ -100,19 +100,20 @@ def test_no_answer_keys_before_submission(db, org, client, online_exam, register
     assert set(r.json["saved"]) == {"question_id", "answer", "revision", "conflict", "previous", "number"}
 
 
-def test_other_candidates_paper_is_not_found(db, org, client, online_exam, register_people):
+def test_other_candidates_paper_is_refused(db, org, client, online_exam, register_people):
     exam = online_exam()
     _, owner = _candidate(db, org, exam, register_people)
     _, other = _candidate(db, org, exam, register_people)
     login(client, owner)
     paper = _start(client, exam)
     login(client, other)
-    assert client.get(f"/exams/papers/{paper.id}").status_code == 404
+    assert client.get(f"/exams/papers/{paper.id}").status_code == 403
     r = client.post(f"/exams/papers/{paper.id}/answer", json={"question_id": paper.question_ids[0], "answer": "A"})
-    assert r.status_code == 404
-    assert client.post(f"/exams/papers/{paper.id}", data={"submit": "1"}).status_code == 404
-    assert client.get(f"/exams/papers/{paper.id}/result").status_code == 404
+    assert r.status_code == 403
+    assert client.post(f"/exams/papers/{paper.id}", data={"submit": "1"}).status_code == 403
+    assert client.get(f"/exams/papers/{paper.id}/result").status_code == 403
     assert db.session.scalar(select(func.count()).select_from(PaperAnswer).where(PaperAnswer.revision > 0)) == 0
+    assert client.get(f"/exams/papers/{paper.id + 1000}").status_code == 404   # no such paper
 
 
 def test_answer_after_deadline_refused_and_paper_graded(db, org, client, online_exam, register_people):

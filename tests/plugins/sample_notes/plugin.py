@@ -14,10 +14,10 @@ from flask.cli import with_appcontext
 from sqlalchemy import func, insert, select, update
 
 from intranet import audit
-from intranet.access import scope_filter
+from intranet.access import apply_scope
 from intranet.extensions import db
-from intranet.hookspecs import (AuditLabels, ExportKind, NavItem, Permission, PersonSection, ReportFragment, ReportTable,
-                                ScheduledJob, Widget, hookimpl)
+from intranet.hookspecs import (AccessSamples, AuditLabels, ExportKind, NavItem, Permission, PersonSection,
+                                ReportFragment, ReportTable, ScheduledJob, Widget, hookimpl)
 from intranet.imports import Column, ImportKind
 from intranet.models import Department
 
@@ -67,10 +67,7 @@ def public_links():
 
 @hookimpl
 def dashboard_widgets(user):
-    stmt = select(func.count()).select_from(Note).where(Note.active.is_(True))
-    cond = scope_filter(Note.department_id, user)
-    if cond is not None:
-        stmt = stmt.where(cond)
+    stmt = apply_scope(select(func.count()).select_from(Note).where(Note.active.is_(True)), Note.department_id, user)
     return Widget(NAME, "样例笔记", order=50, figures=[("有效笔记", db.session.scalar(stmt))],
                   links=[("查看全部笔记", url_for("sample_notes.index"))])
 
@@ -199,6 +196,15 @@ def demo_data(scale, context):
                          "body": "", "active": True})
     for start in range(0, len(rows), 1000):
         db.session.execute(insert(Note), rows[start:start + 1000])
+
+
+@hookimpl
+def access_samples(department):
+    """Test support: one note of ``department`` (the only id this plugin's routes take)."""
+    note = Note(department_id=department.id, title="样例", noted_on=date.today(), body="", active=True)
+    db.session.add(note)
+    db.session.flush()
+    return AccessSamples(NAME, ids={"note_id": note.id})
 
 
 @hookimpl

@@ -3,10 +3,11 @@ from __future__ import annotations
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import false, func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
-from intranet.access import BUREAU_ROLES, MANAGE_ROLES, in_scope, require_scope, roles_required, scope_filter, scope_root
+from intranet.access import (BUREAU_ROLES, MANAGE_ROLES, apply_scope, in_scope, require_scope, roles_required,
+                            scope_filter, visible_get)
 from intranet.extensions import db
 from intranet.locking import StateChanged
 from intranet.models import Department
@@ -25,21 +26,11 @@ READ = ("admin", "bureau", "dept_admin", "inspector")
 
 def visible_campaigns():
     """Campaigns whose subtree meets the user's scope: within it, or covering it."""
-    stmt = select(CleanupCampaign).join(Department, Department.id == CleanupCampaign.department_id)
-    root = scope_root()
-    if root is None:
-        return stmt if current_user.sees_everything else stmt.where(false())
-    return stmt.where(or_(root.subtree_filter(CleanupCampaign.department_id),
-                          func.substr(root.path, 1, func.length(Department.path)) == Department.path))
+    return apply_scope(select(CleanupCampaign), CleanupCampaign.department_id, covering=True)
 
 
 def get_campaign(campaign_id: int) -> CleanupCampaign:
-    campaign = db.session.scalar(visible_campaigns().where(CleanupCampaign.id == campaign_id))
-    if campaign is None:
-        if db.session.get(CleanupCampaign, campaign_id) is None:
-            abort(404)
-        abort(403)
-    return campaign
+    return visible_get(visible_campaigns(), CleanupCampaign, campaign_id)
 
 
 @bp.route("/cleanup/")
@@ -85,9 +76,8 @@ def campaign(campaign_id):
             .options(joinedload(CleanupCandidate.certificate).joinedload(Certificate.person),
                      joinedload(CleanupCandidate.certificate).joinedload(Certificate.department))
             .order_by(CleanupCandidate.department_id, CleanupCandidate.id))
+    stmt = apply_scope(stmt, CleanupCandidate.department_id)
     cond = scope_filter(CleanupCandidate.department_id)
-    if cond is not None:
-        stmt = stmt.where(cond)
     if group in service.GROUPS:
         stmt = stmt.where(CleanupCandidate.group == group)
     if decision == "未处理":
@@ -169,9 +159,7 @@ def candidates_download(campaign_id):
             .join(Person, Person.id == Certificate.person_id)
             .join(Department, Department.id == CleanupCandidate.department_id)
             .where(CleanupCandidate.campaign_id == campaign.id).order_by(Department.path, Certificate.number))
-    cond = scope_filter(CleanupCandidate.department_id)
-    if cond is not None:
-        stmt = stmt.where(cond)
+    stmt = apply_scope(stmt, CleanupCandidate.department_id)
     writer = WorkbookWriter()
     decisions, details = writer.sheet("清理处理结果"), writer.sheet("候选证件信息")
     decisions.append(["证件编号", "处理结果", "原因"])
@@ -196,9 +184,7 @@ def confirm(campaign_id):
                                            CleanupCandidate.decision.is_not(None),
                                            CleanupCandidate.confirmed.is_(False))
             .options(joinedload(CleanupCandidate.certificate)))
-    cond = scope_filter(CleanupCandidate.department_id)
-    if cond is not None:
-        stmt = stmt.where(cond)
+    stmt = apply_scope(stmt, CleanupCandidate.department_id)
     if form.group.data in service.GROUPS:
         stmt = stmt.where(CleanupCandidate.group == form.group.data)
     candidates = db.session.scalars(stmt).unique().all()

@@ -1,12 +1,12 @@
 """公告注销 notices: list, printable PDF, and a batch notice for several numbers."""
 from __future__ import annotations
 
-from flask import Response, abort, flash, redirect, render_template, url_for
+from flask import Response, flash, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from intranet.access import BUREAU_ROLES, in_scope, roles_required, scope_filter
+from intranet.access import BUREAU_ROLES, apply_scope, in_scope, roles_required, scope_filter, visible_get
 from intranet.extensions import db
 from intranet.locking import StateChanged
 from intranet.pagination import paginate
@@ -25,9 +25,8 @@ def notice_rows(notice: CancellationNotice):
     """The notice's cards with holder and unit, in the published order (only the user's scope)."""
     stmt = (select(Certificate).where(Certificate.notice_id == notice.id)
             .options(joinedload(Certificate.person), joinedload(Certificate.department)))
-    cond = scope_filter(Certificate.department_id)
-    certs = {c.number: c for c in db.session.scalars(stmt if cond is None else stmt.where(cond))}
-    if cond is not None:
+    certs = {c.number: c for c in db.session.scalars(apply_scope(stmt, Certificate.department_id))}
+    if scope_filter(Certificate.department_id) is not None:
         return [(n, certs[n]) for n in notice.numbers or [] if n in certs]
     return [(n, certs.get(n)) for n in notice.numbers or []]
 
@@ -42,10 +41,7 @@ def visible_notices():
 
 
 def get_notice(notice_id: int) -> CancellationNotice:
-    item = db.session.get(CancellationNotice, notice_id) or abort(404)
-    if db.session.scalar(visible_notices().where(CancellationNotice.id == item.id)) is None:
-        abort(403)
-    return item
+    return visible_get(visible_notices(), CancellationNotice, notice_id)
 
 
 @bp.route("/notices/")

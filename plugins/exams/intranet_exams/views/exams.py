@@ -9,7 +9,7 @@ from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import joinedload
 
 from intranet import audit
-from intranet.access import deployment_settings_view, departments_in_scope, roles_required, scope_filter
+from intranet.access import apply_scope, deployment_settings_view, departments_in_scope, roles_required, scope_filter
 from intranet.extensions import db
 from intranet.idnumber import sees_full_id
 from intranet.inputs import arg_int
@@ -178,13 +178,9 @@ def detail(exam_id):
             .order_by(Registration.department_id, Person.name, Registration.id))
     if status:
         stmt = stmt.where(Registration.status == status)
-    scope = scope_filter(Registration.department_id)
-    if scope is not None:
-        stmt = stmt.where(scope)
-    page = paginate(stmt, scalars=False)
-    pending = db.session.scalar(select(func.count()).select_from(Exemption).where(
-        Exemption.exam_id == exam.id, Exemption.status == "待审批",
-        *( [scope_filter(Exemption.department_id)] if scope is not None else [])))
+    page = paginate(apply_scope(stmt, Registration.department_id), scalars=False)
+    pending = db.session.scalar(apply_scope(select(func.count()).select_from(Exemption).where(
+        Exemption.exam_id == exam.id, Exemption.status == "待审批"), Exemption.department_id))
     return render_template("exams/detail.html", exam=exam, totals=totals, page=page, status=status,
                            pending=pending, manage=can_manage(exam, current_user),
                            may_register=current_user.can_write, labels=figures.LABELS,

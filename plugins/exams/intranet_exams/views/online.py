@@ -31,10 +31,12 @@ def _person():
 
 
 def _own_paper(paper_id: int) -> Paper:
-    """The candidate's own paper; anybody else's paper id is answered 404."""
+    """The candidate's own paper: 404 when it does not exist, 403 when it is somebody else's."""
     paper = db.session.get(Paper, paper_id)
-    if paper is None or current_user.person_id is None or paper.person_id != current_user.person_id:
+    if paper is None:
         abort(404, "试卷不存在")
+    if current_user.person_id is None or paper.person_id != current_user.person_id:
+        abort(403, "这不是您的试卷")
     return paper
 
 
