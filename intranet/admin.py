@@ -11,7 +11,7 @@ from wtforms import SelectField, StringField
 
 from .access import apply_scope, department_filter, departments_in_scope, roles_required, scoped_get
 from .extensions import db
-from .inputs import bounded_int, date_range_error
+from .inputs import date_range_error
 from .hookspecs import AuditLabels
 from .models import AuditEvent, Department, User
 from .pagination import paginate

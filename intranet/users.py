@@ -23,7 +23,7 @@ from .forms import db_id, form_errors, options
 from .access import apply_scope, department_filter, departments_in_scope, in_scope, roles_required
 from .auth.forms import PASSWORD_MAX, PASSWORD_MIN
 from .extensions import db
-from .inputs import arg_int, bounded_int
+from .inputs import arg_int
 from .models import ROLES, Department, Person, User
 from .pagination import paginate
 from .passwords import password_problem

@@ -21,8 +21,9 @@ import os
 import pytest
 
 from intranet.access import public_view, roles_required
-from intranet.access_walk import (MISSING_ID, anonymous_problems, dummy_url, role_problems, scope_problems,
-                                  sibling_samples, view_attr, walked_rules)
+from intranet.access_walk import (CHANGING_METHODS, MISSING_ID, anonymous_problems, dummy_url, request,
+                                  role_problems, scope_problems, sibling_samples, view_attr, walked_rules)
+from intranet.testing import login
 
 ROLE_USERS = {"admin": "admin", "bureau": "bureau", "dept_admin": "dept_admin_a", "staff": "staff_a",
               "inspector": "inspector"}

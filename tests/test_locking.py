@@ -1,6 +1,6 @@
 """intranet.locking: a state change locks its row and re-reads it; a second request changes nothing."""
 import pytest
-from flask import Blueprint, jsonify
+from flask import Blueprint
 from sqlalchemy import func, select
 
 from intranet.extensions import db as _db
