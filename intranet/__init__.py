@@ -52,15 +52,32 @@ def create_app(config: dict | None = None) -> Flask:
 
 
 def _configure_engine(app: Flask) -> None:
-    """SQLite: foreign keys on, WAL, a busy timeout (set per connection)."""
-    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
-        return
-    from sqlalchemy import event
+    """Every database: a pooled connection is never used by a forked child (a live test server,
+    a pre-forking web server), which would share its socket with the parent. SQLite: foreign keys
+    on, WAL, a busy timeout (set per connection)."""
+    import os
+
+    from sqlalchemy import event, exc
 
     from .extensions import db
 
     with app.app_context():
         engine = db.engine
+
+        @event.listens_for(engine, "connect")
+        def _remember_process(_dbapi_connection, record):
+            record.info["pid"] = os.getpid()
+
+        @event.listens_for(engine, "checkout")
+        def _refuse_inherited(_dbapi_connection, record, proxy):
+            # SQLAlchemy's recipe "Using Connection Pools with Multiprocessing": drop the parent's
+            # connection without closing it (the parent still uses it) and let the pool connect anew.
+            if record.info.get("pid") != os.getpid():
+                record.dbapi_connection = proxy.dbapi_connection = None
+                raise exc.DisconnectionError("connection made in another process")
+
+        if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+            return
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record):
