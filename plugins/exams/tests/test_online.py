@@ -303,7 +303,7 @@ def test_autosave_answers_every_error_in_json(app, db, org, client, online_exam,
     login(other, make_user("staff", org.town_a, make_person(org.town_a)))
     g.pop("_login_user", None)  # pytest-flask shares g between clients
     foreign = other.post(url, json=body, headers=html)
-    assert foreign.status_code == 404 and foreign.is_json
+    assert foreign.status_code == 403 and foreign.is_json   # another's paper: 403, as the scope walk wants
     inspector = app.test_client()
     login(inspector, org.users["inspector"])
     g.pop("_login_user", None)
