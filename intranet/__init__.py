@@ -10,7 +10,7 @@ __version__ = "0.1.0"
 
 def create_app(config: dict | None = None) -> Flask:
     """Build the app: config, extensions, plugins, blueprints."""
-    from . import security
+    from . import locking, security
     from .extensions import csrf, db, limiter, login_manager, migrate
     from .plugins import make_plugin_manager, resolve_plugins
 
@@ -34,6 +34,7 @@ def create_app(config: dict | None = None) -> Flask:
     limiter.init_app(app)
     login_manager.init_app(app)
     security.init_app(app)
+    locking.init_app(app)
 
     pm.hook.configure_app.call_historic(kwargs={"app": app})
     from . import admin, auth, dashboard, imports, org, people, reports, users

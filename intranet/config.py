@@ -17,6 +17,9 @@ class Defaults:
     # (tests and development only).
     PLUGIN_SOURCES: dict = {}
     MAX_CONTENT_LENGTH = 20 * 1024 * 1024
+    # Uploaded .xlsx files are checked before parsing; XLSX_MAX_UNZIPPED_MB, XLSX_MAX_PART_MB,
+    # XLSX_MAX_RATIO, XLSX_MAX_ROWS, XLSX_MAX_COLUMNS, XLSX_MAX_CELL_CHARS override the defaults
+    # in intranet.spreadsheets.Limits.
     PER_PAGE = 20
     LOGIN_MAX_FAILURES = 5
     LOGIN_LOCKOUT_MINUTES = 15

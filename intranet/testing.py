@@ -312,3 +312,45 @@ def xlsx_bytes(header, rows, sheet: str = "数据") -> bytes:
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
+
+
+# --- concurrency ----------------------------------------------------------------------------
+
+def run_in_parallel(app, count: int, action, prepare=None, timeout: float = 60) -> list:
+    """Run ``action`` in ``count`` threads at once, each in its own app context (own session).
+
+    ``prepare(i)`` (optional; e.g. make and log in a test client) runs first in each thread;
+    then a ``threading.Barrier`` releases every thread together into ``action(i, prepared)``.
+    Returns, in thread order, what each ``action`` returned or the exception it raised.
+    Commit the test's data before calling: the threads use their own database connections.
+    """
+    import threading
+
+    barrier = threading.Barrier(count, timeout=timeout)
+    results: list = [None] * count
+
+    def run(i: int) -> None:
+        with app.app_context():
+            try:
+                prepared = prepare(i) if prepare else None
+                barrier.wait()
+                results[i] = action(i, prepared)
+            except BaseException as exc:  # reported to the test, not lost in the thread
+                barrier.abort()
+                results[i] = exc
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout)
+    assert not any(t.is_alive() for t in threads), "a parallel action did not finish"
+    return results
+
+
+def logged_in_client(app, username: str, password: str = PASSWORD):
+    """A fresh test client of ``app`` logged in as ``username`` (usable from any thread)."""
+    client = app.test_client()
+    response = client.post("/login", data={"username": username, "password": password})
+    assert response.status_code == 302, f"login failed for {username}"
+    return client

@@ -1,19 +1,22 @@
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Callable, Iterable
 
-from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from ..extensions import db
 from ..idnumber import check_id_number
+from ..spreadsheets import SpreadsheetError, WorkbookWriter, open_first_sheet
 
 TEXT_FORMAT = "@"
+CONFLICT = "数据已被另一个同时进行的导入修改，本次导入未作任何更改，请重新上传核对"
+PG_CONFLICTS = {"23505", "40001", "40P01"}
+SQLITE_CONFLICTS = ("SQLITE_CONSTRAINT_UNIQUE", "SQLITE_CONSTRAINT_PRIMARYKEY", "SQLITE_BUSY")
 TRUE_WORDS = {"是": True, "否": False, "Y": True, "N": False, "y": True, "n": False}
 
 
@@ -135,14 +138,13 @@ def get_import_kind(name: str) -> ImportKind | None:
 
 def template_workbook(kind: ImportKind) -> bytes:
     """The empty import file: header row, text-formatted ID/code columns, dropdowns, a 说明 sheet."""
-    wb = Workbook()
-    ws = wb.active
-    ws.title = kind.label[:31]
+    writer = WorkbookWriter(write_only=False)
+    sheet = writer.sheet(kind.label)
+    ws = sheet.ws
     bold = Font(bold=True)
     fill = PatternFill("solid", fgColor="F0EEEA")
+    sheet.append([sheet.cell(col.name, font=bold, fill=fill) for col in kind.columns])
     for i, col in enumerate(kind.columns, start=1):
-        cell = ws.cell(row=1, column=i, value=col.name)
-        cell.font, cell.fill = bold, fill
         letter = get_column_letter(i)
         ws.column_dimensions[letter].width = max(12, len(col.name) * 3)
         if col.kind in ("text", "id_number", "choice"):
@@ -155,7 +157,7 @@ def template_workbook(kind: ImportKind) -> bytes:
             ws.add_data_validation(dv)
             dv.add(f"{letter}2:{letter}1001")
     ws.freeze_panes = "A2"
-    notes = wb.create_sheet("说明")
+    notes = writer.sheet("说明")
     notes.append(["列名", "必填", "格式", "说明"])
     for col in kind.columns:
         fmt = {"text": "文本", "int": "整数", "number": "数字", "date": "日期（如 2024-03-01）",
@@ -163,15 +165,13 @@ def template_workbook(kind: ImportKind) -> bytes:
         notes.append([col.name, "是" if col.required else "否", fmt, col.help])
     notes.append([])
     notes.append(["请只使用第一个工作表，第一行为表头，不要修改列名。导入为全部成功或全部不导入。"])
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
+    return writer.save()
 
 
 def error_workbook(result: ImportResult) -> bytes:
     """The uploaded rows with an added 错误信息 column (file-level errors in a first line)."""
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet("错误报告")
+    writer = WorkbookWriter()
+    ws = writer.sheet("错误报告")
     ws.append(list(result.raw_header) + ["错误信息"])
     by_row: dict[int, list[str]] = {}
     for e in result.errors:
@@ -179,14 +179,8 @@ def error_workbook(result: ImportResult) -> bytes:
     if by_row.get(0):
         ws.append([""] * len(result.raw_header) + ["；".join(by_row[0])])
     for row_number, values in result.raw_rows:
-        ws.append([_cell_out(v) for v in values] + ["；".join(by_row.get(row_number, []))])
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
-
-
-def _cell_out(v):
-    return v if v is None or isinstance(v, (str, int, float, date, datetime)) else str(v)
+        ws.append(list(values) + ["；".join(by_row.get(row_number, []))])
+    return writer.save()
 
 
 # --- parsing -----------------------------------------------------------------------------
@@ -243,57 +237,56 @@ def _parse_cell(col: Column, value) -> tuple[Any, str, str]:
 
 
 def read_rows(kind: ImportKind, stream, result: ImportResult) -> list[ParsedRow]:
-    """Parse the first sheet of ``stream``; file and cell problems go to ``result.errors``."""
+    """Parse the first sheet of ``stream``; file and cell problems go to ``result.errors``.
+    The file is checked by the safe reader first (size, zip bombs, declared range, rows, cell length)."""
     try:
-        wb = load_workbook(stream, read_only=True, data_only=True)
-    except Exception:
-        result.errors.append(RowError(0, "", "无法读取文件：请上传 Excel 2007 及以上版本的 .xlsx 文件"))
+        with open_first_sheet(stream) as sheet:
+            return _read_sheet(kind, sheet, result)
+    except SpreadsheetError as exc:
+        result.raw_rows.clear()
+        result.errors.append(RowError(0, "", str(exc)))
         return []
-    try:
-        ws = wb.worksheets[0]
-        rows = ws.iter_rows(values_only=True)
-        header_row = next(rows, None)
-        header = [("" if h is None else str(h).strip()) for h in (header_row or [])]
-        while header and header[-1] == "":
-            header.pop()
-        result.raw_header = header
-        expected = kind.column_names
-        missing = [c for c in expected if c not in header]
-        unknown = [h for h in header if h and h not in expected]
-        duplicated = sorted({h for h in header if h and header.count(h) > 1})
-        if not header:
-            result.errors.append(RowError(0, "", "第一个工作表为空，缺少表头行"))
-            return []
-        if missing or unknown or duplicated:
-            parts = []
-            if missing:
-                parts.append("缺少列：" + "、".join(missing))
-            if unknown:
-                parts.append("无法识别的列：" + "、".join(unknown))
-            if duplicated:
-                parts.append("重复的列：" + "、".join(duplicated))
-            result.errors.append(RowError(0, "", "表头与模板不一致（" + "；".join(parts) + "），请下载最新模板"))
-            return []
-        positions = {name: header.index(name) for name in expected}
-        parsed = []
-        for row_number, values in enumerate(rows, start=2):
-            values = list(values or [])[: len(header)]
-            values += [None] * (len(header) - len(values))
-            if all(v is None or (isinstance(v, str) and not v.strip()) for v in values):
-                continue
-            result.raw_rows.append((row_number, values))
-            out = {}
-            for col in kind.columns:
-                value, error, warning = _parse_cell(col, values[positions[col.name]])
-                if error:
-                    result.errors.append(RowError(row_number, col.name, error))
-                if warning:
-                    result.warnings.append(RowError(row_number, col.name, warning))
-                out[col.name] = value
-            parsed.append(ParsedRow(row_number, out))
-        return parsed
-    finally:
-        wb.close()
+
+
+def _read_sheet(kind: ImportKind, sheet, result: ImportResult) -> list[ParsedRow]:
+    first = next(sheet.rows(sheet.limits.max_columns, max_row=1), None)
+    header = [("" if h is None else str(h).strip()) for h in (first[1] if first else [])]
+    while header and header[-1] == "":
+        header.pop()
+    result.raw_header = header
+    expected = kind.column_names
+    missing = [c for c in expected if c not in header]
+    unknown = [h for h in header if h and h not in expected]
+    duplicated = sorted({h for h in header if h and header.count(h) > 1})
+    if not header:
+        result.errors.append(RowError(0, "", "第一个工作表为空，缺少表头行"))
+        return []
+    if missing or unknown or duplicated:
+        parts = []
+        if missing:
+            parts.append("缺少列：" + "、".join(missing))
+        if unknown:
+            parts.append("无法识别的列：" + "、".join(unknown))
+        if duplicated:
+            parts.append("重复的列：" + "、".join(duplicated))
+        result.errors.append(RowError(0, "", "表头与模板不一致（" + "；".join(parts) + "），请下载最新模板"))
+        return []
+    positions = {name: header.index(name) for name in expected}
+    parsed = []
+    for row_number, values in sheet.rows(len(header), min_row=2):
+        if all(v is None or (isinstance(v, str) and not v.strip()) for v in values):
+            continue
+        result.raw_rows.append((row_number, values))
+        out = {}
+        for col in kind.columns:
+            value, error, warning = _parse_cell(col, values[positions[col.name]])
+            if error:
+                result.errors.append(RowError(row_number, col.name, error))
+            if warning:
+                result.warnings.append(RowError(row_number, col.name, warning))
+            out[col.name] = value
+        parsed.append(ParsedRow(row_number, out))
+    return parsed
 
 
 def run_import(kind: ImportKind, stream, *, user=None, dry_run: bool = False,
@@ -310,19 +303,33 @@ def run_import(kind: ImportKind, stream, *, user=None, dry_run: bool = False,
     try:
         bad_rows = {e.row for e in result.errors}
         kind.apply([r for r in rows if r.row not in bad_rows], ctx)
+        result.errors.sort(key=lambda e: (e.row, e.column))
+        if result.errors or dry_run:
+            db.session.rollback()
+            return result
+        audit.record("import", kind.name, None, summary=f"导入{kind.label}：{result.summary()}", actor=user,
+                     after={"rows": result.total_rows, "created": result.created, "updated": result.updated})
+        db.session.commit()
     except ImportError_ as exc:
+        db.session.rollback()
         result.errors.append(RowError(0, "", str(exc)))
+    except (IntegrityError, OperationalError) as exc:
+        db.session.rollback()
+        if not _is_conflict(exc):
+            raise
+        result.errors.append(RowError(0, "", CONFLICT))
     except Exception:
         db.session.rollback()
         raise
     result.errors.sort(key=lambda e: (e.row, e.column))
-    if result.errors or dry_run:
-        db.session.rollback()
-        return result
-    audit.record("import", kind.name, None, summary=f"导入{kind.label}：{result.summary()}", actor=user,
-                 after={"rows": result.total_rows, "created": result.created, "updated": result.updated})
-    db.session.commit()
     return result
+
+
+def _is_conflict(exc) -> bool:
+    """A write that lost to a concurrent transaction (what a second, simultaneous import meets):
+    a key someone else just inserted, a serialization failure or deadlock, a busy SQLite file."""
+    return (getattr(exc.orig, "sqlstate", None) in PG_CONFLICTS
+            or getattr(exc.orig, "sqlite_errorname", "").startswith(SQLITE_CONFLICTS))
 
 
 def chunks(items: list, size: int = 1000) -> Iterable[list]:

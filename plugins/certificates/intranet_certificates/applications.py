@@ -1,4 +1,8 @@
-"""申领 → 审核 → 核发: a department applies for one of its people, the 司法局 reviews and issues."""
+"""申领 → 审核 → 核发: a department applies for one of its people, the 司法局 reviews and issues.
+
+Each step locks its row first (the person's for a new application, else the application's), so
+a repeated or concurrent submission is refused (intranet.locking.StateChanged) and changes nothing.
+"""
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -7,6 +11,7 @@ from sqlalchemy import select
 
 from intranet import audit
 from intranet.extensions import db
+from intranet.locking import lock
 from intranet.models import Person
 from intranet.models.org import FORMAL_STAFFING
 from intranet.plugins import flatten, get_pm
@@ -82,6 +87,7 @@ def refusals(person: Person, application: CertificateApplication | None = None) 
 def submit(person: Person, *, category: str, region: str, note: str = "", photo_file: str = "",
            photo_name: str = "", actor=None) -> CertificateApplication:
     from . import settings
+    lock(person, check=False)  # one pending application per person: re-checked below, in the lock
     problems = refusals(person)
     if problems:
         raise ApplicationError("；".join(problems))
@@ -125,6 +131,7 @@ def _review(application: CertificateApplication, status: str, note: str, actor) 
 
 def approve(application: CertificateApplication, *, note: str = "", manual_check: bool = False,
             manual_note: str = "", actor=None) -> None:
+    lock(application)
     if application.status != "待审核":
         raise ApplicationError(f"申领状态为“{application.status}”，不能批准")
     missing = unmet(application)
@@ -141,6 +148,7 @@ def approve(application: CertificateApplication, *, note: str = "", manual_check
 
 
 def reject(application: CertificateApplication, *, reason: str, actor=None) -> None:
+    lock(application)
     if application.status not in PENDING:
         raise ApplicationError(f"申领状态为“{application.status}”，不能退回")
     reason = (reason or "").strip()
@@ -153,6 +161,7 @@ def issue(application: CertificateApplication, *, issued_on: date | None = None,
           number: str | None = None, version: str | None = None, authority: str | None = None,
           actor=None) -> Certificate:
     """核发: the approved application becomes a card with the next number."""
+    lock(application)
     if application.status != "已批准":
         raise ApplicationError(f"申领状态为“{application.status}”，只有已批准的申领可以发证")
     person = application.person

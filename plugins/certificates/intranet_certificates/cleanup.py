@@ -1,4 +1,8 @@
-"""清理 campaigns: propose candidates (set-based), department decisions, bureau confirmation, closing."""
+"""清理 campaigns: propose candidates (set-based), department decisions, bureau confirmation, closing.
+
+Every step locks the rows it changes first (intranet.locking), so a repeated or concurrent
+request is refused with StateChanged, or finds nothing left to do, and changes nothing.
+"""
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -7,6 +11,7 @@ from sqlalchemy import and_, case, func, or_, select, update
 
 from intranet import audit
 from intranet.extensions import db
+from intranet.locking import lock, lock_rows
 from intranet.models import Department, Person
 from intranet.models.org import FORMAL_STAFFING
 
@@ -82,6 +87,10 @@ def open_campaign(name: str, department: Department, *, actor=None, today: date 
     name = (name or "").strip()
     if not name:
         raise CleanupError("请填写清理活动名称")
+    # Two overlapping subtrees share the higher one's root, so locking the department and its
+    # ancestors makes two openings over the same cards take turns (and the second is refused).
+    ids = [int(i) for i in department.path.strip("/").split("/") if i] or [department.id]
+    db.session.scalars(lock_rows(select(Department).where(Department.id.in_(ids)).order_by(Department.id))).all()
     other = overlapping_campaign(department)
     if other is not None:
         raise CleanupError(f"清理活动“{other.name}”（{other.department.name}）仍在进行中，范围与本次重叠，请先结束该活动")
@@ -107,6 +116,7 @@ def candidate_for(campaign: CleanupCampaign, certificate_id: int) -> CleanupCand
 
 def decide(campaign: CleanupCampaign, number: str, decision: str, reason: str, *, actor=None) -> CleanupCandidate:
     """A department's (or the bureau's) decision on one of the campaign's candidates."""
+    lock(campaign, check=False)
     if not campaign.is_open:
         raise CleanupError(f"清理活动“{campaign.name}”已结束，不能再作处理")
     if decision not in DECISIONS:
@@ -118,6 +128,7 @@ def decide(campaign: CleanupCampaign, number: str, decision: str, reason: str, *
     candidate = candidate_for(campaign, cert.id) if cert is not None else None
     if candidate is None:
         raise CleanupError(f"证件 {number} 不在清理活动“{campaign.name}”的候选名单中，不能处理")
+    lock(candidate)
     if candidate.confirmed:
         raise CleanupError(f"证件 {number} 的处理结果已由司法局确认，不能修改")
     before = {"decision": candidate.decision, "reason": candidate.decision_reason}
@@ -132,6 +143,7 @@ def decide(campaign: CleanupCampaign, number: str, decision: str, reason: str, *
 def decide_group(campaign: CleanupCampaign, group: str, decision: str, reason: str, *, scope=None,
                  actor=None) -> int:
     """The same decision for every undecided, unconfirmed candidate of ``group`` (one UPDATE)."""
+    lock(campaign, check=False)
     if not campaign.is_open:
         raise CleanupError(f"清理活动“{campaign.name}”已结束，不能再作处理")
     if group not in GROUPS:
@@ -150,6 +162,8 @@ def decide_group(campaign: CleanupCampaign, group: str, decision: str, reason: s
     if scope is not None:
         stmt = stmt.where(scope)
     count = db.session.execute(stmt).rowcount
+    if not count:  # nothing left undecided (e.g. the same request twice): nothing to record
+        return 0
     audit.record("certificates.cleanup_decide", "certificate_cleanup", campaign.id, actor=actor, reason=reason,
                  summary=f"清理“{campaign.name}”：将“{GROUPS[group]}”中未处理的{count}个候选证件处理为{decision}",
                  after={"group": group, "decision": decision, "count": count})
@@ -161,9 +175,12 @@ def confirm(campaign: CleanupCampaign, candidates: list[CleanupCandidate], *, ac
             today: date | None = None) -> dict:
     """The bureau confirms decided candidates and applies them: 收回 recalls the card, 公告注销
     cancels it in one notice for the batch, 保留 keeps it. All or nothing."""
+    lock(campaign, check=False)
     if not campaign.is_open:
         raise CleanupError(f"清理活动“{campaign.name}”已结束")
     today = today or date.today()
+    for c in sorted(candidates, key=lambda c: c.id):  # confirmed meanwhile: StateChanged
+        lock(c)
     todo = [c for c in candidates if not c.confirmed]
     undecided = [c.certificate.number for c in todo if not c.decision]
     if undecided:
@@ -210,6 +227,7 @@ def figures(campaign: CleanupCampaign, scope=None) -> dict:
 
 
 def close(campaign: CleanupCampaign, *, actor=None, today: date | None = None) -> dict:
+    lock(campaign)
     if not campaign.is_open:
         raise CleanupError(f"清理活动“{campaign.name}”已经结束")
     result = figures(campaign)

@@ -3,12 +3,11 @@ from __future__ import annotations
 
 from datetime import date
 
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 
 from intranet.extensions import db
 from intranet.hookspecs import ExportKind
+from intranet.spreadsheets import WorkbookWriter
 
 from .models import Certificate
 from .views.certificates import roster_query
@@ -21,26 +20,18 @@ def write_roster(path, department=None) -> int:
     stmt = roster_query()
     if department is not None:
         stmt = stmt.where(department.subtree_filter(Certificate.department_id))
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet("行政执法人员登记造册")
+    writer = WorkbookWriter()
+    sheet = writer.sheet("行政执法人员登记造册")
     for width, letter in zip((6, 36, 12, 20, 14, 24, 12), "ABCDEFG"):
-        ws.column_dimensions[letter].width = width
-    title = WriteOnlyCell(ws, value=f"行政执法人员登记造册（截至{date.today():%Y年%m月%d日}）")
-    title.font = Font(bold=True, size=14)
-    ws.append([title])
-    header = []
-    for name in HEADER:
-        cell = WriteOnlyCell(ws, value=name)
-        cell.font = Font(bold=True)
-        header.append(cell)
-    ws.append(header)
+        sheet.ws.column_dimensions[letter].width = width
+    sheet.append([sheet.cell(f"行政执法人员登记造册（截至{date.today():%Y年%m月%d日}）", font=Font(bold=True, size=14))])
+    sheet.append([sheet.cell(name, font=Font(bold=True)) for name in HEADER])
     n = 0
     for row in db.session.execute(stmt.execution_options(yield_per=2000)):
         n += 1
-        number = WriteOnlyCell(ws, value=row.number)
-        number.number_format = "@"
-        ws.append([n, row.department, row.name, number, row.category, row.region, row.valid_until])
-    wb.save(path)
+        sheet.append([n, row.department, row.name, sheet.cell(row.number, number_format="@"), row.category,
+                      row.region, row.valid_until])
+    writer.save(path)
     return n
 
 

@@ -1,6 +1,7 @@
 """Issuing cards and every lifecycle action on them.
 
-Each action checks the transition table (states.py) before it changes anything, then changes
+Each action locks the card's row (intranet.locking: a concurrent second request gets
+StateChanged), checks the transition table (states.py) before it changes anything, then changes
 the card, appends a CertificateEvent and records an audit event in the same transaction. The
 caller commits (or rolls back on refusal).
 """
@@ -12,6 +13,7 @@ from sqlalchemy import select, update
 
 from intranet import audit
 from intranet.extensions import db
+from intranet.locking import lock, lock_rows
 
 from . import numbering, settings, states
 from .bulk import bulk_insert
@@ -108,6 +110,7 @@ def issue(person, *, department_id: int, category: str, region: str, issued_on: 
 def transition(cert: Certificate, action: str, *, reason: str = "", on: date | None = None, actor=None,
                details: dict | None = None, require_reason: bool = True, **changes) -> Certificate:
     """Move ``cert`` by ``action`` (refused unless the table allows it), with event and audit."""
+    lock(cert)
     target = states.check(action, cert.status)
     if require_reason:
         reason = _need_reason(reason, action)
@@ -127,6 +130,7 @@ def transition(cert: Certificate, action: str, *, reason: str = "", on: date | N
 def review(cert: Certificate, *, reason: str = "", on: date | None = None, actor=None) -> Certificate:
     """年审 passed: the next review is one cycle after this one."""
     on = on or date.today()
+    lock(cert)
     states.check("review", cert.status)
     if cert.effective_status == EXPIRED:
         raise TransitionError("证件已超过有效期，不能年审，请办理换证")
@@ -140,6 +144,7 @@ def renew(cert: Certificate, *, valid_until: date, reason: str = "", on: date | 
     """换证. By default the card keeps its number and gets the new validity; with the setting
     ``renew_new_number`` the old card is cancelled and a new one issued (returned)."""
     on = on or date.today()
+    lock(cert)
     states.check("renew", cert.status)
     reason = _need_reason(reason or "换证", "renew")
     if valid_until is None or valid_until <= max(on, cert.valid_until if cert.status == VALID else on):
@@ -161,6 +166,7 @@ def suspend(cert, *, reason, on=None, actor=None):
 
 
 def restore(cert, *, reason, on=None, actor=None):
+    lock(cert)
     states.check("restore", cert.status)
     if cert.valid_until < (on or date.today()):
         raise TransitionError("证件已超过有效期，不能恢复为有效")
@@ -182,6 +188,8 @@ def publish_notice(certs: list[Certificate], *, reason: str, on: date | None = N
     reason = _need_reason(reason, action)
     if not certs:
         raise CertificateError("公告注销至少需要一个证件")
+    for cert in sorted(certs, key=lambda c: c.id):  # in id order, so two batches never deadlock
+        lock(cert)
     for cert in certs:  # validate every card before changing any
         try:
             states.check(action, cert.status)
@@ -215,6 +223,7 @@ def cancel_by_notice(cert, *, reason, on=None, actor=None) -> CancellationNotice
 def declare_lost(cert: Certificate, *, reason: str = "", on: date | None = None, actor=None) -> Certificate:
     """遗失补办: the lost card is declared void by a notice and a replacement with a new number is issued."""
     on = on or date.today()
+    lock(cert)
     states.check("declare_lost", cert.status)
     reason = _need_reason(reason, "declare_lost")
     if cert.valid_until <= on:
@@ -239,11 +248,10 @@ def expire_due(today: date | None = None) -> int:
     """Mark every 有效/暂扣 card past its validity as 过期 (set-based), with events and one audit record."""
     today = today or date.today()
     sources = states.TRANSITIONS["expire"][1]
-    rows = db.session.execute(
+    rows = db.session.execute(lock_rows(
         select(Certificate.id, Certificate.number, Certificate.status)
-        .where(Certificate.status.in_(sources), Certificate.valid_until < today)
-        .with_for_update()
-    ).all()
+        .where(Certificate.status.in_(sources), Certificate.valid_until < today).order_by(Certificate.id)
+    )).all()
     if not rows:
         return 0
     ids = [r.id for r in rows]

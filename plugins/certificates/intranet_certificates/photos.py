@@ -1,16 +1,19 @@
-"""Holder photos: stored under the instance's uploads with a generated name; the original name is kept."""
+"""Holder photos: checked and normalised by the core image intake (size, pixels, metadata), stored under
+the instance's uploads with a generated name; the original name is kept."""
 from __future__ import annotations
 
 import base64
-import io
 import uuid
 from pathlib import Path
 
 from flask import current_app
-from PIL import Image, UnidentifiedImageError
+
+from intranet.images import ImageRefused, normalise_image
 
 MAX_BYTES = 2 * 1024 * 1024
-FORMATS = {"JPEG": ("jpg", "image/jpeg"), "PNG": ("png", "image/png")}
+MAX_INPUT = (4000, 4000)   # pixels of an uploaded photo
+STORED_BOX = (600, 800)    # the stored photo fits in this (the card prints it 20×27 mm, ~750 dpi at most)
+EXTENSIONS = {"JPEG": "jpg", "PNG": "png"}
 
 
 class PhotoError(ValueError):
@@ -24,22 +27,14 @@ def folder() -> Path:
 
 
 def save_photo(storage) -> tuple[str, str]:
-    """Check and store an uploaded photo; return (generated file name, original file name)."""
+    """Check, normalise and store an uploaded photo; return (generated file name, original file name)."""
     data = storage.read(MAX_BYTES + 1)
-    if not data:
-        raise PhotoError("照片文件为空")
-    if len(data) > MAX_BYTES:
-        raise PhotoError("照片不能超过 2 MB")
     try:
-        with Image.open(io.BytesIO(data)) as image:
-            image.verify()
-            kind = image.format
-    except (UnidentifiedImageError, OSError, SyntaxError):
-        raise PhotoError("照片应为 JPG 或 PNG 图片") from None
-    if kind not in FORMATS:
-        raise PhotoError("照片应为 JPG 或 PNG 图片")
-    name = f"{uuid.uuid4().hex}.{FORMATS[kind][0]}"
-    (folder() / name).write_bytes(data)
+        stored, kind = normalise_image(data, box=STORED_BOX, max_bytes=MAX_BYTES, max_input=MAX_INPUT, what="照片")
+    except ImageRefused as exc:
+        raise PhotoError(str(exc)) from None
+    name = f"{uuid.uuid4().hex}.{EXTENSIONS[kind]}"
+    (folder() / name).write_bytes(stored)
     return name, (storage.filename or "")[:200]
 
 

@@ -3,13 +3,13 @@ from __future__ import annotations
 
 import io
 
-from openpyxl import Workbook
 from sqlalchemy import and_, case, func, select
 
 from intranet.extensions import db
 from intranet.hookspecs import ExportKind
 from intranet.idnumber import mask_id_number
 from intranet.models import Department, Person
+from intranet.spreadsheets import WorkbookWriter
 
 from .models import Exam, ExamResult, Exemption, Registration
 
@@ -46,8 +46,8 @@ def _rows(exam_ids=None, scope=None):
 
 
 def results_workbook(exam_ids=None, scope=None, full_id: bool = False) -> io.BytesIO:
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet("成绩册")
+    writer = WorkbookWriter()
+    ws = writer.sheet("成绩册")
     ws.append(HEADER)
     for (code, name, kind, part, dept, person, id_number, reg_status, score, passed, sat, absent,
          attempts, exempt) in _rows(exam_ids, scope):
@@ -59,14 +59,11 @@ def results_workbook(exam_ids=None, scope=None, full_id: bool = False) -> io.Byt
             state = "缺考"
         else:
             state = "未录入"
-        # a str cell stays text in Excel, so the 18 digits are never turned into a number
         shown = id_number if full_id else mask_id_number(id_number)
-        ws.append([code, name, kind + (f"（{part}）" if part else ""), dept, person, shown, reg_status, state,
+        ws.append([code, name, kind + (f"（{part}）" if part else ""), dept, person,
+                   ws.cell(shown, number_format="@"), reg_status, state,
                    score if sat else None, ("合格" if passed else "不合格") if sat else "", attempts or 0])
-    out = io.BytesIO()
-    wb.save(out)
-    out.seek(0)
-    return out
+    return io.BytesIO(writer.save())
 
 
 def write_all(path, department=None) -> None:

@@ -3,6 +3,10 @@
 The deadline lives in the database. Every save and the submit check it; a paper past its
 deadline is graded with the answers saved before it, lazily on the next request that touches it
 or by ``intranet exams close-expired``.
+
+Every action on a paper first locks the candidate's registration and then the paper
+(intranet.locking; always in that order, so two requests never deadlock): simultaneous saves,
+submits and time-outs take turns, and only the first grades the paper.
 """
 from __future__ import annotations
 
@@ -13,10 +17,12 @@ from sqlalchemy import insert, select, update
 
 from intranet import audit
 from intranet.extensions import db
+from intranet.locking import lock as lock_row
+from intranet.locking import lock_rows
 
 from . import service
 from .models import (LETTERS, QUESTION_TYPES, TRUE_FALSE_OPTIONS, Exam, Paper, PaperAnswer,
-                     PaperBlueprint, Question)
+                     PaperBlueprint, Question, Registration)
 from .service import ExamError, now
 
 _random = random.SystemRandom()
@@ -38,6 +44,7 @@ def open_paper(exam: Exam, person_id: int) -> Paper | None:
 def start(exam: Exam, person, user, at: datetime | None = None) -> Paper:
     """Resume the candidate's open paper, or draw a new one if they may sit now."""
     at = at or now()
+    reg = service.registration_of(exam, person, for_update=True)  # one paper per attempt
     paper = open_paper(exam, person.id)
     if paper is not None and close_if_expired(paper, at):
         paper = None
@@ -47,7 +54,6 @@ def start(exam: Exam, person, user, at: datetime | None = None) -> Paper:
         raise ExamError("该考试为线下考试，不能在线作答")
     if not exam.is_open(at):
         raise ExamError("该考试当前不在开放时间内")
-    reg = service.registration_of(exam, person)
     if reg is None or reg.status != "已报名":
         raise ExamError("您尚未报名此考试（或报名尚未确认），不能参加考试")
     if service.approved_exemption(exam.id, person.id) is not None:
@@ -120,9 +126,11 @@ def normalise(question: Question, raw) -> str:
 
 
 def lock(paper: Paper) -> None:
-    """Re-read the paper FOR UPDATE, so two requests on it (tabs, a double click, the time-out job)
-    take turns and the second sees what the first committed."""
-    db.session.refresh(paper, with_for_update=True)
+    """Lock the candidate's registration, then re-read the paper locked, so two requests on it
+    (tabs, a double click, the time-out job) take turns and the second sees what the first committed."""
+    db.session.scalars(lock_rows(select(Registration).where(Registration.exam_id == paper.exam_id,
+                                                            Registration.person_id == paper.person_id))).all()
+    lock_row(paper, check=False)  # the callers re-check submitted_at and the deadline themselves
 
 
 def check_open(paper: Paper, at: datetime) -> None:
@@ -146,9 +154,8 @@ def save(paper: Paper, question_id: int, raw, base_revision: int | None, at: dat
         raise ExamError("该题不在本试卷中")
     question = db.session.get(Question, question_id)
     answer = normalise(question, raw)
-    row = db.session.scalar(select(PaperAnswer).where(PaperAnswer.paper_id == paper.id,
-                                                      PaperAnswer.question_id == question_id)
-                            .with_for_update())
+    row = db.session.scalar(lock_rows(select(PaperAnswer).where(PaperAnswer.paper_id == paper.id,
+                                                                PaperAnswer.question_id == question_id)))
     number = paper.question_ids.index(question_id) + 1
     conflict = base_revision is not None and base_revision < row.revision and row.answer != answer
     previous = row.answer
@@ -194,7 +201,7 @@ def close_if_expired(paper: Paper, at: datetime | None = None) -> bool:
 def close_expired(at: datetime | None = None, exam_id: int | None = None) -> int:
     """Grade every open paper past its deadline. Returns how many."""
     at = at or now()
-    stmt = select(Paper).where(Paper.submitted_at.is_(None), Paper.deadline <= at)
+    stmt = select(Paper).where(Paper.submitted_at.is_(None), Paper.deadline <= at).order_by(Paper.id)
     if exam_id is not None:
         stmt = stmt.where(Paper.exam_id == exam_id)
     closed = 0

@@ -1,6 +1,9 @@
 """The rules of registration, exemptions and results. Views, imports and online papers call these.
 
 Every function validates first and raises ExamError (a Chinese message) before it changes anything.
+Each locks the rows it changes first (intranet.locking): the exam for new registrations, the
+candidate's registration for exemptions, results and online papers, else the row itself, so a
+repeated or concurrent request is refused (StateChanged or ExamError) and changes nothing.
 """
 from __future__ import annotations
 
@@ -11,6 +14,7 @@ from sqlalchemy import and_, case, func, or_, select
 from intranet import audit
 from intranet.access import in_scope
 from intranet.extensions import db
+from intranet.locking import StateChanged, lock, lock_rows
 from intranet.models import Person
 
 from .models import EXEMPTION_REASONS, RESULT_STATUSES, Exam, ExamResult, Exemption, Paper, Registration
@@ -79,6 +83,7 @@ def register(exam: Exam, people: list[Person], status: str, user, *, self_regist
     """
     if status not in ("预报名", "已报名"):
         raise ExamError("报名状态应为预报名或已报名")
+    lock(exam, check=False)  # registrations for one exam take turns: one per person and exam
     if not exam.active:
         raise ExamError("该考试已撤销，不能报名")
     if not people:
@@ -86,9 +91,9 @@ def register(exam: Exam, people: list[Person], status: str, user, *, self_regist
     for person in people:
         if person.status != "在岗":
             raise ExamError(f"{person.name} 不在岗（{person.status}），不能报名")
-    existing = {r.person_id: r for r in db.session.scalars(
+    existing = {r.person_id: r for r in db.session.scalars(lock_rows(
         select(Registration).where(Registration.exam_id == exam.id,
-                                   Registration.person_id.in_([p.id for p in people])))}
+                                   Registration.person_id.in_([p.id for p in people])).order_by(Registration.id)))}
     stamp = now()
     changed = []
     for person in people:
@@ -119,6 +124,8 @@ def register(exam: Exam, people: list[Person], status: str, user, *, self_regist
 
 def confirm(exam: Exam, registrations: list[Registration], user) -> int:
     """预报名 → 已报名."""
+    for reg in sorted(registrations, key=lambda r: r.id):  # confirmed meanwhile: StateChanged
+        lock(reg)
     todo = [r for r in registrations if r.status == "预报名"]
     if not todo:
         raise ExamError("所选人员中没有待确认的预报名")
@@ -133,6 +140,7 @@ def confirm(exam: Exam, registrations: list[Registration], user) -> int:
 
 
 def cancel(registration: Registration, user, reason: str = "") -> None:
+    lock(registration)
     if registration.status == "已取消":
         raise ExamError("该报名已取消")
     has_result = db.session.scalar(select(func.count()).select_from(ExamResult).where(
@@ -148,9 +156,11 @@ def cancel(registration: Registration, user, reason: str = "") -> None:
                  before={"status": before}, after={"status": "已取消"})
 
 
-def registration_of(exam: Exam, person: Person) -> Registration | None:
-    return db.session.scalar(select(Registration).where(
-        Registration.exam_id == exam.id, Registration.person_id == person.id))
+def registration_of(exam: Exam, person: Person, *, for_update: bool = False) -> Registration | None:
+    """The person's registration; with ``for_update``, locked and re-read (serialises the candidate's
+    exemption requests, results and online papers for this exam)."""
+    stmt = select(Registration).where(Registration.exam_id == exam.id, Registration.person_id == person.id)
+    return db.session.scalar(lock_rows(stmt) if for_update else stmt)
 
 
 # --- exemptions --------------------------------------------------------------------------------
@@ -158,7 +168,7 @@ def registration_of(exam: Exam, person: Person) -> Registration | None:
 def request_exemption(exam: Exam, person: Person, reason: str, note: str, user) -> Exemption:
     if reason not in EXEMPTION_REASONS:
         raise ExamError(f"免考理由应为：{'、'.join(EXEMPTION_REASONS)}")
-    reg = registration_of(exam, person)
+    reg = registration_of(exam, person, for_update=True)
     if reg is None or reg.status == "已取消":
         raise ExamError(f"{person.name} 未报名此考试，不能申请免考")
     if reason == "其他" and not note.strip():
@@ -180,6 +190,7 @@ def request_exemption(exam: Exam, person: Person, reason: str, note: str, user) 
 
 
 def decide_exemption(exemption: Exemption, approve: bool, note: str, user) -> None:
+    lock(exemption)
     if not can_manage(exemption.exam, user):
         raise ExamError("只有司法局或考试组织单位可以审批免考申请")
     if exemption.status != "待审批":
@@ -207,8 +218,8 @@ def approved_exemption(exam_id: int, person_id: int) -> Exemption | None:
 # --- results -------------------------------------------------------------------------------------
 
 def attempts_of(exam_id: int, person_id: int) -> list[ExamResult]:
-    return list(db.session.scalars(select(ExamResult).where(
-        ExamResult.exam_id == exam_id, ExamResult.person_id == person_id).order_by(ExamResult.attempt)))
+    stmt = select(ExamResult).where(ExamResult.exam_id == exam_id, ExamResult.person_id == person_id)
+    return list(db.session.scalars(stmt.order_by(ExamResult.attempt).execution_options(populate_existing=True)))
 
 
 def record_result(exam: Exam, person: Person, status: str, score, user, *, resit: bool = False,
@@ -219,7 +230,7 @@ def record_result(exam: Exam, person: Person, status: str, score, user, *, resit
     error = score_error(exam, status, score)
     if error:
         raise ExamError(error)
-    reg = registration_of(exam, person)
+    reg = registration_of(exam, person, for_update=True)
     if reg is None or reg.status != "已报名":
         state = "未报名此考试" if reg is None or reg.status == "已取消" else "仅预报名、尚未确认报名"
         raise ExamError(f"{person.name} {state}，不能录入成绩")
@@ -241,6 +252,8 @@ def record_result(exam: Exam, person: Person, status: str, score, user, *, resit
         if last.source == "在线":
             raise ExamError("在线考试成绩由系统评分，不能手工修改")
         result, before = last, last.audit_state()
+        if (last.status, last.score) == (status, score):  # e.g. the same entry twice: nothing to correct
+            raise StateChanged()
     result.status, result.score = status, score
     result.passed = status == "参考" and score >= exam.pass_mark
     result.source = source

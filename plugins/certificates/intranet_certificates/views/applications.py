@@ -9,6 +9,7 @@ from sqlalchemy.orm import joinedload
 
 from intranet.access import BUREAU_ROLES, MANAGE_ROLES, apply_scope, require_scope, roles_required, scoped_get
 from intranet.extensions import db
+from intranet.locking import StateChanged
 from intranet.models import Department, Person
 from intranet.pagination import paginate
 from intranet.forms import options
@@ -78,7 +79,7 @@ def new_application():
                     application = service.submit(person, category=form.category.data, region=form.region.data,
                                                  note=form.note.data, photo_file=photo[0], photo_name=photo[1],
                                                  actor=current_user)
-                except (service.ApplicationError, PhotoError) as exc:
+                except (service.ApplicationError, PhotoError, StateChanged) as exc:
                     refuse(exc)
                 else:
                     db.session.commit()
@@ -125,7 +126,7 @@ def approve_application(app_id):
         try:
             service.approve(item, note=form.note.data, manual_check=form.manual_check.data,
                             manual_note=form.manual_note.data, actor=current_user)
-        except service.ApplicationError as exc:
+        except (service.ApplicationError, StateChanged) as exc:
             refuse(exc)
         else:
             db.session.commit()
@@ -143,7 +144,7 @@ def reject_application(app_id):
     else:
         try:
             service.reject(item, reason=form.reason.data, actor=current_user)
-        except service.ApplicationError as exc:
+        except (service.ApplicationError, StateChanged) as exc:
             refuse(exc)
         else:
             db.session.commit()
@@ -164,7 +165,7 @@ def issue_application(app_id):
         cert = service.issue(item, issued_on=form.issued_on.data, valid_until=form.valid_until.data,
                              number=form.number.data or None, version=form.version.data,
                              authority=form.authority.data, actor=current_user)
-    except service.CertificateError as exc:
+    except (service.CertificateError, StateChanged) as exc:
         refuse(exc)
         return redirect(url_for(".application", app_id=app_id))
     try:

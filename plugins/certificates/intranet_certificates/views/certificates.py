@@ -14,6 +14,7 @@ from sqlalchemy.orm import joinedload
 from intranet import audit
 from intranet.access import BUREAU_ROLES, MANAGE_ROLES, apply_scope, roles_required, scope_root, scoped_get
 from intranet.extensions import db
+from intranet.locking import StateChanged
 from intranet.models import Department, Person
 from intranet.pagination import paginate
 
@@ -85,7 +86,7 @@ def action(cert_id, action):
             kwargs["valid_until"] = form.valid_until.data
         try:
             result = lifecycle.ACTIONS[action](cert, **kwargs)
-        except (lifecycle.CertificateError, TransitionError) as exc:
+        except (lifecycle.CertificateError, TransitionError, StateChanged) as exc:
             refuse(exc)
         else:
             db.session.commit()

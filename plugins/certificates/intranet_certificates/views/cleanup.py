@@ -8,6 +8,7 @@ from sqlalchemy.orm import joinedload
 
 from intranet.access import BUREAU_ROLES, MANAGE_ROLES, in_scope, require_scope, roles_required, scope_filter, scope_root
 from intranet.extensions import db
+from intranet.locking import StateChanged
 from intranet.models import Department
 from intranet.pagination import paginate
 from intranet.security import safe_path
@@ -58,7 +59,7 @@ def new_campaign():
         department = db.session.get(Department, form.department_id.data)
         try:
             campaign = service.open_campaign(form.name.data, department, actor=current_user, note=form.note.data)
-        except service.CleanupError as exc:
+        except (service.CleanupError, StateChanged) as exc:
             refuse(exc)
         else:
             db.session.commit()
@@ -127,7 +128,7 @@ def decide(campaign_id):
         abort(403)
     try:
         service.decide(campaign, form.number.data, form.decision.data, form.reason.data, actor=current_user)
-    except service.CleanupError as exc:
+    except (service.CleanupError, StateChanged) as exc:
         refuse(exc)
     else:
         db.session.commit()
@@ -147,7 +148,7 @@ def decide_group(campaign_id):
         try:
             count = service.decide_group(campaign, form.group.data, form.decision.data, form.reason.data,
                                          scope=scope_filter(CleanupCandidate.department_id), actor=current_user)
-        except service.CleanupError as exc:
+        except (service.CleanupError, StateChanged) as exc:
             refuse(exc)
         else:
             db.session.commit()
@@ -159,11 +160,8 @@ def decide_group(campaign_id):
 @roles_required(*READ)
 def candidates_download(campaign_id):
     """The user's candidates as a cleanup-decisions file to fill in (details on a second sheet)."""
-    import io
-
-    from openpyxl import Workbook
-
     from intranet.models import Person
+    from intranet.spreadsheets import WorkbookWriter
     campaign = get_campaign(campaign_id)
     stmt = (select(Certificate.number, Person.name, Department.name, CleanupCandidate.groups,
                    CleanupCandidate.decision, CleanupCandidate.decision_reason)
@@ -174,16 +172,15 @@ def candidates_download(campaign_id):
     cond = scope_filter(CleanupCandidate.department_id)
     if cond is not None:
         stmt = stmt.where(cond)
-    wb = Workbook(write_only=True)
-    decisions, details = wb.create_sheet("清理处理结果"), wb.create_sheet("候选证件信息")
+    writer = WorkbookWriter()
+    decisions, details = writer.sheet("清理处理结果"), writer.sheet("候选证件信息")
     decisions.append(["证件编号", "处理结果", "原因"])
     details.append(["证件编号", "持证人", "单位", "情形"])
     for number, name, unit, groups, decision, reason in db.session.execute(stmt):
-        decisions.append([number, decision, reason or None])
-        details.append([number, name, unit, "；".join(service.GROUPS[g] for g in groups.split(",") if g)])
-    out = io.BytesIO()
-    wb.save(out)
-    return Response(out.getvalue(), mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        decisions.append([decisions.cell(number, number_format="@"), decision, reason or None])
+        details.append([details.cell(number, number_format="@"), name, unit,
+                        "；".join(service.GROUPS[g] for g in groups.split(",") if g)])
+    return Response(writer.save(), mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                     headers={"Content-Disposition": f"attachment; filename=cleanup-{campaign.id}.xlsx"})
 
 
@@ -210,7 +207,7 @@ def confirm(campaign_id):
         return redirect(url_for(".campaign", campaign_id=campaign.id))
     try:
         counts = service.confirm(campaign, candidates, actor=current_user)
-    except (service.CleanupError, service.CertificateError) as exc:
+    except (service.CleanupError, service.CertificateError, StateChanged) as exc:
         refuse(exc)
     else:
         db.session.commit()
@@ -225,7 +222,7 @@ def close(campaign_id):
     require_scope(campaign.department_id, write=True)
     try:
         service.close(campaign, actor=current_user)
-    except service.CleanupError as exc:
+    except (service.CleanupError, StateChanged) as exc:
         refuse(exc)
     else:
         db.session.commit()

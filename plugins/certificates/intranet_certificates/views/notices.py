@@ -8,6 +8,7 @@ from sqlalchemy.orm import joinedload
 
 from intranet.access import BUREAU_ROLES, in_scope, roles_required, scope_filter
 from intranet.extensions import db
+from intranet.locking import StateChanged
 from intranet.pagination import paginate
 
 from .. import lifecycle, pdf
@@ -88,7 +89,7 @@ def new_notice():
             try:
                 item = lifecycle.publish_notice([certs[n] for n in numbers], reason=form.reason.data,
                                                 title=form.title.data, actor=current_user)
-            except (lifecycle.CertificateError, TransitionError) as exc:
+            except (lifecycle.CertificateError, TransitionError, StateChanged) as exc:
                 refuse(exc)
             else:
                 db.session.commit()

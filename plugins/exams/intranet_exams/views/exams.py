@@ -11,6 +11,7 @@ from sqlalchemy.orm import joinedload
 from intranet import audit
 from intranet.access import departments_in_scope, roles_required, scope_filter
 from intranet.extensions import db
+from intranet.locking import lock
 from intranet.models import Department, Person
 from intranet.pagination import Page, paginate
 
@@ -142,6 +143,7 @@ def edit(exam_id):
 def withdraw(exam_id):
     exam = get_exam(exam_id)
     require_manage(exam)
+    lock(exam)  # withdrawn meanwhile: StateChanged (the app answers it)
     if not exam.active:
         flash("该考试已撤销", "error")
     else:

@@ -81,13 +81,16 @@ def self_register(exam_id):
             raise ExamError("该考试不允许个人报名，请联系本单位管理员")
         if not service.in_audience(exam, person):
             raise ExamError("您不在该考试的应考范围内")
-        service.register(exam, [person], "已报名", current_user, self_registered=True)
+        count = service.register(exam, [person], "已报名", current_user, self_registered=True)
     except ExamError as exc:
         db.session.rollback()
         flash(str(exc), "error")
     else:
         db.session.commit()
-        flash(f"已报名：{exam.title}", "success")
+        if count:
+            flash(f"已报名：{exam.title}", "success")
+        else:
+            flash(f"您已报名“{exam.title}”（可能是重复提交），未作更改", "info")
     return redirect(url_for("exams.mine"))
 
 

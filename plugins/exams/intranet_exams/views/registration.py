@@ -8,6 +8,7 @@ from sqlalchemy.orm import joinedload
 
 from intranet.access import apply_scope, roles_required, scoped_get
 from intranet.extensions import db
+from intranet.locking import StateChanged
 from intranet.models import Person
 from intranet.pagination import paginate
 
@@ -39,7 +40,7 @@ def register(exam_id):
             if len(people) != len(ids):
                 raise ExamError("所选人员中有不在您管理范围内、不属于应考范围或已报名的人员，请刷新后重试")
             count = service.register(exam, people, form.status.data, current_user)
-        except ExamError as exc:
+        except (ExamError, StateChanged) as exc:
             db.session.rollback()
             flash(str(exc), "error")
         else:
@@ -73,7 +74,7 @@ def confirm(exam_id):
         if not request.form.get("all") and len(regs) != len(set(form.registrations.data or [])):
             raise ExamError("所选报名中有不在您管理范围内的记录")
         count = service.confirm(exam, regs, current_user)
-    except ExamError as exc:
+    except (ExamError, StateChanged) as exc:
         db.session.rollback()
         flash(str(exc), "error")
     else:
@@ -88,7 +89,7 @@ def cancel(registration_id):
     reg = scoped_get(Registration, registration_id, write=True)
     try:
         service.cancel(reg, current_user)
-    except ExamError as exc:
+    except (ExamError, StateChanged) as exc:
         db.session.rollback()
         flash(str(exc), "error")
     else:
@@ -105,7 +106,7 @@ def request_exemption(registration_id):
     if form.validate_on_submit():
         try:
             service.request_exemption(reg.exam, reg.person, form.reason.data, form.note.data or "", current_user)
-        except ExamError as exc:
+        except (ExamError, StateChanged) as exc:
             db.session.rollback()
             flash(str(exc), "error")
         else:
@@ -142,7 +143,7 @@ def decide(exemption_id):
         abort(400)
     try:
         service.decide_exemption(exemption, bool(form.approve.data), form.note.data or "", current_user)
-    except ExamError as exc:
+    except (ExamError, StateChanged) as exc:
         db.session.rollback()
         flash(str(exc), "error")
     else:

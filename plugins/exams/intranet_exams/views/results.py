@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from intranet.access import roles_required
 from intranet.extensions import db
+from intranet.locking import StateChanged
 from intranet.idnumber import check_id_number
 from intranet.imports import framework
 from intranet.models import Person
@@ -39,7 +40,7 @@ def enter_result(exam_id):
             try:
                 result = service.record_result(exam, person, form.status.data, form.score.data, current_user,
                                                resit=form.resit.data)
-            except ExamError as exc:
+            except (ExamError, StateChanged) as exc:
                 db.session.rollback()
                 form.score.errors.append(str(exc))
             else:

@@ -1,0 +1,240 @@
+"""The one way the system reads an uploaded .xlsx: check the zip before openpyxl sees it.
+
+An .xlsx is a zip of XML parts. A crafted one can be small on disk and huge once expanded
+(a zip bomb, one enormous shared string, a declared range of 17 billion cells, a million empty
+rows). :func:`check_xlsx` looks only at the zip directory and streams the XML of the first sheet
+and of the shared strings in chunks, so a refusal costs well under a second and little memory;
+:func:`open_first_sheet` then hands the first sheet to openpyxl (read-only) and yields rows of a
+fixed width, so a stray cell in column XFD cannot make every row 16,384 values wide.
+"""
+from __future__ import annotations
+
+import html
+import posixpath
+import re
+import zipfile
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, Iterator
+
+from defusedxml.ElementTree import fromstring
+from openpyxl import load_workbook
+from openpyxl.utils.cell import range_boundaries
+
+MB = 1024 * 1024
+CHUNK = 1024 * 1024
+RATIO_FROM_BYTES = MB  # small parts may compress very well and are harmless
+ROW_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]{0,30}:)?row(?=[\s/>])[^>]*")  # any namespace prefix
+ROW_NUMBER = re.compile(rb"""\sr\s*=\s*["']\s*(\d+)""")
+DIMENSION = re.compile(rb"""<(?:[A-Za-z_][\w.-]{0,30}:)?dimension\s[^>]*?ref\s*=\s*["']([^"']{1,40})["']""")
+NOT_XLSX = "无法读取文件：不是有效的 .xlsx 文件（可能只是改了扩展名），请在 Excel 中另存为 .xlsx 后重新上传"
+REL_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+
+
+class SpreadsheetError(ValueError):
+    """An uploaded spreadsheet was refused; ``str(exc)`` is the Chinese message for the user."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What an uploaded .xlsx may contain; ``from_config`` reads the ``XLSX_*`` settings."""
+    max_unzipped_bytes: int = 300 * MB   # all parts together, expanded
+    max_part_bytes: int = 50 * MB        # any part but the first sheet (shared strings, styles, ...)
+    max_ratio: int = 100                 # expanded size / compressed size of a part over 1 MB
+    max_rows: int = 200_000              # rows of the first sheet, header included
+    max_columns: int = 500
+    max_cell_chars: int = 32_767         # Excel's own limit for one cell
+
+    @classmethod
+    def from_config(cls, config=None) -> "Limits":
+        if config is None:
+            from flask import current_app, has_app_context
+            config = current_app.config if has_app_context() else {}
+        defaults = cls()
+        return cls(
+            max_unzipped_bytes=int(config.get("XLSX_MAX_UNZIPPED_MB", defaults.max_unzipped_bytes // MB) * MB),
+            max_part_bytes=int(config.get("XLSX_MAX_PART_MB", defaults.max_part_bytes // MB) * MB),
+            max_ratio=int(config.get("XLSX_MAX_RATIO", defaults.max_ratio)),
+            max_rows=int(config.get("XLSX_MAX_ROWS", defaults.max_rows)),
+            max_columns=int(config.get("XLSX_MAX_COLUMNS", defaults.max_columns)),
+            max_cell_chars=int(config.get("XLSX_MAX_CELL_CHARS", defaults.max_cell_chars)),
+        )
+
+
+def _too_many_rows(limits: Limits) -> SpreadsheetError:
+    return SpreadsheetError(f"第一个工作表超过 {limits.max_rows} 行（含表头），请拆分后分批导入")
+
+
+def _too_long(limits: Limits) -> SpreadsheetError:
+    return SpreadsheetError(f"文件中有单元格内容超过 {limits.max_cell_chars} 个字符，请检查文件")
+
+
+def _first_sheet_part(archive: zipfile.ZipFile) -> str:
+    """The zip member of the workbook's first sheet (the one openpyxl calls ``worksheets[0]``)."""
+    names = set(archive.namelist())
+    if "xl/workbook.xml" not in names or "xl/_rels/workbook.xml.rels" not in names:
+        raise SpreadsheetError(NOT_XLSX)
+    try:
+        workbook = fromstring(archive.read("xl/workbook.xml"))
+        rels = fromstring(archive.read("xl/_rels/workbook.xml.rels"))
+    except Exception:
+        raise SpreadsheetError(NOT_XLSX) from None
+    sheet = next((el for el in workbook.iter() if el.tag.endswith("}sheet")), None)
+    rel_id = sheet.get(REL_NS + "id") if sheet is not None else None
+    target = next((el.get("Target") for el in rels if el.get("Id") == rel_id), None)
+    if not target:
+        raise SpreadsheetError("文件中没有工作表")
+    part = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join("xl", target))
+    if part not in names:
+        raise SpreadsheetError(NOT_XLSX)
+    return part
+
+
+def _check_sizes(archive: zipfile.ZipFile, sheet: str, limits: Limits) -> None:
+    """Sizes from the zip directory: zipfile never expands a part beyond its declared size."""
+    total = 0
+    for info in archive.infolist():
+        total += info.file_size
+        if info.file_size > RATIO_FROM_BYTES and info.file_size > limits.max_ratio * max(info.compress_size, 1):
+            raise SpreadsheetError(f"文件中的“{info.filename}”压缩比异常（解压后超过压缩时的 {limits.max_ratio} 倍），"
+                                   "可能是恶意构造的文件，已拒绝")
+        if info.filename != sheet and info.file_size > limits.max_part_bytes:
+            raise SpreadsheetError(f"文件中的“{info.filename}”过大（解压后超过 {limits.max_part_bytes // MB} MB），已拒绝")
+    if total > limits.max_unzipped_bytes:
+        raise SpreadsheetError(f"文件解压后过大（超过 {limits.max_unzipped_bytes // MB} MB），请拆分后分批导入")
+
+
+def _check_dimension(head: bytes, limits: Limits) -> None:
+    match = DIMENSION.search(head)
+    if not match:
+        return
+    ref = match.group(1).decode("ascii", "replace")
+    try:
+        min_col, min_row, max_col, max_row = range_boundaries(ref)
+    except (ValueError, TypeError):
+        return  # openpyxl ignores a dimension it cannot read, and we count the rows anyway
+    if max_col and max_col > limits.max_columns:
+        raise SpreadsheetError(f"第一个工作表的范围 {ref} 超过 {limits.max_columns} 列，请删除多余的行列后重新上传")
+    if max_row and max_row > limits.max_rows:
+        raise _too_many_rows(limits)
+
+
+def _check_text_runs(buf: bytes, limits: Limits) -> None:
+    """No XML text node may hold more than ``max_cell_chars`` characters. ``<`` never occurs in text,
+    and a run without ``<`` longer than ``cap`` covers a whole aligned window of ``cap // 2`` bytes,
+    so only such windows are looked at closely."""
+    cap = limits.max_cell_chars
+    step = max(cap // 2, 1)
+    start = 0
+    while start + step <= len(buf):
+        if buf.find(b"<", start, start + step) != -1:
+            start += step
+            continue
+        begin = buf.rfind(b"<", 0, start) + 1
+        end = buf.find(b"<", start + step)
+        end = len(buf) if end == -1 else end
+        if end - begin > cap:
+            text = buf[begin:end].split(b">", 1)[-1].decode("utf-8", "replace")
+            if len(html.unescape(text)) > cap:
+                raise _too_long(limits)
+        start = end
+
+
+def _stream(archive: zipfile.ZipFile, part: str, limits: Limits) -> Iterator[bytes]:
+    """The part's bytes in pieces that end just before a ``<``, so no tag or text node is split."""
+    longest_run = 8 * limits.max_cell_chars + CHUNK  # 8 bytes is more than any character or entity
+    with archive.open(part) as fh:
+        carry = b""
+        while True:
+            chunk = fh.read(CHUNK)
+            if not chunk:
+                if carry:
+                    yield carry
+                return
+            buf = carry + chunk
+            cut = buf.rfind(b"<")
+            if cut <= 0:  # one text node longer than a chunk: keep it whole, up to a bound
+                if len(buf) > longest_run:
+                    raise _too_long(limits)
+                carry = buf
+                continue
+            yield buf[:cut]
+            carry = buf[cut:]
+
+
+def _check_sheet(archive: zipfile.ZipFile, part: str, limits: Limits) -> None:
+    """Stream the sheet's XML: declared range, number of rows (and the highest row number), cell text."""
+    rows = highest = 0
+    first = True
+    for piece in _stream(archive, part, limits):
+        if first:
+            _check_dimension(piece[:64 * 1024], limits)
+            first = False
+        _check_text_runs(piece, limits)
+        for match in ROW_TAG.finditer(piece):
+            rows += 1
+            number = ROW_NUMBER.search(match.group(0))
+            if number:
+                highest = max(highest, int(number.group(1)))
+            if max(rows, highest) > limits.max_rows:
+                raise _too_many_rows(limits)
+
+
+def check_xlsx(stream, limits: Limits | None = None) -> None:
+    """Refuse (``SpreadsheetError``) an .xlsx that is not one or that exceeds ``limits``."""
+    limits = limits or Limits.from_config()
+    try:
+        stream.seek(0)
+        with zipfile.ZipFile(stream) as archive:
+            sheet = _first_sheet_part(archive)
+            _check_sizes(archive, sheet, limits)
+            _check_sheet(archive, sheet, limits)
+            if "xl/sharedStrings.xml" in archive.namelist():
+                for piece in _stream(archive, "xl/sharedStrings.xml", limits):
+                    _check_text_runs(piece, limits)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, RuntimeError, NotImplementedError, EOFError, OSError):
+        raise SpreadsheetError(NOT_XLSX) from None
+    finally:
+        stream.seek(0)
+
+
+class Sheet:
+    """The first sheet of a checked workbook, read row by row."""
+
+    def __init__(self, worksheet, limits: Limits):
+        self.worksheet = worksheet
+        self.limits = limits
+
+    def rows(self, width: int, min_row: int = 1, max_row: int | None = None) -> Iterator[tuple[int, list[Any]]]:
+        """``(row number, exactly ``width`` values)`` for each row from ``min_row``."""
+        width = max(1, min(width, self.limits.max_columns))
+        for number, values in enumerate(self.worksheet.iter_rows(min_row=min_row, max_row=max_row, max_col=width,
+                                                                 values_only=True), start=min_row):
+            values = list(values)
+            values += [None] * (width - len(values))
+            for v in values:
+                if isinstance(v, str) and len(v) > self.limits.max_cell_chars:
+                    raise _too_long(self.limits)
+            yield number, values
+
+
+@contextmanager
+def open_first_sheet(stream, limits: Limits | None = None) -> Iterator[Sheet]:
+    """Check ``stream`` with :func:`check_xlsx`, then yield its first sheet (values, not formulas)."""
+    limits = limits or Limits.from_config()
+    check_xlsx(stream, limits)
+    try:
+        workbook = load_workbook(stream, read_only=True, data_only=True)
+    except Exception:
+        raise SpreadsheetError(NOT_XLSX) from None
+    try:
+        if not workbook.worksheets:
+            raise SpreadsheetError("文件中没有工作表")
+        worksheet = workbook.worksheets[0]
+        if hasattr(worksheet, "reset_dimensions"):  # a chartsheet has none
+            worksheet.reset_dimensions()  # the declared range was checked; never pad rows to it
+        else:
+            raise SpreadsheetError("第一个工作表不是数据表，请把数据放在第一个工作表")
+        yield Sheet(worksheet, limits)
+    finally:
+        workbook.close()
