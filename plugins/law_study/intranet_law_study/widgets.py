@@ -60,7 +60,7 @@ def person_sections(person, viewer) -> list[PersonSection]:
                                       .order_by(HoursEntry.day.desc(), HoursEntry.id.desc()).limit(200)))
     rows = [[e.day, e.source, fmt_hours(e.minutes), e.law, e.evidence, e.state + (f"（{e.return_reason}）" if e.return_reason else "")]
             for e in entries]
-    figures = [(f"{year}年已计入学时", f"{s['hours']} / {s['target']}")]
+    figures = [(f"{year}年已计入学时", f"{s['hours']:g} / {s['target']}")]
     figures += [(source, s["by_source"][source]) for source in SOURCES if s["by_source"][source]]
     figures += [("参加学法活动", s["sessions"]), ("学习法律", "".join(s["laws"]) or "—")]
     return [PersonSection("law_study", "学法学时", order=30, figures=figures,
