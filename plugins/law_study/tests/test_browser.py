@@ -21,9 +21,14 @@ def switch(page, username):
     browser_login(page, username)
 
 
-def test_session_attendance_self_study_and_approval(page, db, org):
+def test_session_attendance_self_study_and_approval(db, org, request):
     make_person(org.town_a, "李四")
     db.session.commit()
+    # The live server is a forked process: start it only now, with no pooled connection to share
+    # (on PostgreSQL two processes on one socket break each other).
+    db.session.remove()
+    db.engine.dispose()
+    page = request.getfixturevalue("page")
     today = date.today().isoformat()
     browser_login(page, "admin_a")
     page.goto(f"{page.base_url}/law-study/sessions/new")
@@ -41,9 +46,6 @@ def test_session_attendance_self_study_and_approval(page, db, org):
     row.locator("input[type=text]").fill("出差")
     page.click("button:has-text('保存出勤')")
     page.wait_for_selector("text=已保存出勤情况")
-    db.session.expire_all()
-    marks = {a.person.name: a.status for a in db.session.scalars(select(Attendance))}
-    assert marks == {"张三": "出席", "李四": "缺席"}
 
     switch(page, "zhangsan")
     page.goto(f"{page.base_url}/law-study/mine")
@@ -61,6 +63,8 @@ def test_session_attendance_self_study_and_approval(page, db, org):
     switch(page, "zhangsan")
     page.goto(f"{page.base_url}/law-study/mine")
     db.session.expire_all()
+    marks = {a.person.name: a.status for a in db.session.scalars(select(Attendance))}
+    assert marks == {"张三": "出席", "李四": "缺席"}
     credited = sum(e.minutes for e in db.session.scalars(select(HoursEntry).where(HoursEntry.state == "已审核")))
     assert credited == 60 + 120
     figure = page.locator("dl.figures div", has_text="已计入学时").locator("dd").inner_text()
