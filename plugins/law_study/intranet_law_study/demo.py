@@ -12,7 +12,8 @@ from intranet.imports.framework import chunks
 
 from . import settings
 from .models import (ABSENT, APPROVED, HELD, LEAVE, LECTURE, MEETING, PLANNED, PRE_MEETING_KINDS, PRESENT, REPORTED,
-                     RETURNED, SELF_STUDY, SPEAKER_TYPES, TRAINING, Attendance, HoursEntry, SessionLaw, StudySession)
+                     RETURNED, SELF_STUDY, SPEAKER_TYPES, TRAINING, PLAN_ACTIVE, Attendance, HoursEntry, PlanItem, SessionLaw,
+                     StudySession)
 
 TOPICS = ["学习习近平法治思想", "学习{law}主要内容", "{law}解读与案例分析", "依法行政与行政执法规范化",
           "行政复议与行政应诉实务", "重大行政决策合法性审查", "以案释法：{law}"]
@@ -67,6 +68,19 @@ def load(scale: str, ctx) -> None:
                              "speaker_type": rng.choice(SPEAKER_TYPES[:4]), "notes": "",
                              "status": HELD if day <= today else PLANNED, "created_by_id": None})
             session_laws[code] = chosen
+    # 年度学法计划: most departments planned their sessions in the first quarter (plus one item not held yet)
+    planned = [s for s in sessions if rng.random() < 0.85]
+    plan_rows = [{"department_id": s["department_id"], "year": year, "month": s["held_on"].month, "topic": s["topic"],
+                  "laws": "、".join(session_laws[s["code"]]), "kind": s["kind"], "status": PLAN_ACTIVE,
+                  "created_by_id": None, "created_at": datetime(year, 1, 15, 9, 0)} for s in planned]
+    insert_rows(PlanItem, plan_rows)
+    plan_ids = {(r[1], r[2], r[3], r[4]): r[0] for r in db.session.execute(
+        select(PlanItem.id, PlanItem.department_id, PlanItem.month, PlanItem.topic, PlanItem.kind)
+        .where(PlanItem.year == year))}
+    for s in planned:
+        s["plan_item_id"] = plan_ids.get((s["department_id"], s["held_on"].month, s["topic"], s["kind"]))
+    for s in sessions:
+        s.setdefault("plan_item_id", None)
     insert_rows(StudySession, sessions)
     ids = dict(db.session.execute(select(StudySession.code, StudySession.id).where(StudySession.year == year)).all())
     insert_rows(SessionLaw, [{"session_id": ids[code], "name": n, "listed": True}
@@ -115,4 +129,4 @@ def load(scale: str, ctx) -> None:
                                 "created_by_id": None, "reviewed_by_id": None,
                                 "reviewed_at": None if state == REPORTED else stamp})
     insert_rows(HoursEntry, entries)
-    ctx.echo(f"学法：{len(sessions)} 次学法活动，{len(attendance)} 人次出勤，{len(entries)} 条学时记录")
+    ctx.echo(f"学法：{len(plan_rows)} 项学法计划，{len(sessions)} 次学法活动，{len(attendance)} 人次出勤，{len(entries)} 条学时记录")

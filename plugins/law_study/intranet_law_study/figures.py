@@ -19,7 +19,7 @@ from intranet.models import Department, Person
 
 from . import settings
 from .models import (CREDITED, EXTERNAL, HELD, LECTURE, MEETING, PRE_MEETING_KINDS, PRESENT, REPORTED, SELF_STUDY,
-                     SOURCES, TRAINING, Attendance, HoursEntry, SessionLaw, StudySession)
+                     SOURCES, TRAINING, PLAN_ACTIVE, Attendance, HoursEntry, PlanItem, SessionLaw, StudySession)
 
 IN_POST = "在岗"
 
@@ -92,6 +92,19 @@ def session_counts(year: int, cond, by_department: bool = False):
     return {r[0]: dict(zip(keys, (int(v or 0) for v in r[1:]))) for r in rows}
 
 
+def plan_counts(year: int, cond, by_department: bool = False):
+    """(planned items, items fulfilled by a held session), in total or per department id."""
+    fulfilled = (select(StudySession.id).where(StudySession.plan_item_id == PlanItem.id, StudySession.status == HELD)
+                 .correlate(PlanItem).exists())
+    cols = [func.count(PlanItem.id), func.coalesce(func.sum(case((fulfilled, 1), else_=0)), 0)]
+    where = and_(PlanItem.year == year, PlanItem.status == PLAN_ACTIVE, _cond(cond, PlanItem.department_id))
+    if not by_department:
+        row = db.session.execute(select(*cols).where(where)).one()
+        return int(row[0] or 0), int(row[1] or 0)
+    rows = db.session.execute(select(PlanItem.department_id, *cols).where(where).group_by(PlanItem.department_id))
+    return {r[0]: (int(r[1] or 0), int(r[2] or 0)) for r in rows}
+
+
 def compute(year: int, department) -> dict:
     """The report's figures for ``department``'s subtree and ``year``."""
     cond = department.subtree_filter
@@ -112,6 +125,7 @@ def compute(year: int, department) -> dict:
     if pre_target == 0 and lecture_target == 0:
         meeting_departments = db.session.scalar(select(func.count()).select_from(Department).where(
             Department.active.is_(True), cond()))
+    plan_items, plan_items_held = plan_counts(year, cond)
     return {
         "sessions_total": sessions["total"], "sessions_pre_meeting": sessions["pre_meeting"],
         "lectures": sessions["lectures"], "trainings": sessions["trainings"],
@@ -121,7 +135,7 @@ def compute(year: int, department) -> dict:
         "staff_meeting_target": meeting, "target_rate": round(meeting / staff, 4) if staff else 0.0,
         "departments_meeting_session_target": meeting_departments,
         "laws_studied_count": int(laws or 0),
-        "plan_items": 0, "plan_items_held": 0,
+        "plan_items": plan_items, "plan_items_held": plan_items_held,
     }
 
 

@@ -40,10 +40,22 @@ class SessionForm(FlaskForm):
     speaker_type = SelectField("主讲人类型", choices=options([("", "（未填）")] + [(t, t) for t in SPEAKER_TYPES]))
     notes = TextAreaField("备注", validators=[Length(max=2000, message="备注不能超过2000个字")])
     status = SelectField("状态", choices=same([PLANNED, HELD]))
+    plan_item_id = SelectField("对应的年度学法计划事项", coerce=int, default=0)
 
-    def fill_choices(self, departments) -> None:
+    def fill_choices(self, departments, plan_items=()) -> None:
         self.department_id.choices = options((d.id, d.tree_label) for d in departments)
         self.laws.choices = same(settings.get("laws"))
+        self.plan_item_id.choices = options([(0, "（不对应计划事项）")] +
+                                            [(i.id, f"{i.department.name} {i.label}") for i in plan_items])
+
+
+class PlanItemForm(FlaskForm):
+    department_id = SelectField("单位", coerce=int, validators=[DataRequired("请选择单位")])
+    year = IntegerField("年度", validators=[InputRequired("请填写年度"), NumberRange(2000, 2100, "年度无效")])
+    month = IntegerField("月份", validators=[InputRequired("请填写月份"), NumberRange(1, 12, "月份应为1到12")])
+    kind = SelectField("学法类型", choices=same(KINDS))
+    topic = StringField("学习主题", validators=[DataRequired("请填写计划学习主题"), Length(max=200, message="主题不能超过200个字")])
+    laws = StringField("学习法律（用“、”分隔）", validators=[Length(max=500, message="学习法律不能超过500个字")])
 
 
 class ClaimForm(FlaskForm):
@@ -76,4 +88,5 @@ class SettingsForm(FlaskForm):
     day_cap_hours = IntegerField(settings.LABELS["day_cap_hours"], validators=[NumberRange(1, 24, "应在1到24之间")])
     prerequisite_months = IntegerField(settings.LABELS["prerequisite_months"], validators=[NumberRange(1, 60, "应在1到60之间")])
     prerequisite_hours = IntegerField(settings.LABELS["prerequisite_hours"], validators=[NumberRange(0, 500, "应在0到500之间")])
+    plan_due_month = IntegerField(settings.LABELS["plan_due_month"], validators=[NumberRange(1, 12, "应在1到12之间")])
     laws = TextAreaField(settings.LABELS["laws"], validators=[DataRequired("法律目录不能为空")])

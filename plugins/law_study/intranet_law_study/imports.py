@@ -12,7 +12,8 @@ from intranet.imports.framework import chunks
 from intranet.models import Department, Person
 
 from . import service, settings
-from .models import ABSENT, ATTENDANCE_STATUSES, HELD, KINDS, PLANNED, SPEAKER_TYPES, SessionLaw, StudySession, YearClosing
+from .models import (ABSENT, ATTENDANCE_STATUSES, HELD, KINDS, PLAN_ACTIVE, PLANNED, SPEAKER_TYPES, PlanItem, SessionLaw,
+                     StudySession, YearClosing)
 from .service import MAX_MINUTES, StudyError
 
 
@@ -130,6 +131,39 @@ def apply_attendance(rows, ctx) -> None:
     ctx.result.unchanged = len(seen) - changed
 
 
+def apply_plans(rows, ctx) -> None:
+    dept_codes = {r.values["单位编码"] for r in rows}
+    departments = {d.code: d for d in db.session.scalars(select(Department).where(Department.code.in_(dept_codes)))}
+    closed, new, seen = _closed_years(), [], set()
+    for r in rows:
+        v = r.values
+        dept = departments.get(v["单位编码"])
+        key = (v["单位编码"], v["年度"], v["月份"], v["主题"].strip())
+        if dept is None:
+            ctx.error(r.row, "单位编码", f"单位编码 {v['单位编码']} 不存在")
+        elif not ctx.may_write_department(dept):
+            ctx.error(r.row, "单位编码", f"无权为单位 {dept.name} 导入")
+        elif not 2000 <= v["年度"] <= 2100:
+            ctx.error(r.row, "年度", "年度无效")
+        elif not 1 <= v["月份"] <= 12:
+            ctx.error(r.row, "月份", "月份应为1到12")
+        elif v["年度"] in closed:
+            ctx.error(r.row, "年度", f"{v['年度']}年度学时已由司法局年度锁定，不能再导入该年度的计划")
+        elif key in seen:
+            ctx.error(r.row, "主题", "同一单位同一月份的相同主题在文件中重复")
+        else:
+            seen.add(key)
+            names = settings.split_laws(v.get("学习法律") or "")
+            new.append({"department_id": dept.id, "year": v["年度"], "month": v["月份"], "topic": v["主题"].strip(),
+                        "laws": "、".join(names)[:500], "kind": v["类型"], "status": PLAN_ACTIVE,
+                        "created_by_id": getattr(ctx.user, "id", None)})
+    if ctx.result.errors or not new:
+        return
+    for batch in chunks(new, 2000):
+        db.session.execute(insert(PlanItem), batch)
+    ctx.result.created = len(new)
+
+
 def import_kinds() -> list[ImportKind]:
     return [
         ImportKind("law_study", "study-sessions", "学法活动", [
@@ -151,4 +185,12 @@ def import_kinds() -> list[ImportKind]:
             Column("缺席原因", required=False, max_length=200),
         ], apply_attendance, roles=MANAGE_ROLES,
             description="只能为已举行的活动导入；出席人员按活动时长计入学时。"),
+        ImportKind("law_study", "study-plans", "年度学法计划", [
+            Column("单位编码", max_length=32),
+            Column("年度", "int"),
+            Column("月份", "int", help="1–12"),
+            Column("主题", max_length=200),
+            Column("学习法律", required=False, max_length=500, help="多部法律用“、”分隔"),
+            Column("类型", "choice", choices=KINDS),
+        ], apply_plans, roles=MANAGE_ROLES),
     ]

@@ -53,10 +53,12 @@ class StudySession(db.Model):
     speaker_type: Mapped[str] = mapped_column(String(20), default="")
     notes: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[str] = mapped_column(String(10), default=PLANNED, index=True)
+    plan_item_id: Mapped[int | None] = mapped_column(ForeignKey("law_study_plan_item.id"), index=True)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime, server_default=func.now())
 
     department: Mapped[Department] = relationship()
+    plan_item: Mapped["PlanItem | None"] = relationship()
     laws: Mapped[list["SessionLaw"]] = relationship(order_by="SessionLaw.id", back_populates="session")
 
     @property
@@ -66,6 +68,32 @@ class StudySession(db.Model):
     @property
     def law_names(self) -> str:
         return "".join(law.name for law in self.laws)
+
+
+PLAN_ACTIVE, PLAN_WITHDRAWN = "有效", "已撤销"
+
+
+class PlanItem(db.Model):
+    """One item of a department's 年度学法计划: month, topic, laws, kind; a session fulfils it."""
+
+    __tablename__ = "law_study_plan_item"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    department_id: Mapped[int] = mapped_column(ForeignKey("department.id"), index=True)
+    year: Mapped[int] = mapped_column(Integer, index=True)
+    month: Mapped[int] = mapped_column(Integer)
+    topic: Mapped[str] = mapped_column(String(200))
+    laws: Mapped[str] = mapped_column(String(500), default="")
+    kind: Mapped[str] = mapped_column(String(30))
+    status: Mapped[str] = mapped_column(String(10), default=PLAN_ACTIVE)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime, server_default=func.now())
+
+    department: Mapped[Department] = relationship()
+
+    @property
+    def label(self) -> str:
+        return f"{self.year}年{self.month}月 {self.kind}：{self.topic}"
 
 
 class SessionLaw(db.Model):
@@ -146,4 +174,4 @@ class YearClosing(db.Model):
     note: Mapped[str] = mapped_column(String(200), default="")
 
 
-MODELS = [StudySession, SessionLaw, Attendance, HoursEntry, YearClosing]
+MODELS = [PlanItem, StudySession, SessionLaw, Attendance, HoursEntry, YearClosing]

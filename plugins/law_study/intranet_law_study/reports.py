@@ -45,7 +45,10 @@ def paragraphs(year: int, department, f: dict, laws: list[str]) -> list[str]:
         more = "等" if f["laws_studied_count"] > len(laws) else ""
         sentence = (sentence + "；" if sentence else f"{year}年，{scope_word(department)}") + \
             f"先后组织学习了{''.join(laws)}{more}{f['laws_studied_count']}部法律法规"
-    return [sentence + "。"] if sentence else []
+    out = [sentence + "。"] if sentence else []
+    if f["plan_items"]:
+        out.append(f"各单位年度学法计划共安排学习事项{f['plan_items']}项，已按计划举行{f['plan_items_held']}项。")
+    return out
 
 
 def build(year: int, department) -> ReportFragment:

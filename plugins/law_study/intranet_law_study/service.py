@@ -21,7 +21,8 @@ from intranet.models import Department, Person
 from . import settings
 from .models import (ABSENT, APPROVED, ATTENDANCE_STATUSES, CANCELLED, CREDITED, EXTERNAL, HELD, KINDS, LIVE,
                      LOCKED, MEETING, PLANNED, PRESENT, REPORTED, RETURNED, SELF_STUDY, SESSION_STATUSES,
-                     SPEAKER_TYPES, VOID, Attendance, HoursEntry, SessionLaw, StudySession, YearClosing)
+                     SPEAKER_TYPES, VOID, PLAN_ACTIVE, PLAN_WITHDRAWN, Attendance, HoursEntry, PlanItem, SessionLaw,
+                     StudySession, YearClosing)
 
 MAX_MINUTES = 8 * 60
 
@@ -65,6 +66,7 @@ class SessionValues:
     notes: str = ""
     status: str = PLANNED
     code: str = ""
+    plan_item_id: int | None = None
 
 
 def session_problems(v: SessionValues, today: date | None = None) -> list[str]:
@@ -83,6 +85,12 @@ def session_problems(v: SessionValues, today: date | None = None) -> list[str]:
         out.append(f"日期 {v.held_on.isoformat()} 尚未到来，不能登记为已举行")
     if not (v.topic or "").strip():
         out.append("请填写学习主题")
+    if v.plan_item_id:
+        item = db.session.get(PlanItem, v.plan_item_id)
+        if item is None or item.status != PLAN_ACTIVE:
+            out.append("所选学法计划事项不存在或已撤销")
+        elif item.department_id != v.department_id or item.year != v.held_on.year:
+            out.append("所选学法计划事项不属于本单位本年度")
     return out
 
 
@@ -146,6 +154,7 @@ def save_session(session: StudySession | None, v: SessionValues, user, today: da
     session.start_time, session.duration_minutes = v.start_time, v.duration_minutes
     session.topic, session.speaker, session.speaker_type = v.topic.strip(), v.speaker.strip(), v.speaker_type
     session.notes, session.status = (v.notes or "").strip(), v.status
+    session.plan_item_id = v.plan_item_id or None
     _set_laws(session, v.laws)
     db.session.flush()
     if before is not None:
@@ -187,6 +196,38 @@ def cancel_session(session: StudySession, user) -> StudySession:
     audit.record("law_study.cancel", "law_study_session", session.id, summary=f"撤销学法活动 {session.code}",
                  before={"status": before}, after={"status": CANCELLED}, department_id=session.department_id)
     return session
+
+
+# --- the 年度学法计划 ------------------------------------------------------------------------------------
+
+def add_plan_item(*, department_id: int, year: int, month: int, topic: str, laws: str, kind: str, user) -> PlanItem:
+    if kind not in KINDS:
+        raise StudyError(f"学法类型应为：{'、'.join(KINDS)}")
+    if not 1 <= (month or 0) <= 12:
+        raise StudyError("月份应为1到12")
+    if not (topic or "").strip():
+        raise StudyError("请填写计划学习主题")
+    require_open_year(year)
+    names = settings.split_laws(laws)
+    item = PlanItem(department_id=department_id, year=year, month=month, topic=topic.strip()[:200],
+                    laws="、".join(names)[:500], kind=kind, status=PLAN_ACTIVE, created_by_id=getattr(user, "id", None))
+    db.session.add(item)
+    db.session.flush()
+    audit.record("create", "law_study_plan_item", item.id, summary=f"新增学法计划事项：{item.label}",
+                 after={"year": year, "month": month, "topic": item.topic, "kind": kind, "laws": item.laws},
+                 department_id=department_id)
+    return item
+
+
+def withdraw_plan_item(item: PlanItem, user) -> PlanItem:
+    item = lock(item)
+    require_open_year(item.year)
+    if item.status != PLAN_ACTIVE:
+        raise StudyError("该计划事项已撤销")
+    item.status = PLAN_WITHDRAWN
+    audit.record("law_study.withdraw", "law_study_plan_item", item.id, summary=f"撤销学法计划事项：{item.label}",
+                 before={"status": PLAN_ACTIVE}, after={"status": PLAN_WITHDRAWN}, department_id=item.department_id)
+    return item
 
 
 # --- attendance ----------------------------------------------------------------------------------

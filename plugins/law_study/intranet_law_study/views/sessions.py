@@ -17,7 +17,8 @@ from intranet.pagination import paginate
 
 from .. import service, settings
 from ..forms import ActionForm, SessionForm
-from ..models import ATTENDANCE_STATUSES, HELD, KINDS, PRESENT, SESSION_STATUSES, Attendance, StudySession
+from ..models import (ATTENDANCE_STATUSES, HELD, KINDS, PLAN_ACTIVE, PRESENT, SESSION_STATUSES, Attendance, PlanItem,
+                      StudySession)
 from ..service import SessionValues, StudyError
 from . import LIST_ROLES, bp, flash_form
 
@@ -73,7 +74,16 @@ def _values(form: SessionForm) -> SessionValues:
                          start_time=form.start_time.data, duration_minutes=form.duration_minutes.data,
                          topic=form.topic.data or "", laws=[n for n in laws if n], speaker=form.speaker.data or "",
                          speaker_type=form.speaker_type.data or "", notes=form.notes.data or "",
-                         status=form.status.data)
+                         status=form.status.data, plan_item_id=form.plan_item_id.data or None)
+
+
+def _plan_items():
+    """Active plan items of the user's departments, this year and the years either side."""
+    this = date.today().year
+    stmt = (select(PlanItem).options(joinedload(PlanItem.department))
+            .where(PlanItem.status == PLAN_ACTIVE, PlanItem.year.between(this - 1, this + 1))
+            .order_by(PlanItem.year.desc(), PlanItem.department_id, PlanItem.month, PlanItem.id).limit(500))
+    return list(db.session.scalars(apply_scope(stmt, PlanItem.department_id)))
 
 
 def _save(form: SessionForm, session: StudySession | None):
@@ -99,8 +109,8 @@ def _save(form: SessionForm, session: StudySession | None):
 @bp.route("/sessions/new", methods=["GET", "POST"])
 @roles_required(*MANAGE_ROLES)
 def new():
-    form = SessionForm()
-    form.fill_choices(departments_in_scope())
+    form = SessionForm(plan_item_id=request.args.get("plan_item", 0, type=int))
+    form.fill_choices(departments_in_scope(), _plan_items())
     if request.method == "POST":
         done = _save(form, None)
         if done is not None:
@@ -119,7 +129,7 @@ def edit(session_id):
                            other_laws="、".join(n for n in names if n not in listed))
     else:
         form = SessionForm()
-    form.fill_choices(departments_in_scope())
+    form.fill_choices(departments_in_scope(), _plan_items())
     if request.method == "POST":
         done = _save(form, session)
         if done is not None:
