@@ -84,6 +84,12 @@ def import_kinds():
 
 
 @hookimpl
+def export_kinds():
+    from .export import export_kinds as kinds
+    return kinds()
+
+
+@hookimpl
 def demo_data(scale, context):
     from .demo import load
     load(scale, context)

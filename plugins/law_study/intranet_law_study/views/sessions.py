@@ -34,6 +34,25 @@ def _month_range(text: str):
     return date(year, month, 1), end
 
 
+def filtered_sessions(columns=()):
+    """The sessions in the user's scope selected by the list's filters (department, month, kind, status)."""
+    args = request.args
+    stmt = apply_scope(select(StudySession, *columns), StudySession.department_id)
+    if args.get("department", type=int):
+        department = db.session.get(Department, args.get("department", type=int))
+        if department is None or not in_scope(department.id):
+            abort(404)
+        stmt = stmt.where(department.subtree_filter(StudySession.department_id))
+    span = _month_range(args.get("month", "").strip())
+    if span:
+        stmt = stmt.where(StudySession.held_on >= span[0], StudySession.held_on < span[1])
+    if args.get("kind") in KINDS:
+        stmt = stmt.where(StudySession.kind == args["kind"])
+    if args.get("status") in SESSION_STATUSES:
+        stmt = stmt.where(StudySession.status == args["status"])
+    return stmt
+
+
 @bp.route("/")
 @roles_required(*LIST_ROLES)
 def index():
@@ -41,26 +60,12 @@ def index():
     present = (select(func.count()).select_from(Attendance)
                .where(Attendance.session_id == StudySession.id, Attendance.status == PRESENT)
                .correlate(StudySession).scalar_subquery())
-    stmt = (select(StudySession, present.label("present")).options(joinedload(StudySession.department),
-                                                                    selectinload(StudySession.laws))
+    stmt = (filtered_sessions([present.label("present")])
+            .options(joinedload(StudySession.department), selectinload(StudySession.laws))
             .order_by(StudySession.held_on.desc(), StudySession.id.desc()))
-    stmt = apply_scope(stmt, StudySession.department_id)
-    department = None
-    if args.get("department", type=int):
-        department = db.session.get(Department, args.get("department", type=int))
-        if department is None or not in_scope(department.id):
-            abort(404)
-        stmt = stmt.where(department.subtree_filter(StudySession.department_id))
     month = args.get("month", "").strip()
-    span = _month_range(month)
-    if month and span is None:
+    if month and _month_range(month) is None:
         flash("月份格式应为 2025-03", "error")
-    elif span:
-        stmt = stmt.where(StudySession.held_on >= span[0], StudySession.held_on < span[1])
-    if args.get("kind") in KINDS:
-        stmt = stmt.where(StudySession.kind == args["kind"])
-    if args.get("status") in SESSION_STATUSES:
-        stmt = stmt.where(StudySession.status == args["status"])
     page = paginate(stmt, scalars=False)
     return render_template("law_study/sessions.html", page=page, departments=departments_in_scope(),
                            kinds=KINDS, statuses=SESSION_STATUSES, filters=args, month=month,
