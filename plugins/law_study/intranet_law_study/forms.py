@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import date
 
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
 from wtforms import (DateField, DecimalField, IntegerField, SelectField, SelectMultipleField, StringField,
                      TextAreaField, TimeField)
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
@@ -11,7 +12,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from intranet.forms import options
 
 from . import settings
-from .models import KINDS, PLANNED, HELD, SPEAKER_TYPES
+from .models import EVIDENCE_KINDS, HELD, KINDS, PLANNED, SPEAKER_TYPES
 from .service import CLAIM_SOURCES
 
 
@@ -66,6 +67,12 @@ class ClaimForm(FlaskForm):
                          validators=[InputRequired("请填写学时"), NumberRange(0.5, 8, "学时应在0.5到8之间")])
     evidence = StringField("学习内容与佐证（如笔记、培训证书编号）",
                            validators=[Length(max=500, message="佐证说明不能超过500个字")])
+    file = FileField("佐证文件（可选：培训证书、学习笔记的 PDF 或照片）")
+
+
+class EvidenceForm(FlaskForm):
+    kind = SelectField("材料类别", choices=same(EVIDENCE_KINDS))
+    file = FileField("文件（PDF、Office 文档或 JPG、PNG 图片）", validators=[FileRequired("请选择要上传的文件")])
 
 
 class ReturnForm(FlaskForm):
@@ -88,5 +95,6 @@ class SettingsForm(FlaskForm):
     day_cap_hours = IntegerField(settings.LABELS["day_cap_hours"], validators=[NumberRange(1, 24, "应在1到24之间")])
     prerequisite_months = IntegerField(settings.LABELS["prerequisite_months"], validators=[NumberRange(1, 60, "应在1到60之间")])
     prerequisite_hours = IntegerField(settings.LABELS["prerequisite_hours"], validators=[NumberRange(0, 500, "应在0到500之间")])
+    evidence_max_mb = IntegerField(settings.LABELS["evidence_max_mb"], validators=[NumberRange(1, 20, "应在1到20之间")])
     plan_due_month = IntegerField(settings.LABELS["plan_due_month"], validators=[NumberRange(1, 12, "应在1到12之间")])
     laws = TextAreaField(settings.LABELS["laws"], validators=[DataRequired("法律目录不能为空")])

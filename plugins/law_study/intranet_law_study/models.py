@@ -174,4 +174,28 @@ class YearClosing(db.Model):
     note: Mapped[str] = mapped_column(String(200), default="")
 
 
-MODELS = [PlanItem, StudySession, SessionLaw, Attendance, HoursEntry, YearClosing]
+EVIDENCE_KINDS = ["课件材料", "签到表扫描件", "现场照片", "培训证书", "学习笔记", "其他"]
+EVIDENCE_ACTIVE, EVIDENCE_WITHDRAWN = "有效", "已撤销"
+
+
+class Evidence(db.Model):
+    """An uploaded file of a session (materials, sign-in sheet, photos) or of a ledger entry (a
+    training certificate), kept under a generated name; the original name is only shown."""
+
+    __tablename__ = "law_study_evidence"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int | None] = mapped_column(ForeignKey("law_study_session.id"), index=True)
+    entry_id: Mapped[int | None] = mapped_column(ForeignKey("law_study_hours.id"), index=True)
+    department_id: Mapped[int] = mapped_column(ForeignKey("department.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    original_name: Mapped[str] = mapped_column(String(200), default="")
+    stored_name: Mapped[str] = mapped_column(String(60), unique=True)
+    mimetype: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(10), default=EVIDENCE_ACTIVE)
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    uploaded_at: Mapped[datetime] = mapped_column(DateTime, server_default=func.now())
+
+
+MODELS = [PlanItem, StudySession, SessionLaw, Attendance, HoursEntry, YearClosing, Evidence]

@@ -17,6 +17,7 @@ DEFAULTS = {
     "day_cap_hours": 8,                 # at most this many hours credited per person and day
     "prerequisite_months": 12,          # certificate prerequisite: training hours in the last N months …
     "prerequisite_hours": 0,            # … at least this many (0: not asked)
+    "evidence_max_mb": 10,              # largest evidence upload
     "plan_due_month": 3,                # the 年度学法计划 is due by the end of this month (first quarter)
     "laws": LAWS,
 }
@@ -30,6 +31,7 @@ LABELS = {
     "day_cap_hours": "每人每天最多计入学时",
     "prerequisite_months": "申领执法证：统计最近几个月的学时",
     "prerequisite_hours": "申领执法证：上述期间至少应有学时（0 表示不要求）",
+    "evidence_max_mb": "佐证材料单个文件上限（MB）",
     "plan_due_month": "年度学法计划应于当年几月底前制定",
     "laws": "法律目录（每行一部）",
 }

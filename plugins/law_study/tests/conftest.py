@@ -12,8 +12,8 @@ YEAR = date.today().year - 1   # a past year: every date in it may be marked hel
 
 
 @pytest.fixture
-def app_config():
-    return {"PLUGIN_SOURCES": {"law_study": "intranet_law_study.plugin"}}
+def app_config(tmp_path):
+    return {"PLUGIN_SOURCES": {"law_study": "intranet_law_study.plugin"}, "UPLOAD_FOLDER": str(tmp_path / "uploads")}
 
 
 @pytest.fixture(autouse=True)

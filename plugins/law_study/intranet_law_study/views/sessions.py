@@ -16,9 +16,9 @@ from intranet.models import Department, Person
 from intranet.pagination import paginate
 
 from .. import service, settings
-from ..forms import ActionForm, SessionForm
-from ..models import (ATTENDANCE_STATUSES, HELD, KINDS, PLAN_ACTIVE, PRESENT, SESSION_STATUSES, Attendance, PlanItem,
-                      StudySession)
+from ..forms import ActionForm, EvidenceForm, SessionForm
+from ..models import (ATTENDANCE_STATUSES, EVIDENCE_ACTIVE, HELD, KINDS, PLAN_ACTIVE, PRESENT, SESSION_STATUSES, Attendance, Evidence,
+                      PlanItem, StudySession)
 from ..service import SessionValues, StudyError
 from . import LIST_ROLES, bp, flash_form
 
@@ -151,7 +151,10 @@ def detail(session_id):
     rows = list(db.session.scalars(select(Attendance).options(joinedload(Attendance.person))
                                    .where(Attendance.session_id == session.id)
                                    .order_by(Attendance.status, Attendance.id).limit(500)))
-    return render_template("law_study/session.html", session=session, counts=counts, rows=rows,
+    evidence = list(db.session.scalars(select(Evidence).where(Evidence.session_id == session.id,
+                                                              Evidence.status == EVIDENCE_ACTIVE).order_by(Evidence.id)))
+    return render_template("law_study/session.html", session=session, counts=counts, rows=rows, evidence=evidence,
+                           upload_form=EvidenceForm(),
                            statuses=ATTENDANCE_STATUSES, form=ActionForm(), known=settings.known_laws(),
                            can_write=current_user.can_write and in_scope(session.department_id))
 

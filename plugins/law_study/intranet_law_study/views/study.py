@@ -13,10 +13,11 @@ from intranet.extensions import db
 from intranet.locking import StateChanged
 from intranet.pagination import paginate
 
+from .. import evidence as files
 from .. import service, settings
 from ..figures import person_summary
 from ..forms import ActionForm, ClaimForm, ReturnForm
-from ..models import REPORTED, HoursEntry
+from ..models import EVIDENCE_ACTIVE, REPORTED, Evidence, HoursEntry
 from ..service import StudyError
 from . import bp, flash_form
 
@@ -33,9 +34,12 @@ def mine():
     if request.method == "POST":
         if form.validate_on_submit():
             try:
-                _entry, flagged = service.log_claim(person, source=form.source.data, day=form.day.data,
-                                                    law=form.law.data or "", hours=float(form.hours.data),
-                                                    evidence=form.evidence.data or "", user=current_user)
+                entry, flagged = service.log_claim(person, source=form.source.data, day=form.day.data,
+                                                   law=form.law.data or "", hours=float(form.hours.data),
+                                                   evidence=form.evidence.data or "", user=current_user)
+                if form.file.data and form.file.data.filename:
+                    files.save(form.file.data, kind="培训证书" if entry.source == "外部培训" else "学习笔记",
+                               department_id=entry.department_id, user=current_user, entry=entry)
             except (StudyError, StateChanged) as exc:
                 db.session.rollback()
                 flash(str(exc) if isinstance(exc, StudyError) else exc.message, "error")
@@ -53,7 +57,7 @@ def mine():
             .order_by(HoursEntry.day.desc(), HoursEntry.id.desc()))
     page = paginate(stmt)
     return render_template("law_study/mine.html", person=person, form=form, summary=summary, page=page,
-                           year=year, laws=settings.get("laws"))
+                           year=year, laws=settings.get("laws"), evidence=evidence_of([e.id for e in page.items]))
 
 
 @bp.route("/approvals")
@@ -63,7 +67,16 @@ def approvals():
             .where(HoursEntry.state == REPORTED).order_by(HoursEntry.created_at, HoursEntry.id))
     page = paginate(apply_scope(stmt, HoursEntry.department_id))
     return render_template("law_study/approvals.html", page=page, form=ActionForm(), return_form=ReturnForm(),
-                           known=settings.known_laws())
+                           known=settings.known_laws(), evidence=evidence_of([e.id for e in page.items]))
+
+
+def evidence_of(entry_ids) -> dict[int, list[Evidence]]:
+    out: dict[int, list[Evidence]] = {}
+    if entry_ids:
+        for e in db.session.scalars(select(Evidence).where(Evidence.entry_id.in_(entry_ids),
+                                                           Evidence.status == EVIDENCE_ACTIVE).order_by(Evidence.id)):
+            out.setdefault(e.entry_id, []).append(e)
+    return out
 
 
 def _review(entry_id, run, done_message):
