@@ -73,6 +73,27 @@ def people_behind_target(year: int, cond) -> tuple[int, int]:
     return int(row[0] or 0), int(row[1] or 0)
 
 
+def behind_target_stmt(year: int, cond):
+    """People in post in the departments below their hours target: (Person, credited minutes, target minutes)."""
+    totals = _capped_minutes(year)
+    minutes = func.coalesce(totals.c.minutes, 0)
+    target = _target_minutes()
+    return (select(Person, minutes.label("minutes"), target.label("target"))
+            .outerjoin(totals, totals.c.person_id == Person.id)
+            .where(Person.status == IN_POST, _cond(cond, Person.department_id), minutes < target)
+            .order_by(Person.department_id, minutes, Person.name, Person.id))
+
+
+def departments_without_session(start, end, cond) -> list[Department]:
+    """Active departments with people in post but no held session between ``start`` and ``end``."""
+    held = select(StudySession.department_id).where(StudySession.status == HELD, StudySession.held_on >= start,
+                                                    StudySession.held_on <= end)
+    staffed = select(Person.department_id).where(Person.status == IN_POST)
+    return list(db.session.scalars(select(Department).where(
+        Department.active.is_(True), _cond(cond, Department.id), Department.id.in_(staffed),
+        Department.id.not_in(held)).order_by(Department.path)))
+
+
 def _held(year: int, cond):
     return and_(StudySession.year == year, StudySession.status == HELD, _cond(cond, StudySession.department_id))
 

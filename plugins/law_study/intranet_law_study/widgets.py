@@ -12,9 +12,10 @@ from intranet.hookspecs import PersonSection, Widget
 from intranet.models import Department
 
 from . import settings
-from .figures import people_behind_target, person_summary, session_counts
+from .figures import departments_without_session, people_behind_target, person_summary, session_counts
 from .models import REPORTED, SOURCES, HoursEntry
 from .service import fmt_hours
+from .views.reminders import quarter
 
 ADMIN_ROLES = ("admin", "bureau", "dept_admin", "inspector")
 
@@ -40,8 +41,10 @@ def dashboard_widgets(user) -> list[Widget]:
         departments = list(db.session.scalars(dept_stmt))
         behind = sum(1 for d in departments if counts.get(d, {}).get("pre_meeting", 0) < pre_target
                      or counts.get(d, {}).get("lectures", 0) < lecture_target)
-        figures = [("学时未达标人数", staff - meeting), ("学法次数未达标单位", behind)]
-        links = [("学法活动", url_for("law_study.index"))]
+        start, end = quarter(date.today())
+        idle = len(departments_without_session(start, end, cond))
+        figures = [("学时未达标人数", staff - meeting), ("学法次数未达标单位", behind), ("本季度未开展学法的单位", idle)]
+        links = [("学法活动", url_for("law_study.index")), ("提醒名单", url_for("law_study.reminders"))]
         if user.can_write:
             pending_stmt = select(func.count()).select_from(HoursEntry).where(HoursEntry.state == REPORTED)
             pending_cond = scope_filter(HoursEntry.department_id, user)

@@ -18,4 +18,4 @@ def flash_form(form) -> None:
         flash(form_errors(form), "error")
 
 
-from . import admin, documents, files, plans, sessions, study  # noqa: E402,F401  (routes)
+from . import admin, documents, files, plans, reminders, sessions, study  # noqa: E402,F401  (routes)
