@@ -66,7 +66,8 @@ def load(scale: str, ctx) -> None:
                              "duration_minutes": duration,
                              "topic": rng.choice(TOPICS).format(law=chosen[0]), "speaker": "",
                              "speaker_type": rng.choice(SPEAKER_TYPES[:4]), "notes": "",
-                             "status": HELD if day <= today else PLANNED, "created_by_id": None})
+                             "status": HELD if day <= today else PLANNED, "approval": "", "approval_note": "",
+                             "speaker_minutes": None, "created_by_id": None})
             session_laws[code] = chosen
     # 年度学法计划: most departments planned their sessions in the first quarter (plus one item not held yet)
     planned = [s for s in sessions if rng.random() < 0.85]

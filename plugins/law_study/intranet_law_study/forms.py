@@ -5,7 +5,7 @@ from datetime import date
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import (DateField, DecimalField, IntegerField, SelectField, SelectMultipleField, StringField,
+from wtforms import (BooleanField, DateField, DecimalField, IntegerField, SelectField, SelectMultipleField, StringField,
                      TextAreaField, TimeField)
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
@@ -38,6 +38,7 @@ class SessionForm(FlaskForm):
     other_laws = StringField("其他法律（不在目录中，用“、”分隔，将标记待核）",
                              validators=[Length(max=500, message="其他法律不能超过500个字")])
     speaker = StringField("主讲人", validators=[Length(max=100, message="主讲人不能超过100个字")])
+    speaker_minutes = IntegerField("主讲时长（分钟，可不填）", validators=[Optional(), NumberRange(1, 480, "主讲时长应在1到480分钟之间")])
     speaker_type = SelectField("主讲人类型", choices=options([("", "（未填）")] + [(t, t) for t in SPEAKER_TYPES]))
     notes = TextAreaField("备注", validators=[Length(max=2000, message="备注不能超过2000个字")])
     status = SelectField("状态", choices=same([PLANNED, HELD]))
@@ -95,6 +96,9 @@ class SettingsForm(FlaskForm):
     day_cap_hours = IntegerField(settings.LABELS["day_cap_hours"], validators=[NumberRange(1, 24, "应在1到24之间")])
     prerequisite_months = IntegerField(settings.LABELS["prerequisite_months"], validators=[NumberRange(1, 60, "应在1到60之间")])
     prerequisite_hours = IntegerField(settings.LABELS["prerequisite_hours"], validators=[NumberRange(0, 500, "应在0到500之间")])
+    approval_flow = BooleanField(settings.LABELS["approval_flow"])
+    submit_days_ahead = IntegerField(settings.LABELS["submit_days_ahead"], validators=[NumberRange(0, 60, "应在0到60之间")])
+    speaker_max_minutes = IntegerField(settings.LABELS["speaker_max_minutes"], validators=[NumberRange(1, 480, "应在1到480之间")])
     evidence_max_mb = IntegerField(settings.LABELS["evidence_max_mb"], validators=[NumberRange(1, 20, "应在1到20之间")])
     plan_due_month = IntegerField(settings.LABELS["plan_due_month"], validators=[NumberRange(1, 12, "应在1到12之间")])
     laws = TextAreaField(settings.LABELS["laws"], validators=[DataRequired("法律目录不能为空")])

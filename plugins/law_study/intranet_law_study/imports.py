@@ -52,6 +52,9 @@ def apply_sessions(rows, ctx) -> None:
         if day.year in closed:
             ctx.error(r.row, "日期", f"{day.year}年度学时已由司法局年度锁定，不能再导入该年度的活动")
             continue
+        if day <= today and service.needs_approval(v["类型"]):
+            ctx.error(r.row, "类型", "已开启会前学法选题报审：会前学法须经审核批准后才能登记为已举行，不能直接导入")
+            continue
         names = settings.split_laws(v.get("学习法律") or "")
         flagged = [n for n in names if n not in known]
         if flagged:
@@ -60,7 +63,8 @@ def apply_sessions(rows, ctx) -> None:
         new.append({"code": code, "department_id": dept.id, "kind": v["类型"], "held_on": day, "year": day.year,
                     "start_time": None, "duration_minutes": minutes, "topic": v["主题"], "speaker": v.get("主讲人") or "",
                     "speaker_type": v.get("主讲人类型") or "", "notes": "",
-                    "status": HELD if day <= today else PLANNED,
+                    "status": HELD if day <= today else PLANNED, "approval": "", "approval_note": "",
+                    "speaker_minutes": None, "plan_item_id": None,
                     "created_by_id": getattr(ctx.user, "id", None)})
     if ctx.result.errors or not new:
         return

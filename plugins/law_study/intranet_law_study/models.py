@@ -20,6 +20,7 @@ SUBTREE_KINDS = (CONCENTRATED, TRAINING)
 SPEAKER_TYPES = ["单位负责人", "法律顾问", "法官/检察官", "专家学者", "其他"]
 
 PLANNED, HELD, CANCELLED = "计划", "已举行", "已撤销"
+TO_REVIEW, TO_APPROVE, APPROVED_TOPIC, TOPIC_RETURNED = "待审核", "待批准", "已批准", "退回"
 SESSION_STATUSES = [PLANNED, HELD, CANCELLED]
 
 PRESENT, ABSENT, LEAVE = "出席", "缺席", "请假"
@@ -54,6 +55,10 @@ class StudySession(db.Model):
     notes: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[str] = mapped_column(String(10), default=PLANNED, index=True)
     plan_item_id: Mapped[int | None] = mapped_column(ForeignKey("law_study_plan_item.id"), index=True)
+    speaker_minutes: Mapped[int | None] = mapped_column(Integer)
+    # the optional pre-meeting approval flow: "" (not in the flow) → 待审核 → 待批准 → 已批准, or 退回
+    approval: Mapped[str] = mapped_column(String(10), default="")
+    approval_note: Mapped[str] = mapped_column(String(200), default="")
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime, server_default=func.now())
 

@@ -45,8 +45,11 @@ def audit_labels():
         NAME,
         actions={"law_study.held": "登记已举行", "law_study.cancel": "撤销活动", "law_study.attendance": "登记出勤",
                  "law_study.claim": "登记学时", "law_study.approve": "审核通过", "law_study.return": "退回",
-                 "law_study.close_year": "年度锁定", "law_study.settings": "修改学法设置"},
-        objects={"law_study_session": "学法活动", "law_study_hours": "学时记录", "law_study_year_closing": "学时年度锁定"},
+                 "law_study.close_year": "年度锁定", "law_study.settings": "修改学法设置",
+                 "law_study.submit": "报送选题", "law_study.review": "审核选题", "law_study.leader_approve": "领导批准",
+                 "law_study.upload": "上传材料", "law_study.withdraw": "撤销"},
+        objects={"law_study_session": "学法活动", "law_study_hours": "学时记录", "law_study_year_closing": "学时年度锁定",
+                 "law_study_plan_item": "学法计划事项", "law_study_evidence": "学法佐证材料"},
         links={"law_study_session": ("law_study.detail", "session_id")},
     )
 

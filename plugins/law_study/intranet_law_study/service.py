@@ -19,10 +19,10 @@ from intranet.locking import lock, lock_rows, write_lock
 from intranet.models import Department, Person
 
 from . import settings
-from .models import (ABSENT, APPROVED, ATTENDANCE_STATUSES, CANCELLED, CREDITED, EXTERNAL, HELD, KINDS, LIVE,
-                     LOCKED, MEETING, PLANNED, PRESENT, REPORTED, RETURNED, SELF_STUDY, SESSION_STATUSES,
-                     SPEAKER_TYPES, VOID, PLAN_ACTIVE, PLAN_WITHDRAWN, Attendance, HoursEntry, PlanItem, SessionLaw,
-                     StudySession, YearClosing)
+from .models import (ABSENT, APPROVED, APPROVED_TOPIC, ATTENDANCE_STATUSES, CANCELLED, CREDITED, EXTERNAL, HELD, KINDS,
+                     LIVE, LOCKED, MEETING, PLAN_ACTIVE, PLAN_WITHDRAWN, PLANNED, PRE_MEETING_KINDS, PRESENT, REPORTED,
+                     RETURNED, SELF_STUDY, SESSION_STATUSES, SPEAKER_TYPES, TO_APPROVE, TO_REVIEW, TOPIC_RETURNED, VOID,
+                     Attendance, HoursEntry, PlanItem, SessionLaw, StudySession, YearClosing)
 
 MAX_MINUTES = 8 * 60
 
@@ -67,6 +67,7 @@ class SessionValues:
     status: str = PLANNED
     code: str = ""
     plan_item_id: int | None = None
+    speaker_minutes: int | None = None
 
 
 def session_problems(v: SessionValues, today: date | None = None) -> list[str]:
@@ -92,6 +93,21 @@ def session_problems(v: SessionValues, today: date | None = None) -> list[str]:
         elif item.department_id != v.department_id or item.year != v.held_on.year:
             out.append("所选学法计划事项不属于本单位本年度")
     return out
+
+
+def needs_approval(kind: str) -> bool:
+    """With the approval flow on, a 会前学法 topic must be approved before the session is held."""
+    return bool(settings.get("approval_flow")) and kind in PRE_MEETING_KINDS
+
+
+NOT_APPROVED = "已开启会前学法选题报审：该活动的选题尚未经司法局审核和领导批准，不能登记为已举行"
+
+
+def speaker_warning(speaker_minutes: int | None) -> str:
+    limit = int(settings.get("speaker_max_minutes"))
+    if speaker_minutes and speaker_minutes > limit:
+        return f"主讲时长{speaker_minutes}分钟，超过{limit}分钟的要求"
+    return ""
 
 
 def unlisted(names: list[str]) -> list[str]:
@@ -136,8 +152,10 @@ def save_session(session: StudySession | None, v: SessionValues, user, today: da
     department = db.session.get(Department, v.department_id)
     if department is None:
         raise StudyError("单位不存在")
+    if v.status == HELD and needs_approval(v.kind) and (session is None or session.approval != APPROVED_TOPIC):
+        raise StudyError(NOT_APPROVED)
     if session is None:
-        session = StudySession(code=v.code or _next_code(department, v.held_on),
+        session = StudySession(code=v.code or _next_code(department, v.held_on), approval="", approval_note="",
                                created_by_id=getattr(user, "id", None))
         db.session.add(session)
         before = None
@@ -149,8 +167,12 @@ def save_session(session: StudySession | None, v: SessionValues, user, today: da
         if session.status == HELD and v.status == PLANNED and _has_attendance(session):
             raise StudyError("该活动已登记出勤，不能改回计划")
         before = _state(session)
+    if before is not None and session.approval and (session.topic != v.topic.strip() or session.held_on != v.held_on
+                                                    or session.kind != v.kind):
+        session.approval, session.approval_note = "", "选题或日期已修改，请重新报审"
     session.department_id = department.id
     session.kind, session.held_on, session.year = v.kind, v.held_on, v.held_on.year
+    session.speaker_minutes = v.speaker_minutes
     session.start_time, session.duration_minutes = v.start_time, v.duration_minutes
     session.topic, session.speaker, session.speaker_type = v.topic.strip(), v.speaker.strip(), v.speaker_type
     session.notes, session.status = (v.notes or "").strip(), v.status
@@ -178,6 +200,8 @@ def mark_held(session: StudySession, user, today: date | None = None) -> StudySe
         raise StudyError(f"该活动状态为{session.status}，不能再登记为已举行")
     if session.held_on > today:
         raise StudyError(f"日期 {session.held_on.isoformat()} 尚未到来，不能登记为已举行")
+    if needs_approval(session.kind) and session.approval != APPROVED_TOPIC:
+        raise StudyError(NOT_APPROVED)
     session.status = HELD
     sync_credits(session, user)
     audit.record("law_study.held", "law_study_session", session.id, summary=f"学法活动 {session.code} 已举行",
@@ -196,6 +220,46 @@ def cancel_session(session: StudySession, user) -> StudySession:
     audit.record("law_study.cancel", "law_study_session", session.id, summary=f"撤销学法活动 {session.code}",
                  before={"status": before}, after={"status": CANCELLED}, department_id=session.department_id)
     return session
+
+
+# --- the pre-meeting approval flow ----------------------------------------------------------------------
+
+def _approval_step(session: StudySession, expected: tuple[str, ...], new: str, action: str, summary: str,
+                   note: str = "") -> StudySession:
+    session = lock(session)
+    require_open_year(session.year)
+    if not needs_approval(session.kind):
+        raise StudyError("未开启会前学法选题报审，或该类型活动无需报审")
+    if session.status != PLANNED:
+        raise StudyError(f"该活动状态为{session.status}，不能再报审")
+    if session.approval not in expected:
+        raise StudyError(f"该选题当前为“{session.approval or '未报审'}”，不能{summary}")
+    before = session.approval
+    session.approval, session.approval_note = new, note
+    audit.record(action, "law_study_session", session.id, summary=f"会前学法选题{summary}：{session.topic}"
+                 + (f"（{note}）" if note else ""), before={"approval": before}, after={"approval": new},
+                 department_id=session.department_id)
+    return session
+
+
+def submit_topic(session: StudySession, user, today: date | None = None) -> StudySession:
+    today = today or date.today()
+    days = int(settings.get("submit_days_ahead"))
+    if (session.held_on - today).days < days:
+        raise StudyError(f"会前学法选题应至少提前{days}天报送（活动日期 {session.held_on.isoformat()}）")
+    return _approval_step(session, ("", TOPIC_RETURNED), TO_REVIEW, "law_study.submit", "报送")
+
+
+def review_topic(session: StudySession, user, agree: bool, note: str = "") -> StudySession:
+    note = (note or "").strip()[:200]
+    if not agree and not note:
+        raise StudyError("退回时请填写原因")
+    return _approval_step(session, (TO_REVIEW,), TO_APPROVE if agree else TOPIC_RETURNED, "law_study.review",
+                          "审核通过" if agree else "退回", note)
+
+
+def approve_topic(session: StudySession, user) -> StudySession:
+    return _approval_step(session, (TO_APPROVE,), APPROVED_TOPIC, "law_study.leader_approve", "经领导批准")
 
 
 # --- the 年度学法计划 ------------------------------------------------------------------------------------

@@ -17,6 +17,9 @@ DEFAULTS = {
     "day_cap_hours": 8,                 # at most this many hours credited per person and day
     "prerequisite_months": 12,          # certificate prerequisite: training hours in the last N months …
     "prerequisite_hours": 0,            # … at least this many (0: not asked)
+    "approval_flow": False,             # 会前学法 topics: submitted ahead, reviewed by the 司法局, approved by the leader
+    "submit_days_ahead": 5,             # … at least this many days before the session
+    "speaker_max_minutes": 30,          # a longer speaker time is a warning
     "evidence_max_mb": 10,              # largest evidence upload
     "plan_due_month": 3,                # the 年度学法计划 is due by the end of this month (first quarter)
     "laws": LAWS,
@@ -31,6 +34,9 @@ LABELS = {
     "day_cap_hours": "每人每天最多计入学时",
     "prerequisite_months": "申领执法证：统计最近几个月的学时",
     "prerequisite_hours": "申领执法证：上述期间至少应有学时（0 表示不要求）",
+    "approval_flow": "会前学法选题须报审（提前报送、司法局审核、领导批准后方可举行）",
+    "submit_days_ahead": "会前学法选题至少提前几天报送",
+    "speaker_max_minutes": "主讲时长提醒（分钟，超过时提示）",
     "evidence_max_mb": "佐证材料单个文件上限（MB）",
     "plan_due_month": "年度学法计划应于当年几月底前制定",
     "laws": "法律目录（每行一部）",

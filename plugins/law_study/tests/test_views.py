@@ -141,11 +141,13 @@ def test_year_closing_and_settings_are_for_the_bureau(client, db, org):
     assert f"{YEAR}年度已经锁定" in html
     form = {"person_hours_target": 30, "enforcement_hours_target": 48, "pre_meeting_target": 6, "lecture_target": 3,
             "self_study_cap_hours": 16, "external_cap_hours": 0, "day_cap_hours": 6, "prerequisite_months": 12,
-            "prerequisite_hours": 0, "laws": "民法典\n《宪法》\n民法典"}
+            "prerequisite_hours": 0, "submit_days_ahead": 5, "speaker_max_minutes": 30, "evidence_max_mb": 10,
+            "plan_due_month": 3, "approval_flow": "y", "laws": "民法典\n《宪法》\n民法典"}
     assert client.post("/law-study/settings", data=form).status_code == 302
     from intranet_law_study import settings
     assert settings.get("person_hours_target") == 30 and settings.get("laws") == ["《民法典》", "《宪法》"]
     assert settings.target_hours(True) == 48 and settings.target_hours(False) == 30
+    assert settings.get("approval_flow") is True
 
 
 def test_county_admin_records_subtree_attendance_for_a_training(client, db, org, make_session):

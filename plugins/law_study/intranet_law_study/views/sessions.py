@@ -9,7 +9,7 @@ from flask_login import current_user
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from intranet.access import MANAGE_ROLES, apply_scope, departments_in_scope, in_scope, require_scope, roles_required, scoped_get
+from intranet.access import BUREAU_ROLES, MANAGE_ROLES, apply_scope, departments_in_scope, in_scope, require_scope, roles_required, scoped_get
 from intranet.extensions import db
 from intranet.locking import StateChanged
 from intranet.models import Department, Person
@@ -17,7 +17,7 @@ from intranet.pagination import paginate
 
 from .. import service, settings
 from ..forms import ActionForm, EvidenceForm, SessionForm
-from ..models import (ATTENDANCE_STATUSES, EVIDENCE_ACTIVE, HELD, KINDS, PLAN_ACTIVE, PRESENT, SESSION_STATUSES, Attendance, Evidence,
+from ..models import (ATTENDANCE_STATUSES, EVIDENCE_ACTIVE, HELD, PLANNED, KINDS, PLAN_ACTIVE, PRESENT, SESSION_STATUSES, Attendance, Evidence,
                       PlanItem, StudySession)
 from ..service import SessionValues, StudyError
 from . import LIST_ROLES, bp, flash_form
@@ -79,7 +79,8 @@ def _values(form: SessionForm) -> SessionValues:
                          start_time=form.start_time.data, duration_minutes=form.duration_minutes.data,
                          topic=form.topic.data or "", laws=[n for n in laws if n], speaker=form.speaker.data or "",
                          speaker_type=form.speaker_type.data or "", notes=form.notes.data or "",
-                         status=form.status.data, plan_item_id=form.plan_item_id.data or None)
+                         status=form.status.data, plan_item_id=form.plan_item_id.data or None,
+                         speaker_minutes=form.speaker_minutes.data)
 
 
 def _plan_items():
@@ -106,6 +107,10 @@ def _save(form: SessionForm, session: StudySession | None):
     db.session.commit()
     flagged = service.unlisted(values.laws)
     flash("学法活动已保存", "success")
+    if service.speaker_warning(values.speaker_minutes):
+        flash(service.speaker_warning(values.speaker_minutes), "warning")
+    if service.needs_approval(saved.kind) and saved.status == PLANNED and not saved.approval:
+        flash("已开启会前学法选题报审：请在活动前报送选题，经司法局审核、领导批准后方可举行", "warning")
     if flagged:
         flash(f"以下法律不在法律目录中，已标记待核：{''.join(flagged)}", "warning")
     return redirect(url_for(".detail", session_id=saved.id))
@@ -156,7 +161,8 @@ def detail(session_id):
     return render_template("law_study/session.html", session=session, counts=counts, rows=rows, evidence=evidence,
                            upload_form=EvidenceForm(),
                            statuses=ATTENDANCE_STATUSES, form=ActionForm(), known=settings.known_laws(),
-                           can_write=current_user.can_write and in_scope(session.department_id))
+                           can_write=current_user.can_write and in_scope(session.department_id),
+                           flow=service.needs_approval(session.kind))
 
 
 def _action(session_id, run, done_message):
@@ -178,6 +184,26 @@ def _action(session_id, run, done_message):
 @roles_required(*MANAGE_ROLES)
 def mark_held(session_id):
     return _action(session_id, lambda s: service.mark_held(s, current_user), "已登记为已举行，请登记出勤")
+
+
+@bp.route("/sessions/<int:session_id>/submit", methods=["POST"])
+@roles_required(*MANAGE_ROLES)
+def submit_topic(session_id):
+    return _action(session_id, lambda s: service.submit_topic(s, current_user), "选题已报送司法局审核")
+
+
+@bp.route("/sessions/<int:session_id>/review", methods=["POST"])
+@roles_required(*BUREAU_ROLES)
+def review_topic(session_id):
+    agree = request.form.get("decision") == "agree"
+    return _action(session_id, lambda s: service.review_topic(s, current_user, agree, request.form.get("note", "")),
+                   "选题已审核通过，待领导批准" if agree else "选题已退回")
+
+
+@bp.route("/sessions/<int:session_id>/approve", methods=["POST"])
+@roles_required(*MANAGE_ROLES)
+def approve_topic(session_id):
+    return _action(session_id, lambda s: service.approve_topic(s, current_user), "已登记领导批准")
 
 
 @bp.route("/sessions/<int:session_id>/cancel", methods=["POST"])
