@@ -37,7 +37,7 @@ def normalise_image(data: bytes, *, box: tuple[int, int] = (600, 800), max_bytes
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:
-            image = Image.open(io.BytesIO(data))
+            image = Image.open(io.BytesIO(data), formats=list(formats))  # no other decoder is tried
         except (Image.DecompressionBombError, Image.DecompressionBombWarning):
             raise ImageRefused(f"{what}像素尺寸过大，请使用不超过 {max_input[0]}×{max_input[1]} 像素的图片") from None
         except (UnidentifiedImageError, OSError, SyntaxError, ValueError):

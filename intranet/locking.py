@@ -57,7 +57,7 @@ def lock_rows(stmt: Select) -> Select:
     Lock rows in a stable order (e.g. by id) when several requests may lock several rows.
     """
     write_lock()
-    return stmt.with_for_update().execution_options(populate_existing=True)
+    return stmt.with_for_update(key_share=True).execution_options(populate_existing=True)
 
 
 def _loaded(obj) -> dict:

@@ -316,21 +316,26 @@ def xlsx_bytes(header, rows, sheet: str = "数据") -> bytes:
 
 # --- concurrency ----------------------------------------------------------------------------
 
-def run_in_parallel(app, count: int, action, prepare=None, timeout: float = 60) -> list:
-    """Run ``action`` in ``count`` threads at once, each in its own app context (own session).
+def run_in_parallel(app, count: int, action, prepare=None, *, in_app_context: bool = True,
+                    timeout: float = 60) -> list:
+    """Run ``action(i, prepared)`` in ``count`` threads released together by a ``threading.Barrier``.
 
-    ``prepare(i)`` (optional; e.g. make and log in a test client) runs first in each thread;
-    then a ``threading.Barrier`` releases every thread together into ``action(i, prepared)``.
+    ``prepare(i)`` (optional; e.g. ``logged_in_client``) runs first in each thread and its result
+    is passed on. With ``in_app_context`` each thread runs in its own app context (so its own
+    database session) — for direct service calls; pass False when the threads only make test
+    client requests, so that every request gets a fresh app context of its own, as in production.
     Returns, in thread order, what each ``action`` returned or the exception it raised.
     Commit the test's data before calling: the threads use their own database connections.
     """
+    import contextlib
+    import sys
     import threading
 
     barrier = threading.Barrier(count, timeout=timeout)
     results: list = [None] * count
 
     def run(i: int) -> None:
-        with app.app_context():
+        with app.app_context() if in_app_context else contextlib.nullcontext():
             try:
                 prepared = prepare(i) if prepare else None
                 barrier.wait()
@@ -340,10 +345,15 @@ def run_in_parallel(app, count: int, action, prepare=None, timeout: float = 60) 
                 results[i] = exc
 
     threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout)
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-5)  # switch threads often, so that their requests really interleave
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout)
+    finally:
+        sys.setswitchinterval(interval)
     assert not any(t.is_alive() for t in threads), "a parallel action did not finish"
     return results
 

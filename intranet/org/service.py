@@ -5,6 +5,7 @@ from sqlalchemy import func, select, update
 
 from .. import audit
 from ..extensions import db
+from ..locking import lock
 from ..models import DEPARTMENT_KINDS, Department, Person
 
 
@@ -118,6 +119,7 @@ def set_department_active(dept: Department, active: bool, reason: str = "") -> N
     A department with active sub-units or staff on duty cannot be deactivated; one under a
     deactivated parent cannot be reactivated.
     """
+    lock(dept)
     if dept.active == active:
         raise OrgError("该单位已是停用状态" if not active else "该单位已是启用状态")
     if not active:

@@ -9,6 +9,7 @@ from wtforms.fields.choices import SelectChoice
 
 from ..access import MANAGE_ROLES, departments_in_scope, in_scope, roles_required, scope_root, scoped_get
 from ..extensions import db
+from ..locking import StateChanged
 from ..models import Department, Person
 from ..pagination import paginate
 from ..forms import form_errors
@@ -168,7 +169,7 @@ def _set_active(dept_id: int, active: bool):
         return redirect(url_for("org.detail", dept_id=dept_id))
     try:
         set_department_active(dept, active, reason=form.reason.data or "")
-    except OrgError as exc:
+    except (OrgError, StateChanged) as exc:
         db.session.rollback()
         flash(str(exc), "error")
     else:

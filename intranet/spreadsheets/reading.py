@@ -10,25 +10,29 @@ fixed width, so a stray cell in column XFD cannot make every row 16,384 values w
 from __future__ import annotations
 
 import html
-import posixpath
 import re
 import zipfile
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Iterator
 
-from defusedxml.ElementTree import fromstring
 from openpyxl import load_workbook
+from openpyxl.packaging.manifest import Manifest
+from openpyxl.packaging.relationship import get_dependents, get_rels_path
+from openpyxl.packaging.workbook import WorkbookPackage
+from openpyxl.reader.excel import _find_workbook_part  # the very lookup load_workbook uses
 from openpyxl.utils.cell import range_boundaries
+from openpyxl.xml.constants import ARC_CONTENT_TYPES, SHARED_STRINGS
+from openpyxl.xml.functions import fromstring  # defusedxml's, since it is installed
 
 MB = 1024 * 1024
 CHUNK = 1024 * 1024
+INDEX_PART_BYTES = 5 * MB  # the parts read to find the sheets: content types, workbook, its relations
 RATIO_FROM_BYTES = MB  # small parts may compress very well and are harmless
 ROW_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]{0,30}:)?row(?=[\s/>])[^>]*")  # any namespace prefix
 ROW_NUMBER = re.compile(rb"""\sr\s*=\s*["']\s*(\d+)""")
 DIMENSION = re.compile(rb"""<(?:[A-Za-z_][\w.-]{0,30}:)?dimension\s[^>]*?ref\s*=\s*["']([^"']{1,40})["']""")
 NOT_XLSX = "无法读取文件：不是有效的 .xlsx 文件（可能只是改了扩展名），请在 Excel 中另存为 .xlsx 后重新上传"
-REL_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
 
 
 class SpreadsheetError(ValueError):
@@ -69,25 +73,40 @@ def _too_long(limits: Limits) -> SpreadsheetError:
     return SpreadsheetError(f"文件中有单元格内容超过 {limits.max_cell_chars} 个字符，请检查文件")
 
 
-def _first_sheet_part(archive: zipfile.ZipFile) -> str:
-    """The zip member of the workbook's first sheet (the one openpyxl calls ``worksheets[0]``)."""
-    names = set(archive.namelist())
-    if "xl/workbook.xml" not in names or "xl/_rels/workbook.xml.rels" not in names:
-        raise SpreadsheetError(NOT_XLSX)
+def _parts(archive: zipfile.ZipFile) -> tuple[str, str | None]:
+    """(first worksheet, shared strings): the zip members that openpyxl will read as
+    ``worksheets[0]`` and as the shared strings, found the way ``load_workbook`` finds them."""
     try:
-        workbook = fromstring(archive.read("xl/workbook.xml"))
-        rels = fromstring(archive.read("xl/_rels/workbook.xml.rels"))
+        package = Manifest.from_tree(fromstring(_index_part(archive, ARC_CONTENT_TYPES)))
+        workbook_part = _find_workbook_part(package).PartName[1:]
+        workbook = WorkbookPackage.from_tree(fromstring(_index_part(archive, workbook_part)))
+        rels_path = get_rels_path(workbook_part)
+        _index_part(archive, rels_path)
+        rels = get_dependents(archive, rels_path)
+    except SpreadsheetError:
+        raise
     except Exception:
         raise SpreadsheetError(NOT_XLSX) from None
-    sheet = next((el for el in workbook.iter() if el.tag.endswith("}sheet")), None)
-    rel_id = sheet.get(REL_NS + "id") if sheet is not None else None
-    target = next((el.get("Target") for el in rels if el.get("Id") == rel_id), None)
-    if not target:
+    names = set(archive.namelist())
+    sheet = None
+    for entry in workbook.sheets:
+        rel = rels.get(entry.id) if entry.id else None
+        if rel is not None and rel.target in names and "chartsheet" not in rel.Type:
+            sheet = rel.target
+            break
+    if sheet is None:
         raise SpreadsheetError("文件中没有工作表")
-    part = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join("xl", target))
-    if part not in names:
+    strings = package.find(SHARED_STRINGS)
+    strings = strings.PartName[1:] if strings is not None else None
+    if strings == sheet:
         raise SpreadsheetError(NOT_XLSX)
-    return part
+    return sheet, strings
+
+
+def _index_part(archive: zipfile.ZipFile, name: str) -> bytes:
+    if archive.getinfo(name).file_size > INDEX_PART_BYTES:
+        raise SpreadsheetError(f"文件中的“{name}”过大，已拒绝")
+    return archive.read(name)
 
 
 def _check_sizes(archive: zipfile.ZipFile, sheet: str, limits: Limits) -> None:
@@ -180,22 +199,24 @@ def _check_sheet(archive: zipfile.ZipFile, part: str, limits: Limits) -> None:
                 raise _too_many_rows(limits)
 
 
-def check_xlsx(stream, limits: Limits | None = None) -> None:
-    """Refuse (``SpreadsheetError``) an .xlsx that is not one or that exceeds ``limits``."""
+def check_xlsx(stream, limits: Limits | None = None) -> str:
+    """Refuse (``SpreadsheetError``) an .xlsx that is not one or that exceeds ``limits``;
+    return the zip member of its first worksheet."""
     limits = limits or Limits.from_config()
     try:
         stream.seek(0)
         with zipfile.ZipFile(stream) as archive:
-            sheet = _first_sheet_part(archive)
+            sheet, strings = _parts(archive)
             _check_sizes(archive, sheet, limits)
             _check_sheet(archive, sheet, limits)
-            if "xl/sharedStrings.xml" in archive.namelist():
-                for piece in _stream(archive, "xl/sharedStrings.xml", limits):
+            if strings is not None:
+                for piece in _stream(archive, strings, limits):
                     _check_text_runs(piece, limits)
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, RuntimeError, NotImplementedError, EOFError, OSError):
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, KeyError, RuntimeError, NotImplementedError, EOFError, OSError):
         raise SpreadsheetError(NOT_XLSX) from None
     finally:
         stream.seek(0)
+    return sheet
 
 
 class Sheet:
@@ -208,8 +229,17 @@ class Sheet:
     def rows(self, width: int, min_row: int = 1, max_row: int | None = None) -> Iterator[tuple[int, list[Any]]]:
         """``(row number, exactly ``width`` values)`` for each row from ``min_row``."""
         width = max(1, min(width, self.limits.max_columns))
-        for number, values in enumerate(self.worksheet.iter_rows(min_row=min_row, max_row=max_row, max_col=width,
-                                                                 values_only=True), start=min_row):
+        rows = self.worksheet.iter_rows(min_row=min_row, max_row=max_row, max_col=width, values_only=True)
+        number = min_row - 1
+        while True:
+            try:
+                values = next(rows, None)
+            except Exception:  # the parser met broken XML or a value it cannot read
+                raise SpreadsheetError(f"无法读取文件：第一个工作表第 {number + 1} 行附近的内容已损坏，"
+                                       "请在 Excel 中另存为 .xlsx 后重新上传") from None
+            if values is None:
+                return
+            number += 1
             values = list(values)
             values += [None] * (width - len(values))
             for v in values:
@@ -222,7 +252,7 @@ class Sheet:
 def open_first_sheet(stream, limits: Limits | None = None) -> Iterator[Sheet]:
     """Check ``stream`` with :func:`check_xlsx`, then yield its first sheet (values, not formulas)."""
     limits = limits or Limits.from_config()
-    check_xlsx(stream, limits)
+    checked = check_xlsx(stream, limits)
     try:
         workbook = load_workbook(stream, read_only=True, data_only=True)
     except Exception:
@@ -231,10 +261,9 @@ def open_first_sheet(stream, limits: Limits | None = None) -> Iterator[Sheet]:
         if not workbook.worksheets:
             raise SpreadsheetError("文件中没有工作表")
         worksheet = workbook.worksheets[0]
-        if hasattr(worksheet, "reset_dimensions"):  # a chartsheet has none
-            worksheet.reset_dimensions()  # the declared range was checked; never pad rows to it
-        else:
-            raise SpreadsheetError("第一个工作表不是数据表，请把数据放在第一个工作表")
+        if getattr(worksheet, "_worksheet_path", None) != checked:  # never parse a sheet that was not checked
+            raise SpreadsheetError(NOT_XLSX)
+        worksheet.reset_dimensions()  # the declared range was checked; never pad rows to it
         yield Sheet(worksheet, limits)
     finally:
         workbook.close()

@@ -15,7 +15,7 @@ from decimal import Decimal
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 PLAIN_TYPES = (int, float, Decimal, date, datetime, time)
@@ -60,7 +60,12 @@ class SheetWriter:
         """Add a row; plain values and cells from :meth:`cell` may be mixed."""
         row = []
         for v in values:
-            if isinstance(v, str) or not (v is None or isinstance(v, (bool, *PLAIN_TYPES)) or hasattr(v, "data_type")):
+            if isinstance(v, str):
+                v = clean_text(v)
+                if v.startswith(FORMULA_STARTS):
+                    v = self.cell(v)
+                # any other string is stored as text by openpyxl itself
+            elif not (v is None or isinstance(v, (bool, Cell, *PLAIN_TYPES))):
                 v = self.cell(v)
             row.append(v)
         self.ws.append(row)

@@ -11,7 +11,7 @@ from sqlalchemy import and_, case, func, or_, select, update
 
 from intranet import audit
 from intranet.extensions import db
-from intranet.locking import lock, lock_rows
+from intranet.locking import StateChanged, lock, lock_rows
 from intranet.models import Department, Person
 from intranet.models.org import FORMAL_STAFFING
 
@@ -131,6 +131,8 @@ def decide(campaign: CleanupCampaign, number: str, decision: str, reason: str, *
     lock(candidate)
     if candidate.confirmed:
         raise CleanupError(f"证件 {number} 的处理结果已由司法局确认，不能修改")
+    if (candidate.decision, candidate.decision_reason) == (decision, reason):  # e.g. the same post twice
+        raise StateChanged()
     before = {"decision": candidate.decision, "reason": candidate.decision_reason}
     candidate.decision, candidate.decision_reason = decision, reason
     candidate.decided_by_name, candidate.decided_at = actor_name(actor), datetime.now()
@@ -181,6 +183,8 @@ def confirm(campaign: CleanupCampaign, candidates: list[CleanupCandidate], *, ac
     today = today or date.today()
     for c in sorted(candidates, key=lambda c: c.id):  # confirmed meanwhile: StateChanged
         lock(c)
+    for cert in sorted({c.certificate for c in candidates}, key=lambda cert: cert.id):  # id order, as notices do
+        lock(cert)
     todo = [c for c in candidates if not c.confirmed]
     undecided = [c.certificate.number for c in todo if not c.decision]
     if undecided:

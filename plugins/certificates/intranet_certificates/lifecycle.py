@@ -13,7 +13,7 @@ from sqlalchemy import select, update
 
 from intranet import audit
 from intranet.extensions import db
-from intranet.locking import lock, lock_rows
+from intranet.locking import StateChanged, lock, lock_rows
 
 from . import numbering, settings, states
 from .bulk import bulk_insert
@@ -134,6 +134,8 @@ def review(cert: Certificate, *, reason: str = "", on: date | None = None, actor
     states.check("review", cert.status)
     if cert.effective_status == EXPIRED:
         raise TransitionError("证件已超过有效期，不能年审，请办理换证")
+    if cert.last_review_on == on:  # the same 年审 twice
+        raise StateChanged()
     due = add_years(on, int(settings.get("review_cycle_years")))
     return transition(cert, "review", reason=reason or "年审合格", on=on, actor=actor, last_review_on=on,
                       next_review_due=due, details={"next_review_due": due.isoformat()})

@@ -5,6 +5,10 @@ NOTHING) and then incremented with UPDATE ... RETURNING inside the issuing trans
 UPDATE holds the row lock (PostgreSQL) or the write lock (SQLite) until that transaction ends,
 so concurrent issuers queue up, and a rolled-back issue gives its serial back — no gaps, no
 duplicates. The unique constraint on Certificate.number is the last line of defence.
+
+The counter needs no ``intranet.locking.lock``: the increment is one atomic statement, not a
+read-check-write. What must happen once (issuing for an application, a replacement) is guarded
+by the caller's lock on the application or the card.
 """
 from __future__ import annotations
 

@@ -45,7 +45,10 @@ def register(exam_id):
             flash(str(exc), "error")
         else:
             db.session.commit()
-            flash(f"已为 {count} 人{'预报名' if form.status.data == '预报名' else '报名'}", "success")
+            if count:
+                flash(f"已为 {count} 人{'预报名' if form.status.data == '预报名' else '报名'}", "success")
+            else:
+                flash("所选人员均已报名（可能是重复提交），未作更改", "info")
             return redirect(url_for("exams.register", exam_id=exam.id, q=request.args.get("q", "")))
     elif request.method == "POST":
         flash("提交的数据无效，请刷新后重试", "error")
