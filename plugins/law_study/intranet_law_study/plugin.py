@@ -14,6 +14,12 @@ LIST_ROLES = ("admin", "bureau", "dept_admin", "inspector")
 
 
 @hookimpl
+def access_samples(department):
+    from .access_samples import samples
+    return samples(department)
+
+
+@hookimpl
 def register_models():
     return models.MODELS
 

@@ -79,8 +79,7 @@ def evidence_of(entry_ids) -> dict[int, list[Evidence]]:
     return out
 
 
-def _review(entry_id, run, done_message):
-    entry = scoped_get(HoursEntry, entry_id, write=True)
+def _review(entry, run, done_message):
     try:
         run(entry)
     except StudyError as exc:
@@ -97,14 +96,16 @@ def _review(entry_id, run, done_message):
 def approve(entry_id):
     if not ActionForm().validate_on_submit():
         abort(400)
-    return _review(entry_id, lambda e: service.approve(e, current_user), "已审核通过")
+    entry = scoped_get(HoursEntry, entry_id, write=True)
+    return _review(entry, lambda e: service.approve(e, current_user), "已审核通过")
 
 
 @bp.route("/entries/<int:entry_id>/return", methods=["POST"])
 @roles_required(*MANAGE_ROLES)
 def return_entry(entry_id):
+    entry = scoped_get(HoursEntry, entry_id, write=True)   # before the form: another unit's entry is 403, not a form error
     form = ReturnForm()
     if not form.validate_on_submit():
         flash_form(form)
         return redirect(url_for(".approvals"))
-    return _review(entry_id, lambda e: service.return_entry(e, form.reason.data, current_user), "已退回")
+    return _review(entry, lambda e: service.return_entry(e, form.reason.data, current_user), "已退回")
