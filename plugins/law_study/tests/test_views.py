@@ -158,3 +158,27 @@ def test_county_admin_records_subtree_attendance_for_a_training(client, db, org,
     assert "张三" in client.get(f"/law-study/sessions/{session.id}/attendance").get_data(as_text=True)
     client.post(f"/law-study/sessions/{session.id}/attendance", data={f"status-{org.staff_person.id}": "出席"})
     assert db.session.scalar(select(HoursEntry.minutes).where(HoursEntry.person_id == org.staff_person.id)) == 60
+
+
+def test_settings_and_year_closing_change_only_for_a_whole_tree_bureau_user(client, db, org):
+    from intranet.testing import make_user
+    from intranet_law_study import settings
+    from intranet_law_study.models import YearClosing
+    district = make_user("bureau", org.county, username="sfj_county")
+    db.session.commit()
+    login(client, district)
+    page = client.get("/law-study/settings")
+    assert page.status_code == 200 and "保存设置" not in page.get_data(as_text=True)
+    years = client.get("/law-study/years")
+    assert years.status_code == 200 and "锁定该年度" not in years.get_data(as_text=True)
+    form = {key: value for key, value in settings.DEFAULTS.items() if not isinstance(value, (bool, list))}
+    form.update(person_hours_target=settings.get("person_hours_target") + 1, laws="《宪法》")
+    assert client.post("/law-study/settings", data=form).status_code == 403
+    assert client.post("/law-study/years", data={"year": YEAR}).status_code == 403
+    db.session.expire_all()
+    assert settings.get("laws") != ["《宪法》"] and db.session.query(YearClosing).count() == 0
+    login(client, org.users["admin"])
+    assert "保存设置" in client.get("/law-study/settings").get_data(as_text=True)
+    assert client.post("/law-study/settings", data=form).status_code == 302
+    db.session.expire_all()
+    assert settings.get("laws") == ["《宪法》"]

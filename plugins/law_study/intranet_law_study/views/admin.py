@@ -1,4 +1,5 @@
-"""The 司法局's pages: closing a year, and the plugin's settings."""
+"""The 司法局's pages: closing a year, and the plugin's settings. Both are deployment-wide: every
+司法局 user reads them, only a whole-tree one (or the 系统管理员) changes them."""
 from __future__ import annotations
 
 from datetime import date
@@ -9,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from intranet import audit
-from intranet.access import BUREAU_ROLES, roles_required
+from intranet.access import deployment_settings_view
 from intranet.extensions import db
 
 from .. import service, settings
@@ -20,7 +21,7 @@ from . import bp, flash_form
 
 
 @bp.route("/years", methods=["GET", "POST"])
-@roles_required(*BUREAU_ROLES)
+@deployment_settings_view
 def years():
     form = CloseYearForm(year=date.today().year - 1)
     if form.validate_on_submit():
@@ -52,7 +53,7 @@ TEXT_KEYS = ("laws",)
 
 
 @bp.route("/settings", methods=["GET", "POST"])
-@roles_required(*BUREAU_ROLES)
+@deployment_settings_view
 def settings_view():
     current = {key: settings.get(key) for key in settings.DEFAULTS}
     form = SettingsForm(data={k: ("\n".join(v) if k in TEXT_KEYS else v) for k, v in current.items()})
