@@ -5,11 +5,10 @@ from datetime import date
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import (BooleanField, DateField, DecimalField, IntegerField, SelectField, SelectMultipleField, StringField,
-                     TextAreaField, TimeField)
+from wtforms import BooleanField, DecimalField, SelectField, SelectMultipleField, StringField, TextAreaField, TimeField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from intranet.forms import options
+from intranet.forms import DateField, IntegerField, db_id, options
 
 from . import settings
 from .models import EVIDENCE_KINDS, HELD, KINDS, PLANNED, SPEAKER_TYPES
@@ -26,7 +25,7 @@ class ActionForm(FlaskForm):
 
 
 class SessionForm(FlaskForm):
-    department_id = SelectField("单位", coerce=int, validators=[DataRequired("请选择单位")])
+    department_id = SelectField("单位", coerce=db_id, validators=[DataRequired("请选择单位")])
     kind = SelectField("学法类型", choices=same(KINDS))
     held_on = DateField("日期", default=date.today, validators=[DataRequired("请输入有效日期")])
     start_time = TimeField("开始时间", validators=[Optional()])
@@ -42,7 +41,7 @@ class SessionForm(FlaskForm):
     speaker_type = SelectField("主讲人类型", choices=options([("", "（未填）")] + [(t, t) for t in SPEAKER_TYPES]))
     notes = TextAreaField("备注", validators=[Length(max=2000, message="备注不能超过2000个字")])
     status = SelectField("状态", choices=same([PLANNED, HELD]))
-    plan_item_id = SelectField("对应的年度学法计划事项", coerce=int, default=0)
+    plan_item_id = SelectField("对应的年度学法计划事项", coerce=db_id, default=0)
 
     def fill_choices(self, departments, plan_items=()) -> None:
         self.department_id.choices = options((d.id, d.tree_label) for d in departments)
@@ -52,7 +51,7 @@ class SessionForm(FlaskForm):
 
 
 class PlanItemForm(FlaskForm):
-    department_id = SelectField("单位", coerce=int, validators=[DataRequired("请选择单位")])
+    department_id = SelectField("单位", coerce=db_id, validators=[DataRequired("请选择单位")])
     year = IntegerField("年度", validators=[InputRequired("请填写年度"), NumberRange(2000, 2100, "年度无效")])
     month = IntegerField("月份", validators=[InputRequired("请填写月份"), NumberRange(1, 12, "月份应为1到12")])
     kind = SelectField("学法类型", choices=same(KINDS))

@@ -21,7 +21,7 @@ from intranet.models import Department, Person
 from . import settings
 from .models import (ABSENT, APPROVED, APPROVED_TOPIC, ATTENDANCE_STATUSES, CANCELLED, CREDITED, EXTERNAL, HELD, KINDS,
                      LIVE, LOCKED, MEETING, PLAN_ACTIVE, PLAN_WITHDRAWN, PLANNED, PRE_MEETING_KINDS, PRESENT, REPORTED,
-                     RETURNED, SELF_STUDY, SESSION_STATUSES, SPEAKER_TYPES, TO_APPROVE, TO_REVIEW, TOPIC_RETURNED, VOID,
+                     RETURNED, SELF_STUDY, SPEAKER_TYPES, TO_APPROVE, TO_REVIEW, TOPIC_RETURNED, VOID,
                      Attendance, HoursEntry, PlanItem, SessionLaw, StudySession, YearClosing)
 
 MAX_MINUTES = 8 * 60

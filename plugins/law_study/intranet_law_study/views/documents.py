@@ -3,20 +3,21 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import abort, render_template, request, send_file
-from sqlalchemy import func, select
-from sqlalchemy.orm import joinedload, selectinload
+from flask import abort, render_template, send_file
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 import io
 
 from intranet.access import in_scope, roles_required, scoped_get
 from intranet.extensions import db
+from intranet.inputs import arg_int
 from intranet.models import Department, Person
 
 from .. import service
 from ..export import ledger_rows, ledger_workbook
 from ..figures import plan_counts
-from ..models import HELD, PLAN_ACTIVE, PRESENT, Attendance, PlanItem, StudySession
+from ..models import HELD, PLAN_ACTIVE, PlanItem, StudySession
 from . import LIST_ROLES, bp
 from .sessions import filtered_sessions
 
@@ -44,10 +45,10 @@ def sign_in(session_id):
 @bp.route("/compilation")
 @roles_required(*LIST_ROLES)
 def compilation():
-    department = db.session.get(Department, request.args.get("department", type=int) or 0)
+    department = db.session.get(Department, arg_int("department", 0))
     if department is None or not in_scope(department.id):
         abort(404)
-    year = request.args.get("year", date.today().year, type=int)
+    year = arg_int("year", date.today().year, maximum=9999)
     stmt = (select(StudySession).where(StudySession.year == year, StudySession.status == HELD,
                                        department.subtree_filter(StudySession.department_id))
             .order_by(StudySession.held_on, StudySession.id))

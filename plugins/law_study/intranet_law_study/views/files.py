@@ -1,7 +1,7 @@
 """Evidence files: upload for a session, download (scope checked), withdraw."""
 from __future__ import annotations
 
-from flask import abort, flash, redirect, request, send_file, url_for
+from flask import abort, flash, redirect, send_file, url_for
 from flask_login import current_user
 
 from intranet import audit

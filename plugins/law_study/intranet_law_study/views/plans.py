@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
@@ -11,6 +11,7 @@ from sqlalchemy.orm import joinedload
 from intranet.access import (MANAGE_ROLES, apply_scope, departments_in_scope, require_scope, roles_required,
                              scope_filter, scoped_get)
 from intranet.extensions import db
+from intranet.inputs import arg_int
 from intranet.locking import StateChanged
 from intranet.models import Department
 from intranet.pagination import paginate
@@ -57,7 +58,7 @@ def _form(year: int) -> PlanItemForm:
 @bp.route("/plans")
 @roles_required(*LIST_ROLES)
 def plans():
-    year = request.args.get("year", date.today().year, type=int)
+    year = arg_int("year", date.today().year, maximum=9999)
     held = (select(func.count()).select_from(StudySession)
             .where(StudySession.plan_item_id == PlanItem.id, StudySession.status == HELD)
             .correlate(PlanItem).scalar_subquery())

@@ -4,11 +4,12 @@ from __future__ import annotations
 import io
 from datetime import date, timedelta
 
-from flask import render_template, request, send_file
+from flask import render_template, send_file
 from sqlalchemy.orm import joinedload
 
 from intranet.access import roles_required, scope_filter
 from intranet.extensions import db
+from intranet.inputs import arg_int
 from intranet.models import Person
 from intranet.pagination import paginate
 from intranet.spreadsheets import WorkbookWriter
@@ -33,7 +34,7 @@ def _cond(column):
 @roles_required(*LIST_ROLES)
 def reminders():
     today = date.today()
-    year = request.args.get("year", today.year, type=int)
+    year = arg_int("year", today.year, maximum=9999)
     stmt = behind_target_stmt(year, _cond).options(joinedload(Person.department))
     page = paginate(stmt, scalars=False)
     start, end = quarter(today)
@@ -45,7 +46,7 @@ def reminders():
 @bp.route("/reminders.xlsx")
 @roles_required(*LIST_ROLES)
 def reminders_export():
-    year = request.args.get("year", date.today().year, type=int)
+    year = arg_int("year", date.today().year, maximum=9999)
     book = WorkbookWriter()
     sheet = book.sheet("学时未达标人员")
     sheet.append(["单位", "姓名", "职务", "执法岗位", "已计入学时", "年度目标", "差额"])

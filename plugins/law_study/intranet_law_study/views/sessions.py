@@ -6,13 +6,15 @@ from datetime import date
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import and_, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from intranet.access import BUREAU_ROLES, MANAGE_ROLES, apply_scope, departments_in_scope, in_scope, require_scope, roles_required, scoped_get
+from intranet.access import (BUREAU_ROLES, MANAGE_ROLES, apply_scope, department_filter, departments_in_scope, in_scope,
+                             require_scope, roles_required, scoped_get)
 from intranet.extensions import db
+from intranet.inputs import EARLIEST_DATE, arg_int, bounded_int, latest_date
 from intranet.locking import StateChanged
-from intranet.models import Department, Person
+from intranet.models import Person
 from intranet.pagination import paginate
 
 from .. import service, settings
@@ -27,9 +29,11 @@ MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
 
 def _month_range(text: str):
     match = MONTH.match(text or "")
-    if not match or not 1 <= int(match.group(2)) <= 12:
+    if not match:
         return None
     year, month = int(match.group(1)), int(match.group(2))
+    if not 1 <= month <= 12 or not EARLIEST_DATE.year <= year <= latest_date().year:
+        return None
     end = date(year + (month == 12), month % 12 + 1, 1)
     return date(year, month, 1), end
 
@@ -38,11 +42,7 @@ def filtered_sessions(columns=()):
     """The sessions in the user's scope selected by the list's filters (department, month, kind, status)."""
     args = request.args
     stmt = apply_scope(select(StudySession, *columns), StudySession.department_id)
-    if args.get("department", type=int):
-        department = db.session.get(Department, args.get("department", type=int))
-        if department is None or not in_scope(department.id):
-            abort(404)
-        stmt = stmt.where(department.subtree_filter(StudySession.department_id))
+    stmt, _ = department_filter(stmt, args.get("department"), StudySession.department_id)
     span = _month_range(args.get("month", "").strip())
     if span:
         stmt = stmt.where(StudySession.held_on >= span[0], StudySession.held_on < span[1])
@@ -119,7 +119,7 @@ def _save(form: SessionForm, session: StudySession | None):
 @bp.route("/sessions/new", methods=["GET", "POST"])
 @roles_required(*MANAGE_ROLES)
 def new():
-    form = SessionForm(plan_item_id=request.args.get("plan_item", 0, type=int))
+    form = SessionForm(plan_item_id=arg_int("plan_item", 0))
     form.fill_choices(departments_in_scope(), _plan_items())
     if request.method == "POST":
         done = _save(form, None)
@@ -231,7 +231,7 @@ def attendance(session_id):
         marks = {}
         for key, status in request.form.items():
             if key.startswith("status-") and key[7:].isdigit():
-                marks[int(key[7:])] = (status, request.form.get(f"reason-{key[7:]}", ""))
+                marks[bounded_int(key[7:])] = (status, request.form.get(f"reason-{key[7:]}", ""))
         try:
             changed = service.record_attendance(session, marks, current_user)
         except (StudyError, StateChanged) as exc:

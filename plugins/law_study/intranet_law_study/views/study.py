@@ -10,6 +10,7 @@ from sqlalchemy.orm import joinedload
 
 from intranet.access import MANAGE_ROLES, READ_ROLES, apply_scope, roles_required, scoped_get
 from intranet.extensions import db
+from intranet.inputs import arg_int
 from intranet.locking import StateChanged
 from intranet.pagination import paginate
 
@@ -51,7 +52,7 @@ def mine():
                 return redirect(url_for(".mine"))
         else:
             flash_form(form)
-    year = request.args.get("year", date.today().year, type=int)
+    year = arg_int("year", date.today().year, maximum=9999)
     summary = person_summary(person, year)
     stmt = (select(HoursEntry).where(HoursEntry.person_id == person.id)
             .order_by(HoursEntry.day.desc(), HoursEntry.id.desc()))
