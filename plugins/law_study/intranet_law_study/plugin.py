@@ -6,7 +6,7 @@ from pathlib import Path
 from intranet.access import BUREAU_ROLES, MANAGE_ROLES
 from intranet.hookspecs import AuditLabels, NavItem, Permission, hookimpl
 
-from . import hookspecs, models  # noqa: F401  (hookspecs: the core adds study_hours from here; models: the tables)
+from . import hookspecs  # noqa: F401  (the core adds a plugin's ``hookspecs`` to the manager: study_hours)
 
 NAME = "law_study"
 DESCRIPTION = "学法：会前学法、法治讲座、出勤与个人学时台账"
@@ -21,7 +21,8 @@ def access_samples(department):
 
 @hookimpl
 def register_models():
-    return models.MODELS
+    from .models import MODELS
+    return list(MODELS)
 
 
 @hookimpl
