@@ -1,0 +1,1 @@
+"""学法: an intranet plugin."""

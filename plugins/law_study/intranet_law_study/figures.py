@@ -1,0 +1,219 @@
+"""Study figures, set-based: one GROUP BY query each, over a department condition and a year.
+
+A department condition is a function ``cond(column)`` giving a SQL condition on a department-id
+column (``Department.subtree_filter`` for the report, ``intranet.access.scope_filter`` for a
+viewer) or None for no limit.
+
+- Sessions count when 已举行 in the year, by the department that held them; attendances and
+  participants are the people present at those sessions.
+- Hours are the credited ledger entries (已审核, 已锁定) of the year, by the department the entry
+  was made in, with the per-source caps applied per person (hours beyond a cap do not count).
+- Targets are judged per person in post now in the departments, on all their hours of the year.
+"""
+from __future__ import annotations
+
+from sqlalchemy import and_, case, distinct, func, literal, select, true
+
+from intranet.extensions import db
+from intranet.models import Department, Person
+
+from . import settings
+from .models import (CREDITED, EXTERNAL, HELD, LECTURE, MEETING, PRE_MEETING_KINDS, PRESENT, REPORTED, SELF_STUDY,
+                     SOURCES, TRAINING, PLAN_ACTIVE, Attendance, HoursEntry, PlanItem, SessionLaw, StudySession)
+
+IN_POST = "在岗"
+
+
+def _cond(cond, column):
+    if cond is None:
+        return true()
+    value = cond(column)
+    return true() if value is None else value
+
+
+def hours(minutes) -> float:
+    return round((minutes or 0) / 60, 1)
+
+
+def _capped_minutes(year: int, entry_cond=None, by_department: bool = False):
+    """A subquery (person_id[, department_id], minutes): credited minutes in ``year`` with the source
+    caps applied per person (and, with ``by_department``, per department the entries were made in)."""
+    keys = [HoursEntry.person_id] + ([HoursEntry.department_id] if by_department else [])
+    per = (select(*keys, HoursEntry.source, func.sum(HoursEntry.minutes).label("m"))
+           .where(HoursEntry.year == year, HoursEntry.state.in_(CREDITED),
+                  true() if entry_cond is None else entry_cond)
+           .group_by(*keys, HoursEntry.source).subquery())
+    whens = []
+    for source, key in ((SELF_STUDY, "self_study_cap_hours"), (EXTERNAL, "external_cap_hours")):
+        cap = int(settings.get(key) or 0) * 60
+        if cap:
+            whens.append((and_(per.c.source == source, per.c.m > cap), literal(cap)))
+    capped = case(*whens, else_=per.c.m) if whens else per.c.m
+    group = [per.c.person_id] + ([per.c.department_id] if by_department else [])
+    return select(*group, func.sum(capped).label("minutes")).group_by(*group).subquery()
+
+
+def _target_minutes():
+    """Each person's yearly target in minutes (enforcement staff may have their own)."""
+    general = int(settings.get("person_hours_target")) * 60
+    special = int(settings.get("enforcement_hours_target") or 0) * 60
+    if not special:
+        return literal(general)
+    return case((Person.enforcement_post.is_(True), literal(special)), else_=literal(general))
+
+
+def people_behind_target(year: int, cond) -> tuple[int, int]:
+    """(people in post in the departments, of whom at or above their target)."""
+    totals = _capped_minutes(year)
+    row = db.session.execute(
+        select(func.count(Person.id),
+               func.coalesce(func.sum(case((func.coalesce(totals.c.minutes, 0) >= _target_minutes(), 1), else_=0)), 0))
+        .select_from(Person).outerjoin(totals, totals.c.person_id == Person.id)
+        .where(Person.status == IN_POST, _cond(cond, Person.department_id))).one()
+    return int(row[0] or 0), int(row[1] or 0)
+
+
+def behind_target_stmt(year: int, cond):
+    """People in post in the departments below their hours target: (Person, credited minutes, target minutes)."""
+    totals = _capped_minutes(year)
+    minutes = func.coalesce(totals.c.minutes, 0)
+    target = _target_minutes()
+    return (select(Person, minutes.label("minutes"), target.label("target"))
+            .outerjoin(totals, totals.c.person_id == Person.id)
+            .where(Person.status == IN_POST, _cond(cond, Person.department_id), minutes < target)
+            .order_by(Person.department_id, minutes, Person.name, Person.id))
+
+
+def departments_without_session(start, end, cond) -> list[Department]:
+    """Active departments with people in post but no held session between ``start`` and ``end``."""
+    held = select(StudySession.department_id).where(StudySession.status == HELD, StudySession.held_on >= start,
+                                                    StudySession.held_on <= end)
+    staffed = select(Person.department_id).where(Person.status == IN_POST)
+    return list(db.session.scalars(select(Department).where(
+        Department.active.is_(True), _cond(cond, Department.id), Department.id.in_(staffed),
+        Department.id.not_in(held)).order_by(Department.path)))
+
+
+def _held(year: int, cond):
+    return and_(StudySession.year == year, StudySession.status == HELD, _cond(cond, StudySession.department_id))
+
+
+def session_counts(year: int, cond, by_department: bool = False):
+    """{total, pre_meeting, lectures, trainings} (or per department id)."""
+    cols = [func.count(StudySession.id),
+            func.coalesce(func.sum(case((StudySession.kind.in_(PRE_MEETING_KINDS), 1), else_=0)), 0),
+            func.coalesce(func.sum(case((StudySession.kind == LECTURE, 1), else_=0)), 0),
+            func.coalesce(func.sum(case((StudySession.kind == TRAINING, 1), else_=0)), 0)]
+    keys = ("total", "pre_meeting", "lectures", "trainings")
+    if not by_department:
+        row = db.session.execute(select(*cols).where(_held(year, cond))).one()
+        return dict(zip(keys, (int(v or 0) for v in row)))
+    rows = db.session.execute(select(StudySession.department_id, *cols).where(_held(year, cond))
+                              .group_by(StudySession.department_id)).all()
+    return {r[0]: dict(zip(keys, (int(v or 0) for v in r[1:]))) for r in rows}
+
+
+def plan_counts(year: int, cond, by_department: bool = False):
+    """(planned items, items fulfilled by a held session), in total or per department id."""
+    fulfilled = (select(StudySession.id).where(StudySession.plan_item_id == PlanItem.id, StudySession.status == HELD)
+                 .correlate(PlanItem).exists())
+    cols = [func.count(PlanItem.id), func.coalesce(func.sum(case((fulfilled, 1), else_=0)), 0)]
+    where = and_(PlanItem.year == year, PlanItem.status == PLAN_ACTIVE, _cond(cond, PlanItem.department_id))
+    if not by_department:
+        row = db.session.execute(select(*cols).where(where)).one()
+        return int(row[0] or 0), int(row[1] or 0)
+    rows = db.session.execute(select(PlanItem.department_id, *cols).where(where).group_by(PlanItem.department_id))
+    return {r[0]: (int(r[1] or 0), int(r[2] or 0)) for r in rows}
+
+
+def compute(year: int, department) -> dict:
+    """The report's figures for ``department``'s subtree and ``year``."""
+    cond = department.subtree_filter
+    sessions = session_counts(year, cond)
+    att = db.session.execute(
+        select(func.count(Attendance.id), func.count(distinct(Attendance.person_id)))
+        .join(StudySession, StudySession.id == Attendance.session_id)
+        .where(_held(year, cond), Attendance.status == PRESENT)).one()
+    totals = _capped_minutes(year, cond(HoursEntry.department_id), by_department=True)
+    person_minutes = int(db.session.scalar(select(func.coalesce(func.sum(totals.c.minutes), 0))) or 0)
+    staff, meeting = people_behind_target(year, cond)
+    laws = db.session.scalar(select(func.count(distinct(SessionLaw.name)))
+                             .join(StudySession, StudySession.id == SessionLaw.session_id).where(_held(year, cond)))
+    per_dept = session_counts(year, cond, by_department=True)
+    pre_target, lecture_target = int(settings.get("pre_meeting_target")), int(settings.get("lecture_target"))
+    meeting_departments = sum(1 for c in per_dept.values()
+                              if c["pre_meeting"] >= pre_target and c["lectures"] >= lecture_target)
+    if pre_target == 0 and lecture_target == 0:
+        meeting_departments = db.session.scalar(select(func.count()).select_from(Department).where(
+            Department.active.is_(True), cond()))
+    plan_items, plan_items_held = plan_counts(year, cond)
+    return {
+        "sessions_total": sessions["total"], "sessions_pre_meeting": sessions["pre_meeting"],
+        "lectures": sessions["lectures"], "trainings": sessions["trainings"],
+        "attendances": int(att[0] or 0), "participants": int(att[1] or 0),
+        "person_hours_total": hours(person_minutes),
+        "hours_per_person": round(person_minutes / 60 / staff, 1) if staff else 0.0,
+        "staff_meeting_target": meeting, "target_rate": round(meeting / staff, 4) if staff else 0.0,
+        "departments_meeting_session_target": meeting_departments,
+        "laws_studied_count": int(laws or 0),
+        "plan_items": plan_items, "plan_items_held": plan_items_held,
+    }
+
+
+def top_laws(year: int, department, limit: int = 5) -> list[str]:
+    rows = db.session.execute(
+        select(SessionLaw.name, func.count()).join(StudySession, StudySession.id == SessionLaw.session_id)
+        .where(_held(year, department.subtree_filter)).group_by(SessionLaw.name)
+        .order_by(func.count().desc(), SessionLaw.name).limit(limit)).all()
+    return [name for name, _n in rows]
+
+
+def by_department(year: int, department) -> list[list]:
+    """Rows of the report's table: each department of the subtree with sessions or hours."""
+    cond = department.subtree_filter
+    sessions = session_counts(year, cond, by_department=True)
+    present = dict(db.session.execute(
+        select(StudySession.department_id, func.count(Attendance.id))
+        .join(Attendance, Attendance.session_id == StudySession.id)
+        .where(_held(year, cond), Attendance.status == PRESENT).group_by(StudySession.department_id)).all())
+    totals = _capped_minutes(year, cond(HoursEntry.department_id), by_department=True)
+    minutes = dict(db.session.execute(select(totals.c.department_id, func.sum(totals.c.minutes))
+                                      .group_by(totals.c.department_id)).all())
+    ids = set(sessions) | set(minutes)
+    if not ids:
+        return []
+    names = {d.id: d for d in db.session.scalars(select(Department).where(Department.id.in_(ids)))}
+    out = []
+    for did in sorted(ids, key=lambda i: names[i].path):
+        c = sessions.get(did, {"total": 0, "pre_meeting": 0, "lectures": 0, "trainings": 0})
+        out.append([names[did].name, c["total"], c["pre_meeting"], c["lectures"], c["trainings"],
+                    present.get(did, 0), hours(minutes.get(did, 0))])
+    return out
+
+
+# --- one person -----------------------------------------------------------------------------------
+
+def person_summary(person, year: int) -> dict:
+    """Hours by source (credited, before caps), the capped total, the target, pending claims,
+    sessions attended and laws studied in ``year``."""
+    from .service import credited_minutes, person_minutes
+    by_source = person_minutes(person.id, year)
+    pending = db.session.scalar(select(func.coalesce(func.sum(HoursEntry.minutes), 0)).where(
+        HoursEntry.person_id == person.id, HoursEntry.year == year, HoursEntry.state == REPORTED)) or 0
+    sessions = db.session.scalar(select(func.count()).select_from(Attendance)
+                                 .join(StudySession, StudySession.id == Attendance.session_id)
+                                 .where(Attendance.person_id == person.id, Attendance.status == PRESENT,
+                                        StudySession.status == HELD, StudySession.year == year))
+    session_laws = select(SessionLaw.name).join(StudySession, StudySession.id == SessionLaw.session_id).join(
+        Attendance, Attendance.session_id == StudySession.id).where(
+        Attendance.person_id == person.id, Attendance.status == PRESENT, StudySession.status == HELD,
+        StudySession.year == year)
+    own_laws = select(HoursEntry.law).where(HoursEntry.person_id == person.id, HoursEntry.year == year,
+                                            HoursEntry.source != MEETING, HoursEntry.state.in_(CREDITED),
+                                            HoursEntry.law != "")
+    laws = sorted(set(db.session.scalars(session_laws)) | set(db.session.scalars(own_laws)))
+    total = credited_minutes(by_source)
+    target = settings.target_hours(bool(person.enforcement_post))
+    return {"year": year, "by_source": {s: hours(by_source.get(s, 0)) for s in SOURCES},
+            "hours": hours(total), "target": target, "met": total >= target * 60,
+            "pending": hours(pending), "sessions": int(sessions or 0), "laws": laws}

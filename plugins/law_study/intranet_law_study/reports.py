@@ -1,0 +1,61 @@
+"""The annual report's 学法 section: figures, sentences in the seed reports' register, a table."""
+from __future__ import annotations
+
+from intranet.hookspecs import ReportFragment, ReportTable
+
+from . import figures
+
+LABELS = {
+    "sessions_total": "学法活动次数", "sessions_pre_meeting": "会前学法次数", "lectures": "法治专题讲座次数",
+    "trainings": "培训班期数", "attendances": "参学人次", "participants": "参学人数",
+    "person_hours_total": "学时合计", "hours_per_person": "人均学时", "staff_meeting_target": "学时达标人数",
+    "target_rate": "学时达标率", "departments_meeting_session_target": "学法次数达标单位数",
+    "laws_studied_count": "学习法律法规部数", "plan_items": "年度学法计划事项", "plan_items_held": "计划事项已举行",
+}
+
+
+def scope_word(department) -> str:
+    if department.kind == "市":
+        return "全市"
+    if department.kind == "县(区)":
+        return "全区" if department.name.endswith("区") else "全县"
+    return department.name
+
+
+def paragraphs(year: int, department, f: dict, laws: list[str]) -> list[str]:
+    parts = []
+    for key, text in (("sessions_pre_meeting", "会前学法{}次"), ("lectures", "法治专题讲座{}次"),
+                      ("trainings", "培训班{}期")):
+        if f[key]:
+            parts.append(text.format(f[key]))
+    others = f["sessions_total"] - f["sessions_pre_meeting"] - f["lectures"] - f["trainings"]
+    if others:
+        parts.append(f"集中学法等其他学法活动{others}次")
+    sentence = f"{year}年，{scope_word(department)}共组织" + "、".join(parts) if parts else ""
+    if sentence and f["attendances"]:
+        sentence += f"，参学{f['attendances']}人次"
+    tail = []
+    if f["hours_per_person"]:
+        tail.append(f"人均学时{f['hours_per_person']:g}学时")
+    if f["staff_meeting_target"]:
+        tail.append(f"{f['staff_meeting_target']}人达到年度学时要求，达标率{f['target_rate'] * 100:.1f}%")
+    if tail:
+        sentence = (sentence + "，" if sentence else f"{year}年，{scope_word(department)}") + "，".join(tail)
+    if laws:
+        more = "等" if f["laws_studied_count"] > len(laws) else ""
+        sentence = (sentence + "；" if sentence else f"{year}年，{scope_word(department)}") + \
+            f"先后组织学习了{''.join(laws)}{more}{f['laws_studied_count']}部法律法规"
+    out = [sentence + "。"] if sentence else []
+    if f["plan_items"]:
+        out.append(f"各单位年度学法计划共安排学习事项{f['plan_items']}项，已按计划举行{f['plan_items_held']}项。")
+    return out
+
+
+def build(year: int, department) -> ReportFragment:
+    f = figures.compute(year, department)
+    laws = figures.top_laws(year, department)
+    rows = figures.by_department(year, department)
+    tables = [ReportTable("各单位学法情况", ["单位", "学法活动", "会前学法", "法治专题讲座", "培训班", "参学人次", "学时合计"],
+                          rows)] if rows else []
+    return ReportFragment("law_study", "law_study", "领导干部和工作人员学法", order=20, figures=f,
+                          paragraphs=paragraphs(year, department, f, laws), tables=tables, labels=LABELS)

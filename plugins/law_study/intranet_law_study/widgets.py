@@ -1,0 +1,70 @@
+"""Dashboard widgets and the person section (学法档案: hours by source, sessions, laws, the ledger)."""
+from __future__ import annotations
+
+from datetime import date
+
+from flask import url_for
+from sqlalchemy import func, select
+
+from intranet.access import scope_filter
+from intranet.extensions import db
+from intranet.hookspecs import PersonSection, Widget
+from intranet.models import Department
+
+from . import settings
+from .figures import departments_without_session, people_behind_target, person_summary, session_counts
+from .models import REPORTED, SOURCES, HoursEntry
+from .service import fmt_hours
+from .views.reminders import quarter
+
+ADMIN_ROLES = ("admin", "bureau", "dept_admin", "inspector")
+
+
+def dashboard_widgets(user) -> list[Widget]:
+    year = date.today().year
+    out = []
+    if getattr(user, "person", None) is not None:
+        s = person_summary(user.person, year)
+        out.append(Widget("law_study", f"我的学法（{year}年）", order=30,
+                          figures=[("已计入学时", s["hours"]), ("年度目标", s["target"]), ("待审核", s["pending"])],
+                          links=[("学法档案与自学登记", url_for("law_study.mine"))]))
+    if user.role in ADMIN_ROLES:
+        def cond(column):
+            return scope_filter(column, user)
+        staff, meeting = people_behind_target(year, cond)
+        pre_target, lecture_target = int(settings.get("pre_meeting_target")), int(settings.get("lecture_target"))
+        counts = session_counts(year, cond, by_department=True)
+        dept_stmt = select(Department.id).where(Department.active.is_(True))
+        dept_cond = scope_filter(Department.id, user)
+        if dept_cond is not None:
+            dept_stmt = dept_stmt.where(dept_cond)
+        departments = list(db.session.scalars(dept_stmt))
+        behind = sum(1 for d in departments if counts.get(d, {}).get("pre_meeting", 0) < pre_target
+                     or counts.get(d, {}).get("lectures", 0) < lecture_target)
+        start, end = quarter(date.today())
+        idle = len(departments_without_session(start, end, cond))
+        figures = [("学时未达标人数", staff - meeting), ("学法次数未达标单位", behind), ("本季度未开展学法的单位", idle)]
+        links = [("学法活动", url_for("law_study.index")), ("提醒名单", url_for("law_study.reminders"))]
+        if user.can_write:
+            pending_stmt = select(func.count()).select_from(HoursEntry).where(HoursEntry.state == REPORTED)
+            pending_cond = scope_filter(HoursEntry.department_id, user)
+            if pending_cond is not None:
+                pending_stmt = pending_stmt.where(pending_cond)
+            figures.append(("待审核自学", db.session.scalar(pending_stmt)))
+            links.append(("审核自学学时", url_for("law_study.approvals")))
+        out.append(Widget("law_study", f"学法（{year}年）", order=31, figures=figures, links=links))
+    return out
+
+
+def person_sections(person, viewer) -> list[PersonSection]:
+    year = date.today().year
+    s = person_summary(person, year)
+    entries = list(db.session.scalars(select(HoursEntry).where(HoursEntry.person_id == person.id)
+                                      .order_by(HoursEntry.day.desc(), HoursEntry.id.desc()).limit(200)))
+    rows = [[e.day, e.source, fmt_hours(e.minutes), e.law, e.evidence, e.state + (f"（{e.return_reason}）" if e.return_reason else "")]
+            for e in entries]
+    figures = [(f"{year}年已计入学时", f"{s['hours']:g} / {s['target']}")]
+    figures += [(source, s["by_source"][source]) for source in SOURCES if s["by_source"][source]]
+    figures += [("参加学法活动", s["sessions"]), ("学习法律", "".join(s["laws"]) or "—")]
+    return [PersonSection("law_study", "学法学时", order=30, figures=figures,
+                          columns=["日期", "来源", "学时", "法律", "佐证", "状态"], rows=rows, empty_text="暂无学时记录")]

@@ -1,0 +1,64 @@
+"""The hooks: certificate_prerequisites, study_hours, the person section, the dashboard, demo data."""
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from intranet.plugins import flatten, get_pm
+from intranet.testing import login
+from intranet_law_study import service, settings
+from intranet_law_study.models import PRESENT, Attendance, HoursEntry, StudySession
+
+YEAR = date.today().year - 1
+
+
+@pytest.fixture
+def app_config():
+    return {"PLUGINS": ["certificates", "law_study"]}
+
+
+def test_certificate_prerequisite_counts_recent_hours(db, org, make_session, attend):
+    person = org.staff_person
+    assert [a for a in flatten(get_pm().hook.certificate_prerequisites(person=person)) if a["plugin"] == "law_study"] == []
+    settings.put("prerequisite_hours", 2)
+    recent = date.today() - timedelta(days=20)
+    attend(make_session(org.town_a, held_on=recent, duration_minutes=90), [person])
+    attend(make_session(org.town_a, held_on=date.today() - timedelta(days=800), duration_minutes=300), [person])
+    [answer] = [a for a in flatten(get_pm().hook.certificate_prerequisites(person=person)) if a["plugin"] == "law_study"]
+    assert answer["key"] == "training_hours" and answer["met"] is False and "1.5学时" in answer["detail"]
+    attend(make_session(org.town_a, held_on=recent - timedelta(days=1), duration_minutes=30), [person])
+    [answer] = [a for a in flatten(get_pm().hook.certificate_prerequisites(person=person)) if a["plugin"] == "law_study"]
+    assert answer["met"] is True and "2学时" in answer["detail"]
+
+
+def test_study_hours_hook(db, org, make_session, attend):
+    attend(make_session(org.town_a, duration_minutes=120), [org.staff_person])
+    [answer] = get_pm().hook.study_hours(person=org.staff_person, year=YEAR)
+    assert answer["hours"] == 2 and answer["target"] == 40 and answer["met"] is False
+    assert answer["by_source"]["会议出勤"] == 2
+
+
+def test_person_section_and_dashboards(client, db, org, make_session, attend):
+    this_year = date.today().replace(month=1, day=2)
+    attend(make_session(org.town_a, held_on=this_year, duration_minutes=120, laws=["《宪法》"]), [org.staff_person])
+    service.log_claim(org.staff_person, source="自学", day=this_year, law="《民法典》", hours=1, evidence="", user=None)
+    db.session.commit()
+    login(client, org.users["dept_admin_a"])
+    html = client.get(f"/people/{org.staff_person.id}").get_data(as_text=True)
+    assert "学法学时" in html and "《宪法》" in html
+    assert "2 / 40" in html
+    dashboard = client.get("/dashboard").get_data(as_text=True)
+    assert "待审核自学" in dashboard and "学时未达标人数" in dashboard
+    login(client, org.users["staff_a"])
+    dashboard = client.get("/dashboard").get_data(as_text=True)
+    assert "我的学法" in dashboard and "已计入学时" in dashboard
+
+
+def test_demo_data_small(db):
+    from intranet.demo import load_demo
+    load_demo("small", echo=lambda *_: None)
+    present = db.session.scalar(select(func.count()).select_from(Attendance).where(Attendance.status == PRESENT))
+    credited = db.session.scalar(select(func.count()).select_from(HoursEntry).where(HoursEntry.source == "会议出勤"))
+    assert present > 0 and credited == present
+    assert db.session.scalar(select(func.count()).select_from(StudySession).where(
+        StudySession.status == "已举行", StudySession.held_on > date.today())) == 0
