@@ -9,6 +9,7 @@ from sqlalchemy import insert, select, update
 
 from .. import audit
 from ..extensions import db
+from ..pinyin import sort_key
 from ..models import DEPARTMENT_KINDS, PERSON_STATUSES, STAFFING_TYPES, AuditEvent, Department, Person
 from ..org.service import department_state, move_department
 from .framework import Column, ImportContext, ImportKind, ParsedRow, chunks
@@ -291,6 +292,9 @@ def apply_people(rows: list[ParsedRow], ctx: ImportContext) -> None:
                                object_id=str(pid), department_id=values["department_id"], reason="Excel 导入",
                                summary=f"导入新增人员 {values['name']}",
                                after=_state(values, mask_id_number(values["id_number"])), ip=ip))
+    for values in updates:
+        if "name" in values:
+            values["name_key"] = sort_key(values["name"])
     for part in chunks(updates, 1000):
         db.session.execute(update(Person), part)
     for part in chunks(events, 1000):

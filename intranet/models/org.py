@@ -4,10 +4,11 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Index, String, func, select
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from ..extensions import db
 from ..idnumber import mask_id_number
+from ..pinyin import name_key_default, sort_key
 
 DEPARTMENT_KINDS = ["市", "县(区)", "乡镇(街道)", "市直部门", "县(区)直部门", "其他"]
 STAFFING_TYPES = ["行政编制", "事业编制", "合同工", "临时工", "劳务派遣", "公益性岗位"]
@@ -81,6 +82,8 @@ class Person(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(50), index=True)
+    # Lists sort people by this (pinyin), kept in step with ``name`` on insert and ORM changes.
+    name_key: Mapped[str] = mapped_column(String(200), index=True, default=name_key_default, server_default="")
     id_number: Mapped[str] = mapped_column(String(18), unique=True)
     department_id: Mapped[int] = mapped_column(ForeignKey("department.id"), index=True)
     title: Mapped[str] = mapped_column(String(100), default="")
@@ -94,6 +97,11 @@ class Person(db.Model):
     updated_at: Mapped[datetime] = mapped_column(DateTime, server_default=func.now(), onupdate=func.now())
 
     department: Mapped[Department] = relationship()
+
+    @validates("name")
+    def _keep_name_key(self, _key, value):
+        self.name_key = sort_key(value)
+        return value
 
     def __repr__(self) -> str:
         return f"<Person {self.name}>"

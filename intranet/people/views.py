@@ -54,7 +54,7 @@ def index():
         stmt = stmt.where(Person.staffing == form.staffing.data)
     if form.enforcement.data in ("0", "1"):
         stmt = stmt.where(Person.enforcement_post.is_(form.enforcement.data == "1"))
-    page = paginate(stmt.order_by(Department.path, Person.name, Person.id))
+    page = paginate(stmt.order_by(Department.path, Person.name_key, Person.name, Person.id))
     return render_template("people/list.html", form=form, page=page, within=within, full_id=sees_full_id(),
                            id_hint=idnumber.id_search_hint(form.q.data, current_user))
 

@@ -37,7 +37,7 @@ def _rows(exam_ids=None, scope=None):
             .outerjoin(best, and_(best.c.exam_id == Registration.exam_id, best.c.person_id == Registration.person_id))
             .outerjoin(exm, and_(exm.c.exam_id == Registration.exam_id, exm.c.person_id == Registration.person_id))
             .where(Registration.status != "已取消")
-            .order_by(Exam.code, Department.path, Person.name))
+            .order_by(Exam.code, Department.path, Person.name_key, Person.name))
     if exam_ids is not None:
         stmt = stmt.where(Registration.exam_id.in_(list(exam_ids)))
     if scope is not None:

@@ -81,7 +81,7 @@ def behind_target_stmt(year: int, cond):
     return (select(Person, minutes.label("minutes"), target.label("target"))
             .outerjoin(totals, totals.c.person_id == Person.id)
             .where(Person.status == IN_POST, _cond(cond, Person.department_id), minutes < target)
-            .order_by(Person.department_id, minutes, Person.name, Person.id))
+            .order_by(Person.department_id, minutes, Person.name_key, Person.name, Person.id))
 
 
 def departments_without_session(start, end, cond) -> list[Department]:

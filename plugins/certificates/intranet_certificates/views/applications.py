@@ -59,7 +59,7 @@ def new_application():
         department = db.session.get(Department, department_id) or abort(404)
         form = ApplicationForm()
         people = db.session.scalars(select(Person).where(Person.department_id == department.id)
-                                    .order_by(Person.name).limit(1000)).all()
+                                    .order_by(Person.name_key, Person.name).limit(1000)).all()
         form.person_id.choices = options([(p.id, f"{p.name}（{p.staffing}，{p.status}{'，执法岗位' if p.enforcement_post else ''}）")
                                           for p in people])
         form.category.choices = category_choices()

@@ -198,7 +198,7 @@ def roster_query(q: str | None = None):
             .join(Person, Person.id == Certificate.person_id)
             .join(Department, Department.id == Certificate.department_id)
             .where(Certificate.status == VALID, Certificate.valid_until >= date.today())
-            .order_by(Department.path, Person.name, Certificate.number))
+            .order_by(Department.path, Person.name_key, Person.name, Certificate.number))
     if q:
         q = q.strip()
         stmt = stmt.where(or_(Person.name.contains(q, autoescape=True), Department.name.contains(q, autoescape=True),

@@ -175,7 +175,7 @@ def detail(exam_id):
             .outerjoin(best, best.c.person_id == Registration.person_id)
             .options(joinedload(Registration.person), joinedload(Registration.department))
             .where(Registration.exam_id == exam.id)
-            .order_by(Registration.department_id, Person.name, Registration.id))
+            .order_by(Registration.department_id, Person.name_key, Person.name, Registration.id))
     if status:
         stmt = stmt.where(Registration.status == status)
     page = paginate(apply_scope(stmt, Registration.department_id), scalars=False)

@@ -24,7 +24,7 @@ def _candidates_stmt(exam):
     taken = select(Registration.person_id).where(Registration.exam_id == exam.id, Registration.status != "已取消")
     stmt = (select(Person).options(joinedload(Person.department))
             .where(service.audience_filter(exam), Person.id.not_in(taken))
-            .order_by(Person.department_id, Person.name))
+            .order_by(Person.department_id, Person.name_key, Person.name))
     return apply_scope(stmt, Person.department_id)
 
 

@@ -38,7 +38,7 @@ def sign_in(session_id):
     session = scoped_get(StudySession, session_id)
     people = list(db.session.scalars(select(Person).options(joinedload(Person.department))
                                      .where(service.attendee_filter(session), Person.status == "在岗")
-                                     .order_by(Person.department_id, Person.name, Person.id)))
+                                     .order_by(Person.department_id, Person.name_key, Person.name, Person.id)))
     return render_template("law_study/sign_in.html", session=session, people=people)
 
 

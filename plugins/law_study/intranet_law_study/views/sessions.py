@@ -217,7 +217,7 @@ def _people_stmt(session: StudySession):
     recorded = select(Attendance.person_id).where(Attendance.session_id == session.id)
     return (select(Person).options(joinedload(Person.department))
             .where(service.attendee_filter(session), (Person.status == "在岗") | Person.id.in_(recorded))
-            .order_by(Person.department_id, Person.name, Person.id))
+            .order_by(Person.department_id, Person.name_key, Person.name, Person.id))
 
 
 @bp.route("/sessions/<int:session_id>/attendance", methods=["GET", "POST"])
