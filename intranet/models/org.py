@@ -83,7 +83,9 @@ class Person(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(50), index=True)
     # Lists sort people by this (pinyin), kept in step with ``name`` on insert and ORM changes.
-    name_key: Mapped[str] = mapped_column(String(200), index=True, default=name_key_default, server_default="")
+    # Byte order ("C") on PostgreSQL, as SQLite compares: a locale collation would skip the spaces.
+    name_key: Mapped[str] = mapped_column(String(200).with_variant(String(200, collation="C"), "postgresql"),
+                                          index=True, default=name_key_default, server_default="")
     id_number: Mapped[str] = mapped_column(String(18), unique=True)
     department_id: Mapped[int] = mapped_column(ForeignKey("department.id"), index=True)
     title: Mapped[str] = mapped_column(String(100), default="")

@@ -17,7 +17,8 @@ depends_on = None
 
 def upgrade():
     with op.batch_alter_table("person") as batch_op:
-        batch_op.add_column(sa.Column("name_key", sa.String(length=200), server_default="", nullable=False))
+        key_type = sa.String(length=200).with_variant(sa.String(length=200, collation="C"), "postgresql")
+        batch_op.add_column(sa.Column("name_key", key_type, server_default="", nullable=False))
         batch_op.create_index(batch_op.f("ix_person_name_key"), ["name_key"], unique=False)
     bind = op.get_bind()
     person = sa.table("person", sa.column("id", sa.Integer), sa.column("name", sa.String),
