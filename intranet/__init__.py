@@ -21,6 +21,7 @@ def create_app(config: dict | None = None) -> Flask:
         static_folder=str(REPO_ROOT / "templates" / "static"),
     )
     load_config(app, config)
+    _trust_proxies(app)
     inputs.init_app(app)  # first: the bounded <int:> converter must exist before any route
 
     infos, loaded = resolve_plugins(app.config)
@@ -49,6 +50,13 @@ def create_app(config: dict | None = None) -> Flask:
     from .templating import init_templating
     init_templating(app)
     return app
+
+
+def _trust_proxies(app: Flask) -> None:
+    hops = int(app.config.get("PROXY_HOPS") or 0)
+    if hops > 0:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
 
 def _configure_engine(app: Flask) -> None:

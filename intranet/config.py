@@ -34,7 +34,11 @@ class Defaults:
     REMEMBER_COOKIE_SECURE = None
     SESSION_FILE_LIMIT = 20000  # server-side session files kept in instance/sessions
     WTF_CSRF_TIME_LIMIT = None
+    WTF_I18N_ENABLED = False  # WTForms' own Chinese catalogue instead (see intranet.forms)
     RATELIMIT_STORAGE_URI = "memory://"
+    # Reverse proxies in front of the app (0: none). Each trusted hop's X-Forwarded-For/-Proto/-Host
+    # is believed, so the login throttle and the audit log see the client's address.
+    PROXY_HOPS = 0
     RATELIMIT_HEADERS_ENABLED = True
     UPLOAD_FOLDER = None  # computed: instance/uploads
     REGION_NAME = "永安市"

@@ -7,10 +7,16 @@ database (it is a form error, and ``field.data`` stays None even when the form i
 from __future__ import annotations
 
 import wtforms
+from flask_wtf import FlaskForm
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import StopValidation
 
 from .inputs import DB_INT_MAX, date_range_error
+
+# WTForms' own messages ("Not a valid choice.", "This field is required.") in Chinese, from the
+# catalogue WTForms ships, for every form. Flask-WTF would ask Flask-Babel, which is not used here,
+# so its i18n is switched off in the config (WTF_I18N_ENABLED) and the locale is set once.
+FlaskForm.Meta.locales = ("zh",)
 
 
 def options(pairs) -> list[SelectChoice]:

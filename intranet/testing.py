@@ -13,7 +13,7 @@ import uuid
 from datetime import date
 
 import pytest
-from flask import g
+from flask import g, has_app_context
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import make_url
 
@@ -396,6 +396,8 @@ def run_in_parallel(app, count: int, action, prepare=None, *, in_app_context: bo
 def logged_in_client(app, username: str, password: str = PASSWORD):
     """A fresh test client of ``app`` logged in as ``username`` (usable from any thread)."""
     client = app.test_client()
+    if has_app_context():   # pytest-flask's shared request context caches the last user in g
+        g.pop("_login_user", None)
     response = client.post("/login", data={"username": username, "password": password})
     assert response.status_code == 302, f"login failed for {username}"
     return client

@@ -393,3 +393,17 @@ def test_a_reset_password_must_be_changed_again(client, db, org):
     login(client, target, "Reset-pw-9931")
     assert get(client, "/dashboard").headers["Location"].endswith("/password")
     assert post(client, "/logout").status_code == 302
+
+
+@pytest.mark.parametrize("hops, seen", [(0, "127.0.0.1"), (1, "10.9.8.7")])
+def test_client_address_behind_a_proxy_only_when_trusted(app, db, org, hops, seen):
+    """PROXY_HOPS=1 believes the proxy's X-Forwarded-For; by default a forged header is ignored."""
+    from intranet import _trust_proxies
+    app.config["PROXY_HOPS"] = hops
+    _trust_proxies(app)
+    client = app.test_client()
+    g.pop("_login_user", None)
+    client.post("/login", data={"username": "zhangsan", "password": "wrong-password"},
+                headers={"X-Forwarded-For": "10.9.8.7"}, environ_base={"REMOTE_ADDR": "127.0.0.1"})
+    [ip] = db.session.scalars(select(AuditEvent.ip).where(AuditEvent.action == "login_failed"))
+    assert ip == seen

@@ -203,3 +203,25 @@ def test_huge_integer_in_a_form_field_is_a_form_error(app, client, org):
         assert not form.validate() and form.year.errors == ["数值超出范围"]
     login(client, org.users["admin"])
     assert client.get("/exams/", query_string={"year": str(2**63)}).status_code == 200
+
+
+def test_wtforms_own_messages_are_chinese(app):
+    """A tampered select or an empty required field: WTForms' built-in message, in Chinese."""
+    from flask_wtf import FlaskForm
+    from werkzeug.datastructures import MultiDict
+    from wtforms import SelectField, StringField
+    from wtforms.validators import InputRequired
+
+    from intranet.forms import options
+
+    class Form(FlaskForm):
+        class Meta:
+            csrf = False
+        kind = SelectField(choices=options([("a", "甲")]))
+        name = StringField(validators=[InputRequired()])
+
+    with app.test_request_context(method="POST"):
+        form = Form(formdata=MultiDict({"kind": "zzz"}))
+        assert not form.validate()
+    assert form.kind.errors == ["不是有效的选择。"]
+    assert form.name.errors == ["该字段是必填字段。"]

@@ -9,7 +9,7 @@ from flask import g
 from sqlalchemy import func, select
 
 from intranet.models import AuditEvent, User
-from intranet.testing import PASSWORD, login, make_department, make_person, make_user
+from intranet.testing import PASSWORD, logged_in_client, login, make_department, make_person, make_user
 
 NEW_PASSWORD = "brand-new-pass-9"
 
@@ -291,17 +291,16 @@ def test_nobody_edits_themselves_into_another_role_or_scope(client, db, org):
 
 # --- deactivate, reactivate, reset password, unlock -------------------------------------------
 
-def logged_in_client(app, user, password=PASSWORD):
-    other = app.test_client()
-    g.pop("_login_user", None)
-    assert other.post("/login", data={"username": user.username, "password": password}).status_code == 302
+def signed_in(app, user):
+    """Another browser, logged in as ``user``, whose session works."""
+    other = logged_in_client(app, user.username)
     assert fetch(other, "/dashboard").status_code == 200
     return other
 
 
 def test_deactivate_ends_sessions_and_reactivate_restores(app, client, db, org):
     victim_user = org.users["staff_a"]
-    victim = logged_in_client(app, victim_user)
+    victim = signed_in(app, victim_user)
     login(client, org.users["admin"])
     response = send(client, f"/users/{victim_user.id}/deactivate", {"reason": "调离"})
     assert response.status_code == 302
@@ -318,12 +317,12 @@ def test_deactivate_ends_sessions_and_reactivate_restores(app, client, db, org):
     send(client, f"/users/{user.id}/activate", {"reason": "回岗"})
     assert user_named(db, "zhangsan").active
     assert events(db, "activate", user.id)[0].reason == "回岗"
-    logged_in_client(app, victim_user)
+    signed_in(app, victim_user)
 
 
 def test_reset_password_ends_sessions(app, client, db, org):
     victim_user = org.users["dept_admin_b"]
-    victim = logged_in_client(app, victim_user)
+    victim = signed_in(app, victim_user)
     login(client, org.users["bureau"])
     assert "重置账户 admin_b 的密码" in text(fetch(client, f"/users/{victim_user.id}/password"))
     body = text(send(client, f"/users/{victim_user.id}/password", {"password": "short", "confirm": "short"}))
