@@ -177,7 +177,7 @@ class GongwenWriter:
         """A numbered table (表题 above, header row repeated on each page) built as XML in one go,
         so thousands of rows stay fast."""
         self.tables += 1
-        self.paragraph(f"表{self.tables}　{title}" if title else f"表{self.tables}", style=layout.STYLES["公文表题"][0],
+        self.paragraph(f"表{self.tables}　{title}" if title else f"表{self.tables}", style="公文表题",
                        font=layout.HEITI)
         ncols = max(1, len(columns), *(len(r) for r in rows)) if rows else max(1, len(columns))
         width = layout.body_width_twips() // ncols
@@ -213,7 +213,7 @@ class GongwenWriter:
 
     def chart(self, title: str, png: bytes) -> None:
         self.figures += 1
-        p = self.document.add_paragraph(style=layout.STYLES["公文图片"][0])
+        p = self.document.add_paragraph(style="公文图片")
         try:
             run = layout.paragraph_run(p, "")
             run.add_picture(io.BytesIO(png), width=Mm(150))
@@ -223,7 +223,7 @@ class GongwenWriter:
                 shape.height, shape.width = Mm(150), int(shape.width * ratio)
         except (UnrecognizedImageError, ValueError, OSError):
             layout.paragraph_run(p, "（图表图片无法读取）", color=layout.GREY)
-        self.paragraph(f"图{self.figures}　{title}", style=layout.STYLES["公文表题"][0], font=layout.HEITI)
+        self.paragraph(f"图{self.figures}　{title}", style="公文表题", font=layout.HEITI)
 
     def signature(self, sender: str, on: date) -> None:
         """署名 and 成文日期 (GB/T 9704-2012 7.3.5.2: 右空二字; the date's first character two to the
@@ -232,7 +232,7 @@ class GongwenWriter:
         last = body.sectPr.getprevious()
         if last is not None and last.tag == qn("w:p"):
             last.get_or_add_pPr().keepNext_val = True
-        self.paragraph(style=layout.STYLES["公文署名"][0])
+        self.paragraph(style="公文署名")
         day = chinese_date(on)
         ws, wd = _width(sender), _width(day)
         if wd <= ws - 2:
@@ -240,7 +240,7 @@ class GongwenWriter:
         else:
             sender_right, date_right = 4 + wd - ws, 2
         for text, right, keep in ((sender, sender_right, True), (day, date_right, False)):
-            p = self.paragraph(text, style=layout.STYLES["公文署名"][0])
+            p = self.paragraph(text, style="公文署名")
             p.paragraph_format.keep_with_next = keep
             ind = p._p.get_or_add_pPr().get_or_add_ind()
             ind.set(qn("w:rightChars"), str(int(right * 100)))

@@ -120,11 +120,15 @@ def _set_rpr(rpr, east_asia: str, size_pt: float, latin: str | None = LATIN, col
 def _set_ppr(ppr, *, exact: bool = True, first_line_chars: float = 0, keep_next: bool = False,
              align: str | None = None, outline: int | None = None, snap: bool = True) -> None:
     for tag in ("w:keepNext", "w:keepLines", "w:spacing", "w:ind", "w:jc", "w:outlineLvl", "w:contextualSpacing",
-                "w:snapToGrid"):
+                "w:snapToGrid", "w:widowControl"):
         for el in ppr.findall(qn(tag)):
             ppr.remove(el)
     if keep_next:
         ppr.append(OxmlElement("w:keepNext"))
+    # no widow/orphan control: it moves lines to the next page, and a 公文 page has 22 lines
+    widow = OxmlElement("w:widowControl")
+    widow.set(qn("w:val"), "0")
+    ppr.append(widow)
     if not snap:   # a line taller than the grid (the 二号 title) would take two grid lines
         el = OxmlElement("w:snapToGrid")
         el.set(qn("w:val"), "0")
@@ -200,6 +204,12 @@ def setup_styles(document) -> None:
         rpr = element.get_or_add_rPr()
         _set_rpr(rpr, font, size, latin=SONGTI if font == SONGTI else LATIN,
                  condense=condensed_twentieths() if size == BODY_PT else 0)
+    # every other style that names fonts: no theme fonts, the East Asian one named
+    for element in styles.element.findall(qn("w:style")):
+        fonts = element.find(f"{qn('w:rPr')}/{qn('w:rFonts')}")
+        if fonts is not None and not fonts.get(qn("w:eastAsia")):
+            set_fonts(element.find(qn("w:rPr")), HEITI if element.get(qn("w:styleId"), "").startswith("Heading")
+                      else BODY_FONT)
     # the linked character styles of the headings and title carry theme fonts, colours, sizes
     for name in ("Heading 1 Char", "Heading 2 Char", "Title Char", "Footer Char", "Header Char"):
         try:
