@@ -179,11 +179,12 @@ class GongwenWriter:
         self.tables += 1
         self.paragraph(f"表{self.tables}　{title}" if title else f"表{self.tables}", style="公文表题",
                        font=layout.HEITI)
-        ncols = max(1, len(columns), *(len(r) for r in rows)) if rows else max(1, len(columns))
-        width = layout.body_width_twips() // ncols
-        size = layout.TABLE_PT
+        rows = [[cell_value(v) for v in r] for r in rows]
+        ncols = max([1, len(columns)] + [len(r) for r in rows])
+        size = layout.TABLE_PT if ncols <= 5 else layout.SMALL_TABLE_PT
+        widths = column_widths(columns, rows, ncols, size)
 
-        def cell(value) -> str:
+        def cell(value, width) -> str:
             text = "" if value is None else escape(str(value))
             run = layout.run_xml("", layout.BODY_FONT, size, extra=f'<w:t xml:space="preserve">{text}</w:t>')
             run = run.replace(f' {nsdecls("w")}', "", 1)
@@ -193,18 +194,18 @@ class GongwenWriter:
         def row(values, header=False) -> str:
             values = list(values) + [None] * (ncols - len(values))
             props = '<w:trPr><w:cantSplit/><w:tblHeader/></w:trPr>' if header else '<w:trPr><w:cantSplit/></w:trPr>'
-            return f"<w:tr>{props}{''.join(cell(v) for v in values)}</w:tr>"
+            return f"<w:tr>{props}{''.join(cell(v, w) for v, w in zip(values, widths))}</w:tr>"
 
         border = "".join(f'<w:{side} w:val="single" w:sz="4" w:space="0" w:color="000000"/>'
                          for side in ("top", "left", "bottom", "right", "insideH", "insideV"))
-        grid = f'<w:gridCol w:w="{width}"/>' * ncols
+        grid = "".join(f'<w:gridCol w:w="{w}"/>' for w in widths)
         body = [row(columns, header=True)] if columns else []
         if rows:
-            body += [row([cell_value(v) for v in r]) for r in rows]
+            body += [row(r) for r in rows]
         else:
             body.append(row(["暂无数据"]))
-        xml = (f'<w:tbl {nsdecls("w")}><w:tblPr><w:tblW w:w="5000" w:type="pct"/><w:jc w:val="center"/>'
-               f'<w:tblBorders>{border}</w:tblBorders><w:tblLayout w:type="autofit"/>'
+        xml = (f'<w:tbl {nsdecls("w")}><w:tblPr><w:tblW w:w="{sum(widths)}" w:type="dxa"/><w:jc w:val="center"/>'
+               f'<w:tblBorders>{border}</w:tblBorders><w:tblLayout w:type="fixed"/>'
                f'<w:tblCellMar><w:left w:w="60" w:type="dxa"/><w:right w:w="60" w:type="dxa"/></w:tblCellMar>'
                f'</w:tblPr><w:tblGrid>{grid}</w:tblGrid>'
                f'{"".join(body)}</w:tbl>')
@@ -252,6 +253,39 @@ class GongwenWriter:
         return out.getvalue()
 
 
+def _unbreakable(text: str) -> float:
+    """The widest stretch a line cannot break in: a number, a percentage, a Latin word."""
+    words = [w for w in "".join(c if c.isascii() and not c.isspace() else " " for c in text).split()]
+    return max([_width(w) for w in words] + [1 if text else 0])
+
+
+def column_widths(columns: list, rows: list[list], ncols: int, size_pt: float = layout.TABLE_PT) -> list[int]:
+    """Column widths (twips) filling the 版心: each column at least its widest number, then the
+    room left shared by how much text each column holds (a header may wrap, a long cell is capped)."""
+    sample = rows[:500]
+    texts = [[str(columns[i])] if i < len(columns) else [] for i in range(ncols)]
+    for r in sample:
+        for i, v in enumerate(r[:ncols]):
+            if v is not None:
+                texts[i].append(str(v))
+    padding = 1.6   # cell margins, and Latin glyphs wider than half a character
+    least = [max([2.0] + [_unbreakable(t) for t in col]) + padding for col in texts]
+    wanted = [max(least[i], _width(col[0]) / 2 + padding if col else 0,
+                  min(max([0.0] + [_width(t) for t in col[1:]]), 14) + padding) for i, col in enumerate(texts)]
+    total = layout.body_width_twips()
+    room = total / 20 / size_pt   # characters across the 版心
+    if sum(wanted) <= room:
+        chars = [w * room / sum(wanted) for w in wanted]
+    elif sum(least) >= room:
+        chars = [w * room / sum(least) for w in least]
+    else:
+        extra = [w - m for w, m in zip(wanted, least)]
+        chars = [m + e * (room - sum(least)) / sum(extra) for m, e in zip(least, extra)]
+    widths = [int(c * size_pt * 20) for c in chars]
+    widths[-1] += total - sum(widths)
+    return widths
+
+
 def no_indent(paragraph) -> None:
     """No first-line indent (the style's is given in characters, which wins over twips)."""
     ind = paragraph._p.get_or_add_pPr().get_or_add_ind()
@@ -278,6 +312,10 @@ def _fragment(w: GongwenWriter, report: dict, fragment: dict, index: int) -> Non
     labels = fragment_labels(report, fragment)
     figures = fragment.get("figures") or {}
     scalars = [(k, v) for k, v in figures.items() if not isinstance(v, dict)]
+    if not any(scalars_value for _, scalars_value in scalars) and not fragment.get("paragraphs"):
+        if not any(isinstance(v, dict) and v for v in figures.values()) and not fragment.get("tables"):
+            w.paragraph("本年度系统中暂无该项工作的记录。")
+        scalars = []   # a table of zeros says nothing
     if scalars:
         rows = [[label_of(k, labels), figure_text(k, v, label_of(k, labels))] for k, v in scalars]
         w.table(f"{fragment['title']}主要数据", ["指标", "数值"], rows)
@@ -327,7 +365,7 @@ def render_docx(report: dict) -> bytes:
             if not fragments:
                 w.placeholder("本年度系统中没有统计到工作数据，本部分")
             continue
-        text = (texts.get(key) or "").strip()
+        text = str(texts.get(key) or "").strip()
         if text:
             w.body_text(text)
         else:

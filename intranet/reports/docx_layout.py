@@ -21,7 +21,7 @@ MARGINS_MM = {"top": 37, "bottom": 35, "left": 28, "right": 26}
 FOOTER_DISTANCE_MM = 23     # the page number's 一字线 7 mm below the 版心
 LINES, CHARS = 22, 28
 LINE_PITCH = 579            # twips: 22 × 579 fit 225 mm; 580 gives 21 lines
-BODY_PT, TITLE_PT, PAGE_NUMBER_PT, TABLE_PT = 16, 22, 14, 12   # 三号, 二号, 4号, 小四
+BODY_PT, TITLE_PT, PAGE_NUMBER_PT, TABLE_PT, SMALL_TABLE_PT = 16, 22, 14, 12, 10.5   # 三号 二号 4号 小四 五号
 
 LATIN = "Times New Roman"
 # The licensed 方正/中易 fonts are named, not shipped; each has a fallback every Chinese Windows has,
@@ -200,7 +200,7 @@ def setup_styles(document) -> None:
         style.paragraph_format   # creates pPr in the right place
         ppr = element.get_or_add_pPr()
         _set_ppr(ppr, exact=exact, first_line_chars=indent, keep_next=keep, align=align, outline=outline,
-                 snap=name != "Title")
+                 snap=name not in ("Title", "公文表格", "公文图片"))
         rpr = element.get_or_add_rPr()
         _set_rpr(rpr, font, size, latin=SONGTI if font == SONGTI else LATIN,
                  condense=condensed_twentieths() if size == BODY_PT else 0)
