@@ -103,3 +103,12 @@ def test_an_incomplete_report_is_not_handed_out_as_a_file(client, db, org):
     response = client.get(f"/reports/?year={YEAR}&department={org.county.id}&download=docx")
     assert response.status_code == 409
     assert "报告不完整" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("user, expected", [("admin", 200), ("bureau", 200), ("inspector", 200),
+                                            ("dept_admin_a", 403), ("dept_admin_b", 403), ("staff_a", 403)])
+def test_every_role_gets_the_answer_its_scope_gives(client, db, org, user, expected):
+    login(client, org.users[user])
+    for fmt in ("docx", "xlsx"):
+        response = client.get(f"/reports/?year={YEAR}&department={org.county.id}&download={fmt}")
+        assert response.status_code == expected, (user, fmt)
