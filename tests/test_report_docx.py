@@ -246,3 +246,25 @@ def test_thousands_of_table_rows(app, db, org):
 
 def test_chinese_numbers():
     assert [chinese_number(n) for n in (1, 5, 10, 12, 20, 21)] == ["一", "五", "十", "十二", "二十", "二十一"]
+
+
+def test_a_fragment_with_nothing_to_say_has_no_table_of_zeros(app, db, org):
+    report = sample_report()
+    report["fragments"][0].update(figures={"sessions_total": 0, "target_rate": 0}, paragraphs=[], tables=[])
+    document = Document(io.BytesIO(render_docx(report)))
+    texts = [p.text for p in document.paragraphs]
+    assert "本年度系统中暂无该项工作的记录。" in texts
+    assert not any("领导干部和工作人员学法主要数据" in t for t in texts)
+
+
+def test_wide_tables_fit_the_page_and_use_a_smaller_size(app, db, org):
+    from intranet.reports.docx import column_widths
+    columns = ["单位", "举办考试场次", "报名人数", "应考", "参考", "缺考", "免考", "合格", "参考率", "通过率", "参考单位数"]
+    rows = [["白城区市场监督管理局", 1, 156, 147, 144, 3, 9, 140, "100.0%", "97.2%", 20]]
+    widths = column_widths(columns, rows, len(columns), layout.SMALL_TABLE_PT)
+    assert sum(widths) == layout.body_width_twips()
+    assert widths[8] >= 4.5 * layout.SMALL_TABLE_PT * 20   # "100.0%" on one line
+    report = sample_report()
+    report["fragments"][0]["tables"] = [{"title": "宽表", "columns": columns, "rows": rows}]
+    xml = parts(render_docx(report))["word/document.xml"]
+    assert '<w:sz w:val="21"/>' in xml   # 五号 for a table of more than five columns

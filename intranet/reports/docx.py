@@ -312,7 +312,7 @@ def _fragment(w: GongwenWriter, report: dict, fragment: dict, index: int) -> Non
     labels = fragment_labels(report, fragment)
     figures = fragment.get("figures") or {}
     scalars = [(k, v) for k, v in figures.items() if not isinstance(v, dict)]
-    if not any(scalars_value for _, scalars_value in scalars) and not fragment.get("paragraphs"):
+    if not any(value for _, value in scalars) and not fragment.get("paragraphs"):
         if not any(isinstance(v, dict) and v for v in figures.values()) and not fragment.get("tables"):
             w.paragraph("本年度系统中暂无该项工作的记录。")
         scalars = []   # a table of zeros says nothing
