@@ -309,10 +309,12 @@ def report_group():
     pass
 
 
-@report_group.command("build", help="生成年度报告")
+@report_group.command("build", help="生成年度报告：json 数据、html 打印页、docx 公文（GB/T 9704-2012）、"
+                                    "xlsx 指标汇总（含上年对比）与各部分表格")
 @click.option("--year", type=int, required=True)
 @click.option("--department", default=None, help="单位编码（默认：最上级单位）")
-@click.option("--format", "fmt", type=click.Choice(["json", "html", "docx", "xlsx"]), default="json", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["json", "html", "docx", "xlsx"]), default="json", show_default=True,
+              help="json | html | docx（Word 公文）| xlsx（Excel）")
 @click.option("--output", "-o", required=True, type=click.Path(dir_okay=False))
 @with_appcontext
 def report_build(year, department, fmt, output):

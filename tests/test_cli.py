@@ -77,11 +77,18 @@ def test_report_build_html_for_the_root(app, org, tmp_path):
     assert html.startswith("<!doctype html>") and f"{YEAR}年度永安市" in html and "样例笔记" in html
 
 
+@pytest.mark.parametrize("fmt", ["docx", "xlsx"])
+def test_report_build_word_and_excel(app, org, tmp_path, fmt):
+    out = tmp_path / f"report.{fmt}"
+    result = run(app, "report", "build", "--year", YEAR, "--department", "X01", "--format", fmt, "--output", out)
+    assert result.exit_code == 0, result.output
+    assert out.read_bytes()[:2] == b"PK"
+
+
 @pytest.mark.parametrize("args, message", [
     (["--year", YEAR, "--department", "NOPE", "--format", "json"], "单位编码 NOPE 不存在"),
     (["--year", 1990, "--format", "json"], "年度 1990 超出范围"),
-    (["--year", YEAR, "--format", "docx"], "Word/Excel 导出将在后续版本提供"),
-    (["--year", YEAR, "--format", "xlsx"], "Word/Excel 导出将在后续版本提供"),
+    (["--year", YEAR, "--format", "pdf"], "Invalid value for '--format'"),
 ])
 def test_report_build_errors(app, org, tmp_path, args, message):
     out = tmp_path / "out"

@@ -138,10 +138,19 @@ def test_build_json_and_html_files(app, db, org, tmp_path):
 
 
 @pytest.mark.parametrize("fmt", ["docx", "xlsx"])
-def test_word_and_excel_are_announced_for_later(app, org, tmp_path, fmt):
-    with pytest.raises(ReportError, match="Word/Excel 导出将在后续版本提供"):
-        build_report_file(YEAR, None, fmt, tmp_path / f"r.{fmt}")
-    assert not (tmp_path / f"r.{fmt}").exists()
+def test_build_report_file_writes_word_and_excel(app, db, org, tmp_path, fmt):
+    add_note(db, org.town_a)
+    path = build_report_file(YEAR, "X01", fmt, tmp_path / f"r.{fmt}")
+    content = path.read_bytes()
+    assert content[:2] == b"PK"
+    from io import BytesIO
+    if fmt == "docx":
+        from docx import Document
+        text = "\n".join(p.text for p in Document(BytesIO(content)).paragraphs)
+        assert "样例笔记" in text
+    else:
+        from openpyxl import load_workbook
+        assert "样例笔记" in load_workbook(BytesIO(content)).sheetnames
 
 
 def test_unknown_format_and_department_write_nothing(app, org, tmp_path):

@@ -147,18 +147,23 @@ def render_html(report: dict) -> bytes:
     return render_template("reports/document.html", report=report).encode("utf-8")
 
 
-def _later(label: str) -> Callable[[dict], bytes]:
-    def renderer(_report: dict) -> bytes:
-        raise ReportError("Word/Excel 导出将在后续版本提供")
-    renderer.__doc__ = f"{label} export (not yet available)."
-    return renderer
+def render_docx(report: dict) -> bytes:
+    """Word 公文 (GB/T 9704-2012); see ``reports/docx.py``."""
+    from .docx import render_docx as render_gongwen   # imported late: it imports this module
+    return render_gongwen(report)
+
+
+def render_xlsx(report: dict) -> bytes:
+    """Excel workbook: figures with the previous year, one sheet per fragment; see ``reports/xlsx.py``."""
+    from .xlsx import render_xlsx as render_workbook
+    return render_workbook(report)
 
 
 RENDERERS: dict[str, Callable[[dict], bytes]] = {
     "json": render_json,
     "html": render_html,
-    "docx": _later("Word"),
-    "xlsx": _later("Excel"),
+    "docx": render_docx,
+    "xlsx": render_xlsx,
 }
 MIMETYPES = {   # full Content-Type values (given as content_type=, so the charset appears once)
     "json": "application/json",

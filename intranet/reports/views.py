@@ -24,7 +24,7 @@ from .assemble import (FIRST_YEAR, MIMETYPES, ReportError, assemble, check_year,
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 
 VIEW_ROLES = ("admin", "bureau", "dept_admin", "inspector")
-DOWNLOADS = ("json", "html")
+DOWNLOADS = ("json", "html", "docx", "xlsx")
 
 
 class YearField(IntegerField):
@@ -95,6 +95,11 @@ def _department_or_abort(department_id) -> Department:
 
 
 def _download(report: dict, fmt: str) -> Response:
+    if fmt in ("docx", "xlsx"):   # a file to hand in is never silently partial
+        try:
+            refuse_incomplete(report)
+        except ReportError as exc:
+            return Response(str(exc), status=409, content_type="text/plain; charset=utf-8")
     response = Response(render(report, fmt), content_type=MIMETYPES[fmt])
     response.headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(file_name(report, fmt))}"
     return response
