@@ -56,9 +56,12 @@ def new_question():
     if form.validate_on_submit():
         values = _values(form)
         if values is not None:
+            twin = bank.duplicate_of(values, bank.fact_index())
             q = bank.create(values, current_user)
             db.session.commit()
             flash("题目已加入题库", "success")
+            if twin is not None:
+                flash(f"该题与题库中第{twin}号题目是同一知识点，组卷时不会同时抽到，请核对是否重复", "warning")
             return redirect(url_for("exams.question", question_id=q.id))
     return render_template("exams/question_form.html", form=form, question=None)
 
