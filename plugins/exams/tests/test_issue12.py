@@ -298,3 +298,15 @@ def test_withdrawn_exam_refuses_results_and_confirmation_in_views(db, org, clien
     db.session.expire_all()
     assert db.session.scalar(select(ExamResult).where(ExamResult.exam_id == exam.id)) is None
     assert db.session.get(Registration, reg.id).status == "预报名"
+
+
+def test_blueprint_counts_near_duplicates_once(db, org, client, make_exam):
+    exam = make_exam(online=True)
+    for prefix in ("根据《行政处罚法》，", "依照《行政处罚法》规定，"):
+        db.session.add(Question(law="《行政处罚法》", qtype="单选", stem=prefix + "违法行为在（  ）内未被发现的，不再给予行政处罚。",
+                                options=["一年", "二年", "三年", "六个月"], answer="B"))
+    db.session.commit()
+    login(client, org.users["bureau"])
+    html = client.post(f"/exams/{exam.id}/blueprint", data={"r-qtype": "单选", "r-law": "", "r-count": "2",
+                                                           "r-points": "2", "r-submit": "1"}).get_data(as_text=True)
+    assert "（去除重复题后）只有 1 道" in html

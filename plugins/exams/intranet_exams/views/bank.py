@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from intranet import audit
 from intranet.access import roles_required
@@ -160,7 +160,7 @@ def blueprint(exam_id):
     if request.method == "POST" and "r-submit" in request.form and rule_form.validate():
         available = _available().get((rule_form.qtype.data, rule_form.law.data), 0)
         if rule_form.count.data > available:
-            rule_form.count.errors.append(f"题库中可用的{rule_form.law.data}{rule_form.qtype.data}题只有 {available} 道")
+            rule_form.count.errors.append(f"题库中可用的{rule_form.law.data}{rule_form.qtype.data}题（去除重复题后）只有 {available} 道")
         else:
             bp_ = _blueprint(exam)
             rule = BlueprintRule(blueprint_id=bp_.id, qtype=rule_form.qtype.data, law=rule_form.law.data,
@@ -181,13 +181,17 @@ def blueprint(exam_id):
 
 
 def _available() -> dict:
-    """(qtype, law) → active questions; (qtype, "") → all laws."""
-    counts = {}
-    for qtype, law, n in db.session.execute(select(Question.qtype, Question.law, func.count())
-                                            .where(Question.retired.is_(False))
-                                            .group_by(Question.qtype, Question.law)):
-        counts[(qtype, law)] = n
-        counts[(qtype, "")] = counts.get((qtype, ""), 0) + n
+    """(qtype, law) → distinct active questions (near-duplicates count once); (qtype, "") → all laws."""
+    from ..similarity import facts_of
+    counts: dict = {}
+    taken: dict = {}
+    for q in db.session.scalars(select(Question).where(Question.retired.is_(False)).order_by(Question.id)):
+        fs = facts_of(q)
+        for key in ((q.qtype, q.law), (q.qtype, "")):
+            seen = taken.setdefault(key, set())
+            if not (fs & seen):
+                counts[key] = counts.get(key, 0) + 1
+                seen |= fs
     return counts
 
 
