@@ -143,6 +143,26 @@ def times_used(question_id: int) -> int:
                              .where(PaperAnswer.question_id == question_id)) or 0
 
 
+def fact_index() -> dict:
+    """fact → id of an active bank question stating it (see similarity.py)."""
+    from .similarity import facts_of
+    index: dict = {}
+    for q in db.session.scalars(select(Question).where(Question.retired.is_(False)).order_by(Question.id)):
+        for fact in facts_of(q):
+            index.setdefault(fact, q.id)
+    return index
+
+
+def duplicate_of(values: dict, index: dict, exclude: set | None = None) -> int | None:
+    """The id of an active question ``values`` near-duplicates (same fact, same law), or None."""
+    from .similarity import facts
+    for fact in facts(values["law"], values["qtype"], values["stem"], values["options"], values["answer"]):
+        found = index.get(fact)
+        if found is not None and found not in (exclude or set()):
+            return found
+    return None
+
+
 def laws() -> list[str]:
     return list(db.session.scalars(select(Question.law).where(Question.retired.is_(False))
                                    .group_by(Question.law).order_by(Question.law)))

@@ -3,7 +3,7 @@
 Per registration (not cancelled) the query knows: approved exemption? any 参考 attempt? any 缺考?
 any passed attempt? From those:
 
-- preregistered: went through 预报名 (still 预报名, or confirmed since)
+- preregistered: still 预报名 (those confirmed since count as registered only)
 - registered: 已报名
 - exempt: registered with an approved exemption
 - required: registered − exempt
@@ -45,7 +45,7 @@ def _flags():
     return (select(
         Registration.exam_id, Registration.department_id,
         case((registered, 1), else_=0).label("registered"),
-        case((Registration.preregistered_at.is_not(None), 1), else_=0).label("preregistered"),
+        case((Registration.status == "预报名", 1), else_=0).label("preregistered"),
         case((exempt, 1), else_=0).label("exempt"),
         case((required, 1), else_=0).label("required"),
         case((sat, 1), else_=0).label("sat"),

@@ -7,6 +7,7 @@ from wtforms import BooleanField, FloatField, SelectField, SelectMultipleField, 
 from intranet.forms import DateField, DateTimeLocalField, IntegerField, db_id, options
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
+from . import settings
 from .models import (AUDIENCES, DIFFICULTIES, EXEMPTION_REASONS, KINDS, PARTS, QUESTION_TYPES,
                      RESULT_STATUSES)
 
@@ -140,6 +141,8 @@ class SettingsForm(FlaskForm):
     max_attempts = IntegerField("新建考试的默认考试次数上限（含补考）", validators=[
         InputRequired(REQUIRED), NumberRange(min=1, max=10, message="应在1至10次之间")])
     legal_qualification_exempt = BooleanField("持有法律职业资格者免考执法资格考试")
+    reveal_answers = SelectField("交卷后何时向考生显示正确答案和解析", choices=options(settings.REVEAL_CHOICES),
+                                 validators=[InputRequired(REQUIRED)])
     submit = SubmitField("保存设置")
 
 

@@ -94,10 +94,46 @@ def _people(id_numbers):
     return found
 
 
+def _all_rows(rows, ctx) -> list:
+    """The rows the framework passed (no cell errors) plus those it held back, with the cells that
+    did parse, so every error of a row is reported at once (a bad ID and a score above full mark)."""
+    from intranet.imports.framework import ParsedRow, _parse_cell
+    failed: dict[int, set] = {}
+    for e in ctx.result.errors:
+        failed.setdefault(e.row, set()).add(e.column)
+    good = {r.row: r for r in rows}
+    columns = ctx.kind.columns
+    header = ctx.result.raw_header
+    out = []
+    for number, raw in ctx.result.raw_rows:
+        if number in good:
+            good[number].bad = set()
+            out.append(good[number])
+            continue
+        bad = failed.get(number, set())
+        values = {c.name: (None if c.name in bad else _parse_cell(c, raw[header.index(c.name)])[0]) for c in columns}
+        row = ParsedRow(number, values)
+        row.bad = bad
+        out.append(row)
+    return out
+
+
+def _label_warnings(ctx) -> None:
+    """An ID whose area code did not exist in the birth year is a labelled remark, not an error."""
+    raw = dict(ctx.result.raw_rows)
+    header = ctx.result.raw_header
+    for w in ctx.result.warnings:
+        if w.column == "身份证号" and "地区码" in w.message and w.row in raw:
+            number = str(raw[w.row][header.index("身份证号")] or "").strip().upper()
+            w.message = f"地区码{number[:6]}在出生年份（{number[6:10]}年）不存在或已撤销，请核对（仅提示）"
+
+
 def apply_results(rows, ctx) -> None:
-    codes = {r.values["考试编号"] for r in rows}
+    _label_warnings(ctx)
+    rows = _all_rows(rows, ctx)
+    codes = {r.values["考试编号"] for r in rows if r.values["考试编号"]}
     exams = {e.code: e for e in db.session.scalars(select(Exam).where(Exam.code.in_(codes)))} if codes else {}
-    people = _people(r.values["身份证号"] for r in rows)
+    people = _people(r.values["身份证号"] for r in rows if r.values["身份证号"])
     exam_ids = [e.id for e in exams.values()]
     regs = {(r.exam_id, r.person_id): r for r in db.session.execute(
         select(Registration.id, Registration.exam_id, Registration.person_id, Registration.status,
@@ -114,53 +150,54 @@ def apply_results(rows, ctx) -> None:
     seen = set()
     new_regs, reg_updates, new_results, result_updates, new_exemptions = [], [], [], [], []
     for row in rows:
-        v = row.values
-        exam, person = exams.get(v["考试编号"]), people.get(v["身份证号"])
-        if exam is None:
-            ctx.error(row.row, "考试编号", f"考试编号 {v['考试编号']} 不存在")
-            continue
-        if not exam.active:
-            ctx.error(row.row, "考试编号", f"考试 {exam.code} 已撤销")
-            continue
-        if person is None:
-            ctx.error(row.row, "身份证号", "未找到该身份证号对应的人员，请先导入人员信息")
-            continue
-        if allowed is not None and person.department_id not in allowed:
-            ctx.error(row.row, "身份证号", "该人员不在您的管理范围内")
-            continue
-        key = (exam.id, person.id)
-        if key in seen:
-            ctx.error(row.row, "身份证号", "同一考试的同一人员在文件中重复")
-            continue
-        seen.add(key)
+        v, bad = row.values, row.bad
+        errors: list[tuple[str, str]] = []
+        exam = person = None
+        if "考试编号" not in bad:
+            exam = exams.get(v["考试编号"])
+            if exam is None:
+                errors.append(("考试编号", f"考试编号 {v['考试编号']} 不存在"))
+            elif not exam.active:
+                errors.append(("考试编号", f"考试 {exam.code} 已撤销"))
+                exam = None
+        if "身份证号" not in bad:
+            person = people.get(v["身份证号"])
+            if person is None:
+                errors.append(("身份证号", "未找到该身份证号对应的人员，请先导入人员信息"))
+            elif allowed is not None and person.department_id not in allowed:
+                errors.append(("身份证号", "该人员不在您的管理范围内"))
+                person = None
         reg_status, status, score = v["报名状态"], v["参考状态"], v["成绩"]
-        reg = regs.get(key)
-        current = reg.status if reg is not None and reg.status != "已取消" else None
-        if reg_status == "预报名" and current == "已报名":
-            ctx.warning(row.row, "报名状态", "该人员已确认报名，保持“已报名”")
-            reg_status = "已报名"
-        effective = reg_status or current
-        if effective is None:
-            ctx.error(row.row, "报名状态", "该人员未报名此考试，不能录入成绩（请填写报名状态）")
-            continue
-        if score is not None and status is None:
-            ctx.error(row.row, "参考状态", "填写成绩时请同时填写参考状态")
-            continue
-        if status is not None:
-            if effective != "已报名":
-                ctx.error(row.row, "报名状态", "预报名人员尚未确认报名，不能录入参考状态和成绩")
-                continue
+        if score is not None and status is None and "参考状态" not in bad:
+            errors.append(("参考状态", "填写成绩时请同时填写参考状态"))
+        if exam is not None and status is not None and "成绩" not in bad:
             error = score_error(exam, status, score)
             if error:
-                ctx.error(row.row, "成绩", error)
-                continue
+                errors.append(("成绩", error))
+        key = (exam.id, person.id) if exam is not None and person is not None else None
+        reg = regs.get(key) if key else None
+        if key is not None:
+            if key in seen:
+                errors.append(("身份证号", "同一考试的同一人员在文件中重复"))
+            seen.add(key)
+            current = reg.status if reg is not None and reg.status != "已取消" else None
+            if reg_status == "预报名" and current == "已报名":
+                ctx.warning(row.row, "报名状态", "该人员已确认报名，保持“已报名”")
+                reg_status = "已报名"
+            effective = reg_status or current
+            if effective is None and "报名状态" not in bad:
+                errors.append(("报名状态", "该人员未报名此考试，不能录入成绩（请填写报名状态）"))
+            elif status is not None and effective != "已报名" and "报名状态" not in bad:
+                errors.append(("报名状态", "预报名人员尚未确认报名，不能录入参考状态和成绩"))
             if status == "参考" and key in exempted:
-                ctx.error(row.row, "参考状态", "该人员已批准免考，不能录入参考成绩")
-                continue
+                errors.append(("参考状态", "该人员已批准免考，不能录入参考成绩"))
             first = (results.get(key) or [None])[0]
-            if first is not None and first.source == "在线":
-                ctx.error(row.row, "参考状态", "在线考试成绩由系统评分，不能通过导入修改")
-                continue
+            if status is not None and first is not None and first.source == "在线":
+                errors.append(("参考状态", "在线考试成绩由系统评分，不能通过导入修改"))
+        for column, message in errors:
+            ctx.error(row.row, column, message)
+        if errors or bad or key is None:
+            continue
         created = updated = False
         department_id = reg.department_id if reg is not None else person.department_id
         if reg is None:
@@ -213,8 +250,11 @@ def apply_results(rows, ctx) -> None:
 # --- questions -----------------------------------------------------------------------------------
 
 def apply_questions(rows, ctx) -> None:
+    from .similarity import facts
     existing = set(db.session.execute(select(Question.qtype, Question.law, Question.stem)
                                       .where(Question.retired.is_(False))).all())
+    index = bank.fact_index()
+    in_file: dict = {}
     user_id = getattr(ctx.user, "id", None)
     new_rows = []
     for row in rows:
@@ -235,6 +275,18 @@ def apply_questions(rows, ctx) -> None:
             ctx.result.unchanged += 1
             continue
         existing.add(key)
+        twin = bank.duplicate_of(values, index)
+        if twin is not None:
+            ctx.warning(row.row, "题干", f"与题库中已有的第{twin}号题目是同一知识点（表述或题型不同），"
+                                         "组卷时不会同时抽到，请核对是否重复（仅提示）")
+        else:
+            for fact in facts(values["law"], values["qtype"], values["stem"], values["options"], values["answer"]):
+                if fact in in_file:
+                    ctx.warning(row.row, "题干", f"与本文件第{in_file[fact]}行是同一知识点（表述或题型不同），"
+                                                 "组卷时不会同时抽到，请核对是否重复（仅提示）")
+                    break
+        for fact in facts(values["law"], values["qtype"], values["stem"], values["options"], values["answer"]):
+            in_file.setdefault(fact, row.row)
         new_rows.append({**values, "chapter": "", "explanation": v["解析"] or "", "difficulty": difficulty,
                          "version": 1, "retired": False, "created_by_id": user_id})
     if ctx.result.errors:

@@ -98,7 +98,8 @@ class Registration(db.Model):
     """A person entered for an exam: 预报名, then 已报名; withdrawn ones are 已取消.
 
     ``department_id`` is the person's unit when registered: figures by department use it.
-    ``preregistered_at`` stays set after confirmation, so 预报名 counts include confirmed people.
+    ``preregistered_at`` stays set after confirmation (when the person was pre-registered); the
+    预报名 figure counts only those still 预报名.
     """
     __tablename__ = "exams_registration"
     __table_args__ = (UniqueConstraint("exam_id", "person_id"),)

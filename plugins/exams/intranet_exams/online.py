@@ -20,7 +20,7 @@ from intranet.extensions import db
 from intranet.locking import lock as lock_row
 from intranet.locking import lock_rows
 
-from . import service
+from . import service, similarity
 from .models import (LETTERS, QUESTION_TYPES, TRUE_FALSE_OPTIONS, Exam, Paper, PaperAnswer,
                      PaperBlueprint, Question, Registration)
 from .service import ExamError, now
@@ -66,7 +66,10 @@ def start(exam: Exam, person, user, at: datetime | None = None) -> Paper:
     blueprint = blueprint_of(exam)
     if blueprint is None or not blueprint.rules:
         raise ExamError("该考试尚未设置组卷规则，请联系考试组织单位")
-    ids, points = draw(blueprint)
+    earlier = [qid for p in db.session.scalars(select(Paper).where(Paper.exam_id == exam.id,
+                                                                   Paper.person_id == person.id))
+               for qid in p.question_ids]
+    ids, points = draw(blueprint, earlier)
     deadline = at + timedelta(minutes=blueprint.time_limit_minutes)
     if exam.closes_at and exam.closes_at < deadline:
         deadline = exam.closes_at
@@ -82,23 +85,82 @@ def start(exam: Exam, person, user, at: datetime | None = None) -> Paper:
     return paper
 
 
-def draw(blueprint: PaperBlueprint) -> tuple[list[int], list[float]]:
-    """Random questions by the blueprint's rules, grouped by type (单选, 多选, 判断), shuffled within."""
+def draw(blueprint: PaperBlueprint, earlier: list[int] | None = None) -> tuple[list[int], list[float]]:
+    """Random questions by the blueprint's rules, grouped by type (单选, 多选, 判断), shuffled within.
+
+    A paper never holds two near-duplicates (the same fact in another wording or type, see
+    similarity.py). ``earlier``: the questions of the candidate's earlier attempts; a resit takes
+    questions sharing no fact with them first, and repeats only as many as the bank forces.
+    """
+    earlier = set(earlier or [])
+    earlier_facts: set = set()
+    if earlier:
+        for q in db.session.scalars(select(Question).where(Question.id.in_(list(earlier)))):
+            earlier_facts |= similarity.facts_of(q)
     chosen: dict[int, float] = {}
+    types: dict[int, str] = {}
+    taken: set = set()
     for rule in blueprint.rules:
-        stmt = select(Question.id).where(Question.retired.is_(False), Question.qtype == rule.qtype)
+        stmt = select(Question).where(Question.retired.is_(False), Question.qtype == rule.qtype)
         if rule.law:
             stmt = stmt.where(Question.law == rule.law)
-        pool = [qid for qid in db.session.scalars(stmt) if qid not in chosen]
-        if len(pool) < rule.count:
-            raise ExamError(f"题库中可用的{rule.law}{rule.qtype}题只有 {len(pool)} 道，不足 {rule.count} 道，无法组卷")
-        for qid in _random.sample(pool, rule.count):
+        pool = [(q.id, similarity.facts_of(q)) for q in db.session.scalars(stmt.order_by(Question.id))
+                if q.id not in chosen]
+        fresh = [p for p in pool if p[0] not in earlier and not (p[1] & earlier_facts)]
+        seen = [p for p in pool if p[0] not in earlier and (p[1] & earlier_facts)]
+        again = [p for p in pool if p[0] in earlier]
+        picked = []
+        for group in (fresh, seen, again):
+            _random.shuffle(group)
+            for qid, fs in group:
+                if len(picked) == rule.count:
+                    break
+                if fs & taken:
+                    continue  # a near-duplicate of a question already on the paper
+                picked.append(qid)
+                taken |= fs
+        if len(picked) < rule.count:
+            distinct = len(picked)
+            raise ExamError(f"题库中可用的{rule.law}{rule.qtype}题（去除重复题后）只有 {distinct} 道，"
+                            f"不足 {rule.count} 道，无法组卷")
+        for qid in picked:
             chosen[qid] = rule.points
-    types = dict(db.session.execute(select(Question.id, Question.qtype).where(Question.id.in_(list(chosen)))).all())
+            types[qid] = rule.qtype
     ids = list(chosen)
     _random.shuffle(ids)
     ids.sort(key=lambda qid: QUESTION_TYPES.index(types[qid]))
     return ids, [chosen[qid] for qid in ids]
+
+
+def may_sit_again(paper: Paper) -> bool:
+    """The candidate could still take another attempt of this exam (not passed, attempts left, not closed)."""
+    exam = paper.exam
+    attempts = service.attempts_of(exam.id, paper.person_id)
+    if any(a.passed for a in attempts) or len(attempts) >= exam.max_attempts:
+        return False
+    return not exam_closed(exam)
+
+
+def exam_closed(exam: Exam, at: datetime | None = None) -> bool:
+    """No one can sit the exam any more: withdrawn, past its closing time or its (single) day."""
+    at = at or now()
+    if not exam.active:
+        return True
+    if exam.closes_at:
+        return at >= exam.closes_at
+    return bool(exam.exam_date and exam.exam_date < at.date())
+
+
+def reveal_answers(paper: Paper) -> bool:
+    """Whether the result page may show the correct answers and 解析 (the reveal_answers setting);
+    never while the candidate can still sit again."""
+    from . import settings
+    mode = settings.get("reveal_answers")
+    if mode == "closed":
+        return exam_closed(paper.exam)
+    if mode == "last_attempt":
+        return not may_sit_again(paper)
+    return False
 
 
 def questions_of(paper: Paper) -> list[Question]:

@@ -119,3 +119,10 @@ def certificate_prerequisites(person):
     """The qualification exam, as the certificates plugin asks for it (see prerequisites.py)."""
     from .prerequisites import qualification
     return [qualification(person)]
+
+
+@hookimpl(optionalhook=True)
+def exam_passes(person, year):
+    """Exams passed, as the law_study plugin asks to credit study hours (see prerequisites.py)."""
+    from .prerequisites import exam_passes as passes
+    return passes(person, year)

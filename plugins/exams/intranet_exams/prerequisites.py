@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from intranet.extensions import db
 
@@ -58,3 +58,23 @@ def qualification(person, today: date | None = None) -> dict:
         last = max(rows, key=lambda r: _day(r[0]) or date.min)
         return {**out, "detail": f"最近一次合格为{_describe(*last)}，已超过{years}年有效期"}
     return {**out, "detail": f"近{years}年内未通过行政执法资格考试"}
+
+
+def exam_passes(person, year: int) -> list[dict]:
+    """The law_study plugin's ``exam_passes``: each exam passed (first passing attempt) whose day
+    falls in ``year``; ``person`` None: everyone's. Withdrawn exams do not count."""
+    stmt = (select(Exam, ExamResult.person_id, func.min(ExamResult.recorded_at))
+            .join(ExamResult, ExamResult.exam_id == Exam.id)
+            .where(ExamResult.passed.is_(True), ExamResult.status == "参考", Exam.active.is_(True),
+                   Exam.year.between(year - 1, year + 1))
+            .group_by(Exam.id, ExamResult.person_id).order_by(Exam.id, ExamResult.person_id))
+    if person is not None:
+        stmt = stmt.where(ExamResult.person_id == person.id)
+    out = []
+    for exam, person_id, recorded in db.session.execute(stmt):
+        day = _day(exam) or (recorded.date() if recorded else None)
+        if day is None or day.year != year:
+            continue
+        out.append({"plugin": "exams", "ref": f"exams:{exam.id}", "person_id": person_id, "exam": exam.title,
+                    "day": day, "hours": None})
+    return out

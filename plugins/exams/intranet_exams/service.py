@@ -123,7 +123,10 @@ def register(exam: Exam, people: list[Person], status: str, user, *, self_regist
 
 
 def confirm(exam: Exam, registrations: list[Registration], user) -> int:
-    """预报名 → 已报名."""
+    """预报名 → 已报名 (refused for a withdrawn exam)."""
+    lock(exam, check=False)
+    if not exam.active:
+        raise ExamError("该考试已撤销，不能确认报名")
     for reg in sorted(registrations, key=lambda r: r.id):  # confirmed meanwhile: StateChanged
         lock(reg)
     todo = [r for r in registrations if r.status == "预报名"]
@@ -171,6 +174,8 @@ def request_exemption(exam: Exam, person: Person, reason: str, note: str, user) 
     reg = registration_of(exam, person, for_update=True)
     if reg is None or reg.status == "已取消":
         raise ExamError(f"{person.name} 未报名此考试，不能申请免考")
+    if attempts_of(exam.id, person.id):
+        raise ExamError(f"{person.name} 已有考试成绩，不能再申请免考")
     if reason == "其他" and not note.strip():
         raise ExamError("免考理由为“其他”时请填写说明")
     if reason == "法律职业资格" and not person.legal_qualification:
@@ -225,6 +230,8 @@ def attempts_of(exam_id: int, person_id: int) -> list[ExamResult]:
 def record_result(exam: Exam, person: Person, status: str, score, user, *, resit: bool = False,
                   source: str = "录入", paper=None) -> ExamResult:
     """Record (or correct) a person's result. A resit adds the next attempt, up to ``max_attempts``."""
+    if not exam.active:
+        raise ExamError("该考试已撤销，不能录入成绩")
     if score is not None:
         score = round(float(score), 1)
     error = score_error(exam, status, score)
@@ -286,8 +293,21 @@ def best_results_stmt():
     return (select(ExamResult.exam_id, ExamResult.person_id,
                    func.max(ExamResult.score).label("best_score"),
                    func.max(case((ExamResult.passed.is_(True), 1), else_=0)).label("passed"),
+                   func.max(case((ExamResult.status == "参考", 1), else_=0)).label("sat"),
+                   func.max(case((ExamResult.status == "免考", 1), else_=0)).label("exempt"),
                    func.count().label("attempts"))
             .group_by(ExamResult.exam_id, ExamResult.person_id))
+
+
+def outcome(passed, sat, exempt, attempts) -> str:
+    """The result column of a registration: 合格, 不合格 (sat and failed, even if later absent), 免考, 缺考."""
+    if not attempts:
+        return ""
+    if passed:
+        return "合格"
+    if sat:
+        return "不合格"
+    return "免考" if exempt else "缺考"
 
 
 def exam_scope_departments(user):

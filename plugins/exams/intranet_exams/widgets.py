@@ -45,12 +45,13 @@ def _my_pending(user) -> Widget:
     stmt = (select(Exam).join(Registration, Registration.exam_id == Exam.id)
             .where(Registration.person_id == user.person_id, Registration.status == "已报名",
                    Exam.id.in_(open_ids), Exam.id.not_in(done), Exam.id.not_in(exempt))
-            .order_by(Exam.exam_date, Exam.closes_at).limit(5))
-    exams = list(db.session.scalars(stmt))
+            .order_by(Exam.exam_date, Exam.closes_at, Exam.id))
+    total = db.session.scalar(select(func.count()).select_from(stmt.with_only_columns(Exam.id).subquery()))
+    exams = list(db.session.scalars(stmt.limit(5)))  # the first five are listed; the figure counts all
     links = [(f"{e.title}（{e.when}）" + ("，可在线作答" if e.is_open(at) else ""), url_for("exams.mine"))
              for e in exams]
     links.append(("我的考试", url_for("exams.mine")))
-    return Widget(plugin="exams", title="我的待考", order=41, figures=[("待考", len(exams))], links=links)
+    return Widget(plugin="exams", title="我的待考", order=41, figures=[("待考", total)], links=links)
 
 
 def person_sections(person, viewer) -> list[PersonSection]:

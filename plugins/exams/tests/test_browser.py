@@ -50,6 +50,7 @@ def test_candidate_takes_online_exam(page, db, org, online_exam, register_people
         for letter in keys[qid]:
             assert page.is_checked(f"input[name=q{qid}][value={letter}]")
     assert page.locator("#countdown").inner_text().endswith("秒")
+    page.once("dialog", lambda dialog: dialog.accept())  # 交卷 asks first (unanswered questions)
     page.click("#submit-paper")
     page.wait_for_selector("#score")
     db.session.expire_all()

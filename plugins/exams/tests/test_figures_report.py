@@ -90,11 +90,13 @@ def test_report_by_subtree_and_kind(db, org, make_exam):
     assert county["registered"] == 10 + 4 + 6 and county["sat"] == 9 + 4 + 4
     assert county["units_participating"] == 2  # 甲镇 and 乙镇, not the city's market bureau
     assert county["by_kind"]["行政执法资格考试"] == {
-        "exams_held": 1, "registered": 6, "preregistered": 6, "required": 5, "sat": 4, "absent": 1, "exempt": 1,
+        "exams_held": 1, "registered": 6, "preregistered": 0, "required": 5, "sat": 4, "absent": 1, "exempt": 1,
         "passed": 3, "participation_rate": 0.8, "pass_rate": 0.75, "units_participating": 1}
     city = report_fragments(year=year, department=org.city)
     assert city.figures["units_participating"] == 3
-    assert any("行政执法资格考试预报名，预报名人数6人" in p for p in city.paragraphs)
+    # all six were confirmed since they pre-registered: they are 报名, no longer 预报名 (issue #12)
+    assert any("行政执法资格考试，报名6人" in p for p in city.paragraphs)
+    assert not any("预报名人数" in p for p in city.paragraphs)
     town_b = report_fragments(year=year, department=org.town_b).figures
     assert (town_b["registered"], town_b["sat"], town_b["participation_rate"]) == (4, 4, 1.0)
 

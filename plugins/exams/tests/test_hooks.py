@@ -184,3 +184,29 @@ def test_certificates_plugin_sees_the_pass(database, db, org, make_exam, registe
         both_db.session.remove()
     exams_answer = [a for answer in answers for a in answer if a["plugin"] == "exams"]
     assert exams_answer[0]["met"] and "91分" in exams_answer[0]["detail"]
+
+
+def test_exam_passes_answers_for_law_study_without_it(db, org):
+    """The exams plugin alone answers law_study's ``exam_passes`` (an optional hook here)."""
+    from datetime import date
+
+    from intranet_exams import service
+    from intranet_exams.models import Exam
+    from intranet_exams.plugin import exam_passes
+    person = org.staff_person
+    made = []
+    for code, score, active in (("P1", 80, True), ("P2", 30, True), ("P3", 99, False)):
+        exam = Exam(code=code, name=f"普法考试{code}", kind="普法考试", part="", year=2025, organiser_id=org.bureau_dept.id,
+                    exam_date=date(2025, 6, 1), full_mark=100, pass_mark=60, online=False, audience="list",
+                    max_attempts=2, self_registration=False)
+        db.session.add(exam)
+        db.session.commit()
+        service.register(exam, [person], "已报名", None)
+        service.record_result(exam, person, "参考", score, None)
+        exam.active = active
+        db.session.commit()
+        made.append(exam)
+    answer = exam_passes(person, 2025)
+    assert answer == [{"plugin": "exams", "ref": f"exams:{made[0].id}", "person_id": person.id, "exam": "普法考试P1",
+                       "day": date(2025, 6, 1), "hours": None}]
+    assert exam_passes(None, 2025) == answer and exam_passes(person, 2024) == []

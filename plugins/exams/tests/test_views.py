@@ -269,9 +269,11 @@ def test_settings_page(db, client, org):
     login(client, org.users["bureau"])
     r = client.post("/exams/settings", data={"qualification_valid_years": "0", "max_attempts": "2"})
     assert "应在1至20年之间" in r.get_data(as_text=True)
-    assert client.post("/exams/settings", data={"qualification_valid_years": "5", "max_attempts": "3"}).status_code == 302
+    assert client.post("/exams/settings", data={"qualification_valid_years": "5", "max_attempts": "3",
+                                                "reveal_answers": "never"}).status_code == 302
     assert Setting.get("exams.qualification_valid_years") == 5
     assert Setting.get("exams.legal_qualification_exempt") is False
+    assert Setting.get("exams.reveal_answers") == "never"
 
 
 def test_dashboard_and_nav(db, client, org, make_exam, register_people):
@@ -343,7 +345,7 @@ def test_settings_change_only_for_a_whole_tree_bureau_user(db, client, org):
     district = make_user("bureau", org.county, username="sfj_county")
     city = make_user("bureau", org.city, username="sfj_city")
     db.session.commit()
-    data = {"qualification_valid_years": "7", "max_attempts": "3"}
+    data = {"qualification_valid_years": "7", "max_attempts": "3", "reveal_answers": "closed"}
     login(client, district)
     page = client.get("/exams/settings")
     assert page.status_code == 200 and "保存设置" not in page.get_data(as_text=True)

@@ -92,6 +92,8 @@ class SettingsForm(FlaskForm):
     lecture_target = IntegerField(settings.LABELS["lecture_target"], validators=[NumberRange(0, 100, "应在0到100之间")])
     self_study_cap_hours = IntegerField(settings.LABELS["self_study_cap_hours"], validators=[NumberRange(0, 500, "应在0到500之间")])
     external_cap_hours = IntegerField(settings.LABELS["external_cap_hours"], validators=[NumberRange(0, 500, "应在0到500之间")])
+    exam_pass_hours = IntegerField(settings.LABELS["exam_pass_hours"], validators=[NumberRange(0, 24, "应在0到24之间")])
+    exam_cap_hours = IntegerField(settings.LABELS["exam_cap_hours"], validators=[NumberRange(0, 500, "应在0到500之间")])
     day_cap_hours = IntegerField(settings.LABELS["day_cap_hours"], validators=[NumberRange(1, 24, "应在1到24之间")])
     prerequisite_months = IntegerField(settings.LABELS["prerequisite_months"], validators=[NumberRange(1, 60, "应在1到60之间")])
     prerequisite_hours = IntegerField(settings.LABELS["prerequisite_hours"], validators=[NumberRange(0, 500, "应在0到500之间")])

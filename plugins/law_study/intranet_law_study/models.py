@@ -26,7 +26,7 @@ SESSION_STATUSES = [PLANNED, HELD, CANCELLED]
 PRESENT, ABSENT, LEAVE = "出席", "缺席", "请假"
 ATTENDANCE_STATUSES = [PRESENT, ABSENT, LEAVE]
 
-MEETING, SELF_STUDY, EXAM, EXTERNAL = "会议出勤", "自学", "考试", "外部培训"
+MEETING, SELF_STUDY, EXAM, EXTERNAL = "会议出勤", "自学", "考试合格", "外部培训"
 SOURCES = [MEETING, SELF_STUDY, EXAM, EXTERNAL]
 # 自报 → 已审核 (单位审核通过) → 已锁定 (年度锁定); 退回 with a reason; 作废 when it no longer counts
 # (an attendance changed to 缺席, a session cancelled).
@@ -151,6 +151,9 @@ class HoursEntry(db.Model):
     evidence: Mapped[str] = mapped_column(String(500), default="")
     session_id: Mapped[int | None] = mapped_column(ForeignKey("law_study_session.id"), index=True)
     attendance_id: Mapped[int | None] = mapped_column(ForeignKey("law_study_attendance.id"), unique=True)
+    # what another plugin's answer named this entry by (an exam pass: "exams:<result id>"), so a
+    # repeated sync finds it again instead of crediting the same pass twice
+    ref: Mapped[str | None] = mapped_column(String(80), index=True)
     state: Mapped[str] = mapped_column(String(10), index=True)
     return_reason: Mapped[str] = mapped_column(String(200), default="")
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))

@@ -4,9 +4,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from intranet.access import BUREAU_ROLES, MANAGE_ROLES
-from intranet.hookspecs import AuditLabels, NavItem, Permission, hookimpl
+from intranet.hookspecs import AuditLabels, NavItem, Permission, ScheduledJob, hookimpl
 
-from . import hookspecs  # noqa: F401  (the core adds a plugin's ``hookspecs`` to the manager: study_hours)
+from . import hookspecs  # noqa: F401  (the core adds a plugin's ``hookspecs`` to the manager: study_hours, exam_passes)
 
 NAME = "law_study"
 DESCRIPTION = "学法：会前学法、法治讲座、出勤与个人学时台账"
@@ -97,6 +97,13 @@ def import_kinds():
 def export_kinds():
     from .export import export_kinds as kinds
     return kinds()
+
+
+@hookimpl
+def scheduled_jobs():
+    from .exam_credits import nightly_job
+    return [ScheduledJob(NAME, "exam-credits", nightly_job, "每天",
+                         "按考试插件的合格记录计入考试合格学时（本年度及未锁定的上一年度）")]
 
 
 @hookimpl

@@ -42,6 +42,8 @@ def training_hours(person, today: date | None = None) -> dict | None:
 
 
 def study_hours(person, year: int) -> dict:
+    from .exam_credits import sync
+    sync(year, person)  # flushed in the asker's transaction; pages that show the ledger keep it
     s = person_summary(person, year)
     return {"plugin": "law_study", "year": year, "hours": s["hours"], "target": s["target"], "met": s["met"],
             "by_source": s["by_source"]}

@@ -19,7 +19,7 @@ from intranet.locking import lock, lock_rows, write_lock
 from intranet.models import Department, Person
 
 from . import settings
-from .models import (ABSENT, APPROVED, APPROVED_TOPIC, ATTENDANCE_STATUSES, CANCELLED, CREDITED, EXTERNAL, HELD, KINDS,
+from .models import (ABSENT, APPROVED, APPROVED_TOPIC, ATTENDANCE_STATUSES, CANCELLED, CREDITED, EXAM, EXTERNAL, HELD, KINDS,
                      LIVE, LOCKED, MEETING, PLAN_ACTIVE, PLAN_WITHDRAWN, PLANNED, PRE_MEETING_KINDS, PRESENT, REPORTED,
                      RETURNED, SELF_STUDY, SPEAKER_TYPES, TO_APPROVE, TO_REVIEW, TOPIC_RETURNED, VOID,
                      Attendance, HoursEntry, PlanItem, SessionLaw, StudySession, YearClosing)
@@ -398,7 +398,7 @@ def sync_credits(session: StudySession, user) -> None:
 # --- self-study and other claims -------------------------------------------------------------------
 
 CLAIM_SOURCES = (SELF_STUDY, EXTERNAL)
-CAP_KEYS = {SELF_STUDY: "self_study_cap_hours", EXTERNAL: "external_cap_hours"}
+CAP_KEYS = {SELF_STUDY: "self_study_cap_hours", EXTERNAL: "external_cap_hours", EXAM: "exam_cap_hours"}
 
 
 def log_claim(person: Person, *, source: str, day: date, law: str, hours: float, evidence: str, user,
@@ -486,6 +486,8 @@ def close_year(year: int, user, today: date | None = None) -> YearClosing:
     write_lock()
     if db.session.scalar(lock_rows(select(YearClosing).where(YearClosing.year == year))) is not None:
         raise StudyError(f"{year}年度已经锁定")
+    from .exam_credits import sync
+    sync(year, None, user)  # exams passed that year are credited before the ledger locks
     closing = YearClosing(year=year, closed_by_id=getattr(user, "id", None))
     db.session.add(closing)
     db.session.flush()

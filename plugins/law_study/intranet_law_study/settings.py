@@ -14,6 +14,8 @@ DEFAULTS = {
     "lecture_target": 2,                # 法治专题讲座 per department per year
     "self_study_cap_hours": 20,         # self-study counts at most this many hours a year
     "external_cap_hours": 0,            # 外部培训 hours a year (0: no cap)
+    "exam_pass_hours": 2,               # 学时 credited for an exam passed, when the exams plugin names none
+    "exam_cap_hours": 0,                # 考试合格 hours a year (0: no cap)
     "day_cap_hours": 8,                 # at most this many hours credited per person and day
     "prerequisite_months": 12,          # certificate prerequisite: training hours in the last N months …
     "prerequisite_hours": 0,            # … at least this many (0: not asked)
@@ -31,6 +33,8 @@ LABELS = {
     "lecture_target": "各单位每年法治专题讲座次数目标",
     "self_study_cap_hours": "自学每年最多计入学时",
     "external_cap_hours": "外部培训每年最多计入学时（0 表示不限）",
+    "exam_pass_hours": "每通过一场考试计入学时（考试未规定学时时）",
+    "exam_cap_hours": "考试合格每年最多计入学时（0 表示不限）",
     "day_cap_hours": "每人每天最多计入学时",
     "prerequisite_months": "申领执法证：统计最近几个月的学时",
     "prerequisite_hours": "申领执法证：上述期间至少应有学时（0 表示不要求）",

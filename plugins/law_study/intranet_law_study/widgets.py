@@ -12,6 +12,7 @@ from intranet.hookspecs import PersonSection, Widget
 from intranet.models import Department
 
 from . import settings
+from .exam_credits import sync_and_commit
 from .figures import departments_without_session, people_behind_target, person_summary, session_counts
 from .models import REPORTED, SOURCES, HoursEntry
 from .service import fmt_hours
@@ -24,6 +25,7 @@ def dashboard_widgets(user) -> list[Widget]:
     year = date.today().year
     out = []
     if getattr(user, "person", None) is not None:
+        sync_and_commit(year, user.person)
         s = person_summary(user.person, year)
         out.append(Widget("law_study", f"我的学法（{year}年）", order=30,
                           figures=[("已计入学时", s["hours"]), ("年度目标", s["target"]), ("待审核", s["pending"])],
@@ -58,6 +60,7 @@ def dashboard_widgets(user) -> list[Widget]:
 
 def person_sections(person, viewer) -> list[PersonSection]:
     year = date.today().year
+    sync_and_commit(year, person)
     s = person_summary(person, year)
     entries = list(db.session.scalars(select(HoursEntry).where(HoursEntry.person_id == person.id)
                                       .order_by(HoursEntry.day.desc(), HoursEntry.id.desc()).limit(200)))

@@ -86,9 +86,35 @@
     });
   }
 
+  function unanswered() {
+    var numbers = [];
+    form.querySelectorAll("fieldset[data-qid]").forEach(function (box) {
+      if (!answerOf(box.dataset.qid)) { numbers.push(box.dataset.number); }
+    });
+    return numbers;
+  }
+
+  var answeredCount = document.getElementById("answered-count");
+  var total = form.querySelectorAll("fieldset[data-qid]").length;
+  function count() {
+    if (answeredCount) { answeredCount.textContent = "· 已答 " + (total - unanswered().length) + " / " + total + " 题"; }
+  }
+  count();
+
   form.addEventListener("change", function (event) {
     var box = event.target.closest("fieldset[data-qid]");
-    if (box) { save(box.dataset.qid); }
+    if (box) { save(box.dataset.qid); count(); }
+  });
+
+  // 交卷 asks first, naming the questions still unanswered
+  form.addEventListener("submit", function (event) {
+    var submitter = event.submitter;
+    if (closed || !submitter || submitter.id !== "submit-paper") { return; }
+    var missing = unanswered();
+    var message = missing.length
+      ? "第" + missing.join("、") + "题未作答（共 " + missing.length + " 题）。交卷后不能再修改，确定交卷吗？"
+      : "全部 " + total + " 题均已作答。交卷后不能再修改，确定交卷吗？";
+    if (!window.confirm(message)) { event.preventDefault(); }
   });
 
   function tick() {

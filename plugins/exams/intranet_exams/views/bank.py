@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from intranet import audit
 from intranet.access import roles_required
@@ -56,9 +56,12 @@ def new_question():
     if form.validate_on_submit():
         values = _values(form)
         if values is not None:
+            twin = bank.duplicate_of(values, bank.fact_index())
             q = bank.create(values, current_user)
             db.session.commit()
             flash("题目已加入题库", "success")
+            if twin is not None:
+                flash(f"该题与题库中第{twin}号题目是同一知识点，组卷时不会同时抽到，请核对是否重复", "warning")
             return redirect(url_for("exams.question", question_id=q.id))
     return render_template("exams/question_form.html", form=form, question=None)
 
@@ -157,7 +160,7 @@ def blueprint(exam_id):
     if request.method == "POST" and "r-submit" in request.form and rule_form.validate():
         available = _available().get((rule_form.qtype.data, rule_form.law.data), 0)
         if rule_form.count.data > available:
-            rule_form.count.errors.append(f"题库中可用的{rule_form.law.data}{rule_form.qtype.data}题只有 {available} 道")
+            rule_form.count.errors.append(f"题库中可用的{rule_form.law.data}{rule_form.qtype.data}题（去除重复题后）只有 {available} 道")
         else:
             bp_ = _blueprint(exam)
             rule = BlueprintRule(blueprint_id=bp_.id, qtype=rule_form.qtype.data, law=rule_form.law.data,
@@ -178,13 +181,17 @@ def blueprint(exam_id):
 
 
 def _available() -> dict:
-    """(qtype, law) → active questions; (qtype, "") → all laws."""
-    counts = {}
-    for qtype, law, n in db.session.execute(select(Question.qtype, Question.law, func.count())
-                                            .where(Question.retired.is_(False))
-                                            .group_by(Question.qtype, Question.law)):
-        counts[(qtype, law)] = n
-        counts[(qtype, "")] = counts.get((qtype, ""), 0) + n
+    """(qtype, law) → distinct active questions (near-duplicates count once); (qtype, "") → all laws."""
+    from ..similarity import facts_of
+    counts: dict = {}
+    taken: dict = {}
+    for q in db.session.scalars(select(Question).where(Question.retired.is_(False)).order_by(Question.id)):
+        fs = facts_of(q)
+        for key in ((q.qtype, q.law), (q.qtype, "")):
+            seen = taken.setdefault(key, set())
+            if not (fs & seen):
+                counts[key] = counts.get(key, 0) + 1
+                seen |= fs
     return counts
 
 

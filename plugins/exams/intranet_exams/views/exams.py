@@ -21,7 +21,7 @@ from .. import figures, online, settings
 from ..export import results_workbook
 from ..forms import ExamFilterForm, ExamForm, SettingsForm, options
 from ..models import Exam, ExamResult, Exemption, Registration
-from ..service import best_results_stmt, can_manage
+from ..service import best_results_stmt, can_manage, outcome
 from . import BUREAU_ROLES, READ_ROLES, bp, get_exam, require_manage
 
 
@@ -170,7 +170,8 @@ def detail(exam_id):
     exemption = (select(Exemption.status).where(Exemption.exam_id == Registration.exam_id,
                                                 Exemption.person_id == Registration.person_id)
                  .order_by(Exemption.id.desc()).limit(1).correlate(Registration).scalar_subquery())
-    stmt = (select(Registration, best.c.best_score, best.c.passed, best.c.attempts, exemption.label("exemption"))
+    stmt = (select(Registration, best.c.best_score, best.c.passed, best.c.attempts, exemption.label("exemption"),
+                   best.c.sat, best.c.exempt)
             .join(Person, Person.id == Registration.person_id)
             .outerjoin(best, best.c.person_id == Registration.person_id)
             .options(joinedload(Registration.person), joinedload(Registration.department))
@@ -183,7 +184,7 @@ def detail(exam_id):
         Exemption.exam_id == exam.id, Exemption.status == "待审批"), Exemption.department_id))
     return render_template("exams/detail.html", exam=exam, totals=totals, page=page, status=status,
                            pending=pending, manage=can_manage(exam, current_user),
-                           may_register=current_user.can_write, labels=figures.LABELS,
+                           may_register=current_user.can_write, labels=figures.LABELS, outcome=outcome,
                            blueprint=online.blueprint_of(exam) if exam.online else None)
 
 

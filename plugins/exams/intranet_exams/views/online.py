@@ -54,7 +54,7 @@ def mine():
     if expired:
         db.session.commit()
     best = service.best_results_stmt().where(ExamResult.person_id == person.id).subquery()
-    stmt = (select(Registration, best.c.best_score, best.c.passed, best.c.attempts)
+    stmt = (select(Registration, best.c.best_score, best.c.passed, best.c.attempts, best.c.sat, best.c.exempt)
             .options(joinedload(Registration.exam))
             .join(Exam, Exam.id == Registration.exam_id)
             .outerjoin(best, best.c.exam_id == Registration.exam_id)
@@ -68,7 +68,7 @@ def mine():
         Exam.self_registration.is_(True), Exam.id.not_in(taken)).order_by(Exam.id).limit(20))
         if service.in_audience(e, person)]
     return render_template("exams/mine.html", person=person, page=page, offers=offers, papers=papers, now=at,
-                           form=PaperForm())
+                           form=PaperForm(), outcome=service.outcome)
 
 
 @bp.route("/<int:exam_id>/self-register", methods=["POST"])
@@ -209,5 +209,8 @@ def paper_result(paper_id):
         return redirect(url_for("exams.paper", paper_id=paper.id))
     db.session.commit()
     result = db.session.scalar(select(ExamResult).where(and_(ExamResult.paper_id == paper.id)))
+    questions, answers = online.questions_of(paper), online.answers_of(paper)
+    wrong = [n for n, q in enumerate(questions, 1) if not (answers.get(q.id) and answers[q.id].correct)]
     return render_template("exams/paper_result.html", paper=paper, exam=paper.exam, result=result,
-                           questions=online.questions_of(paper), answers=online.answers_of(paper))
+                           questions=questions, answers=answers, wrong=wrong,
+                           reveal=online.reveal_answers(paper), resit=online.may_sit_again(paper))

@@ -16,6 +16,7 @@ from intranet.pagination import paginate
 
 from .. import evidence as files
 from .. import service, settings
+from .. import exam_credits
 from ..figures import person_summary
 from ..forms import ActionForm, ClaimForm, ReturnForm
 from ..models import EVIDENCE_ACTIVE, REPORTED, Evidence, HoursEntry
@@ -53,6 +54,7 @@ def mine():
         else:
             flash_form(form)
     year = arg_int("year", date.today().year, maximum=9999)
+    exam_credits.sync_and_commit(year, person)
     summary = person_summary(person, year)
     stmt = (select(HoursEntry).where(HoursEntry.person_id == person.id)
             .order_by(HoursEntry.day.desc(), HoursEntry.id.desc()))
