@@ -120,7 +120,12 @@ def sub_table(value: dict, labels: dict[str, str], key: str, kinds: dict[str, st
         d = d if isinstance(d, dict) else {}
         rows.append([labels.get(str(name), str(name))] +
                     [format_value(d.get(k), figure_kind(k, kinds)) if k in d else "" for k in keys])
-    return {"columns": ["项目"] + [labels.get(k, k) for k in keys], "rows": rows}
+    return {"columns": ["项目"] + [short_label(labels.get(k, k)) for k in keys], "rows": rows}
+
+
+def short_label(label: str) -> str:
+    """A label without its explanation in brackets, for a column head: "参考率（参考÷应考）" → "参考率"."""
+    return label.split("（")[0] or label
 
 
 def figure_rows(fragment: dict, labels: dict[str, str], kinds: dict[str, str] | None = None,

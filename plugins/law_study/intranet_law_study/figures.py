@@ -217,3 +217,68 @@ def person_summary(person, year: int) -> dict:
     return {"year": year, "by_source": {s: hours(by_source.get(s, 0)) for s in SOURCES},
             "hours": hours(total), "target": target, "met": total >= target * 60,
             "pending": hours(pending), "sessions": int(sessions or 0), "laws": laws}
+
+
+# --- the records behind each figure (the drill-down lists them; counts equal the figures) ---------
+
+SESSION_KINDS = {"sessions_total": None, "sessions_pre_meeting": "pre", "lectures": LECTURE, "trainings": TRAINING}
+
+
+def session_ids(key: str, year: int, department):
+    """Held sessions of the year and subtree counted in ``key`` (see SESSION_KINDS)."""
+    stmt = select(StudySession.id).where(_held(year, department.subtree_filter))
+    kind = SESSION_KINDS[key]
+    if kind == "pre":
+        stmt = stmt.where(StudySession.kind.in_(PRE_MEETING_KINDS))
+    elif kind is not None:
+        stmt = stmt.where(StudySession.kind == kind)
+    return stmt
+
+
+def attendance_ids(year: int, department):
+    return (select(Attendance.id).join(StudySession, StudySession.id == Attendance.session_id)
+            .where(_held(year, department.subtree_filter), Attendance.status == PRESENT))
+
+
+def participant_ids(year: int, department):
+    return (select(Attendance.person_id).join(StudySession, StudySession.id == Attendance.session_id)
+            .where(_held(year, department.subtree_filter), Attendance.status == PRESENT))
+
+
+def meeting_target_ids(year: int, department):
+    """People in post in the subtree at or above their hours target."""
+    totals = _capped_minutes(year)
+    return (select(Person.id).outerjoin(totals, totals.c.person_id == Person.id)
+            .where(Person.status == IN_POST, department.subtree_filter(Person.department_id),
+                   func.coalesce(totals.c.minutes, 0) >= _target_minutes()))
+
+
+def law_names(year: int, department):
+    return (select(SessionLaw.name).join(StudySession, StudySession.id == SessionLaw.session_id)
+            .where(_held(year, department.subtree_filter)).group_by(SessionLaw.name))
+
+
+def plan_item_ids(year: int, department, held_only: bool = False):
+    stmt = select(PlanItem.id).where(PlanItem.year == year, PlanItem.status == PLAN_ACTIVE,
+                                     department.subtree_filter(PlanItem.department_id))
+    if held_only:
+        stmt = stmt.where(select(StudySession.id).where(StudySession.plan_item_id == PlanItem.id,
+                                                        StudySession.status == HELD).correlate(PlanItem).exists())
+    return stmt
+
+
+def departments_meeting_session_target(year: int, department) -> list[int]:
+    """Ids of the departments counted in ``departments_meeting_session_target``."""
+    cond = department.subtree_filter
+    pre_target, lecture_target = int(settings.get("pre_meeting_target")), int(settings.get("lecture_target"))
+    if pre_target == 0 and lecture_target == 0:
+        return list(db.session.scalars(select(Department.id).where(Department.active.is_(True), cond())))
+    return [d for d, c in session_counts(year, cond, by_department=True).items()
+            if c["pre_meeting"] >= pre_target and c["lectures"] >= lecture_target]
+
+
+def sessions_by_month(year: int, department) -> dict[int, int]:
+    month = func.extract("month", StudySession.held_on)
+    rows = db.session.execute(select(month, func.count()).where(_held(year, department.subtree_filter))
+                              .group_by(month)).all()
+    return {int(m): int(n) for m, n in rows}
