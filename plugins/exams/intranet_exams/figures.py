@@ -124,6 +124,32 @@ def compute(*, exam_ids=None, exam_cond=None, department_cond=None, group_by: st
     return {row["key"]: _finish(row) for row in db.session.execute(stmt).mappings()}
 
 
+SUMMED = ("registered", "preregistered", "exempt", "required", "sat", "absent", "passed")
+
+
+def grid(*, exam_cond=None, department_cond=None) -> list[dict]:
+    """One GROUP BY (exam, department) row of sums each; :func:`combine` folds rows into figures
+    (the report groups them by exam, kind, department and in total without querying again)."""
+    f = flags(exam_cond=exam_cond, department_cond=department_cond).subquery()
+    stmt = (select(f.c.exam_id, f.c.department_id, Exam.kind,
+                   *[func.coalesce(func.sum(f.c[k]), 0).label(k) for k in SUMMED])
+            .join(Exam, Exam.id == f.c.exam_id).group_by(f.c.exam_id, f.c.department_id, Exam.kind))
+    return [dict(row) for row in db.session.execute(stmt).mappings()]
+
+
+def combine(rows) -> dict:
+    """Figures of grid rows (units: departments with someone who sat)."""
+    d = {k: 0 for k in SUMMED}
+    units = set()
+    for row in rows:
+        for k in SUMMED:
+            d[k] += int(row[k] or 0)
+        if row["sat"]:
+            units.add(row["department_id"])
+    d["units"] = len(units)
+    return _finish(d)
+
+
 def exam_figures(exam_id: int, department_cond=None) -> dict:
     return compute(exam_ids=[exam_id], department_cond=department_cond)
 

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import and_, distinct, func, not_, select
+from sqlalchemy import and_, func, not_, select
 
 from intranet.extensions import db
+from intranet.models import Department
 from intranet.hookspecs import ReportChart, ReportFragment, ReportTable
 from intranet.reports.formatting import pct, scope_word
 
@@ -76,19 +77,24 @@ def drilldown(year: int, department) -> dict[str, str]:
 def build(year: int, department) -> ReportFragment:
     exam_cond = year_exams(year)
     cond = department.subtree_filter
-    totals = figures.compute(exam_cond=exam_cond, department_cond=cond)
-    by_exam = figures.compute(exam_cond=exam_cond, department_cond=cond, group_by="exam")
-    by_kind_raw = figures.compute(exam_cond=exam_cond, department_cond=cond, group_by="kind")
-    held_by_kind: dict[str, int] = {}
-    if by_exam:
-        held_by_kind = dict(db.session.execute(select(Exam.kind, func.count()).where(Exam.id.in_(list(by_exam)))
-                                               .group_by(Exam.kind)).all())
-    by_kind = {kind: {"exams_held": held_by_kind.get(kind, 0), **_report_figures(f)}
-               for kind, f in sorted(by_kind_raw.items(), key=lambda kv: KINDS.index(kv[0]) if kv[0] in KINDS else 99)}
+    rows = figures.grid(exam_cond=exam_cond, department_cond=cond)   # one query, folded below
+    totals = figures.combine(rows)
+    groups: dict[str, list] = {}
+    for row in rows:
+        groups.setdefault(row["kind"], []).append(row)
+    by_kind = {kind: {"exams_held": len({r["exam_id"] for r in group}), **_report_figures(figures.combine(group))}
+               for kind, group in sorted(groups.items(), key=lambda kv: KINDS.index(kv[0]) if kv[0] in KINDS else 99)}
+    held = len({r["exam_id"] for r in rows})
     open_exams = db.session.scalar(select(func.count()).select_from(
         exams_stmt(open_year_exams(year), department).subquery())) or 0
-    fig = {"exams_held": len(by_exam), "open_exams": int(open_exams), **_report_figures(totals), "by_kind": by_kind}
-    dept_rows = figures.by_department(exam_cond=exam_cond, department_cond=cond)
+    fig = {"exams_held": held, "open_exams": int(open_exams), **_report_figures(totals), "by_kind": by_kind}
+    by_dept: dict[int, list] = {}
+    for row in rows:
+        by_dept.setdefault(row["department_id"], []).append(row)
+    dept_rows = []
+    if by_dept:
+        dept_rows = [(d, figures.combine(by_dept[d.id])) for d in db.session.scalars(
+            select(Department).where(Department.id.in_(list(by_dept))).order_by(Department.path))]
     return ReportFragment(plugin="exams", key="exams", title="学法考试与执法资格考试", order=30, figures=fig,
                           paragraphs=paragraphs(year, department, fig), tables=tables(by_kind, dept_rows),
                           labels=LABELS,

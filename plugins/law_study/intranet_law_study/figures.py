@@ -12,7 +12,7 @@ viewer) or None for no limit.
 """
 from __future__ import annotations
 
-from sqlalchemy import and_, case, distinct, func, literal, select, true
+from sqlalchemy import and_, case, distinct, func, literal, or_, select, true
 
 from intranet.extensions import db
 from intranet.models import Department, Person
@@ -126,7 +126,47 @@ def plan_counts(year: int, cond, by_department: bool = False):
     return {r[0]: (int(r[1] or 0), int(r[2] or 0)) for r in rows}
 
 
-def compute(year: int, department) -> dict:
+class HoursTally:
+    """The year's credited hours of a subtree in one query, capped in Python (the same rules as
+    :func:`_capped_minutes`): minutes per department of the subtree (caps per person and
+    department), and the in-post people of the subtree with how many meet their target (caps per
+    person, on all their hours of the year wherever entered)."""
+
+    def __init__(self, year: int, department):
+        in_tree = select(Department.id).where(Department.path.startswith(department.path, autoescape=True))
+        tree = set(db.session.scalars(in_tree))
+        people = dict(db.session.execute(select(Person.id, Person.enforcement_post).where(
+            Person.status == IN_POST, Person.department_id.in_(in_tree))).all())
+        stmt = (select(HoursEntry.person_id, HoursEntry.department_id, HoursEntry.source, func.sum(HoursEntry.minutes))
+                .where(HoursEntry.year == year, HoursEntry.state.in_(CREDITED))
+                .group_by(HoursEntry.person_id, HoursEntry.department_id, HoursEntry.source))
+        if department.parent_id is not None:      # the whole tree needs no filter
+            stmt = stmt.where(or_(HoursEntry.department_id.in_(in_tree), HoursEntry.person_id.in_(
+                select(Person.id).where(Person.department_id.in_(in_tree)))))
+        caps = {SELF_STUDY: int(settings.get("self_study_cap_hours") or 0) * 60,
+                EXTERNAL: int(settings.get("external_cap_hours") or 0) * 60}
+        self.by_department: dict[int, int] = {}
+        per_person: dict[tuple[int, str], int] = {}
+        for pid, did, source, minutes in db.session.execute(stmt):
+            minutes = int(minutes or 0)
+            if did in tree:
+                cap = caps.get(source) or 0
+                self.by_department[did] = self.by_department.get(did, 0) + (min(minutes, cap) if cap else minutes)
+            if pid in people:
+                per_person[pid, source] = per_person.get((pid, source), 0) + minutes
+        totals: dict[int, int] = {}
+        for (pid, source), minutes in per_person.items():
+            cap = caps.get(source) or 0
+            totals[pid] = totals.get(pid, 0) + (min(minutes, cap) if cap else minutes)
+        general = int(settings.get("person_hours_target")) * 60
+        special = int(settings.get("enforcement_hours_target") or 0) * 60 or general
+        self.staff = len(people)
+        self.meeting = sum(1 for pid, enforcement in people.items()
+                           if totals.get(pid, 0) >= (special if enforcement else general))
+        self.minutes = sum(self.by_department.values())
+
+
+def compute(year: int, department, tally: HoursTally | None = None) -> dict:
     """The report's figures for ``department``'s subtree and ``year``."""
     cond = department.subtree_filter
     sessions = session_counts(year, cond)
@@ -134,9 +174,8 @@ def compute(year: int, department) -> dict:
         select(func.count(Attendance.id), func.count(distinct(Attendance.person_id)))
         .join(StudySession, StudySession.id == Attendance.session_id)
         .where(_held(year, cond), Attendance.status == PRESENT)).one()
-    totals = _capped_minutes(year, cond(HoursEntry.department_id), by_department=True)
-    person_minutes = int(db.session.scalar(select(func.coalesce(func.sum(totals.c.minutes), 0))) or 0)
-    staff, meeting = people_behind_target(year, cond)
+    tally = tally or HoursTally(year, department)
+    person_minutes, staff, meeting = tally.minutes, tally.staff, tally.meeting
     laws = db.session.scalar(select(func.count(distinct(SessionLaw.name)))
                              .join(StudySession, StudySession.id == SessionLaw.session_id).where(_held(year, cond)))
     per_dept = session_counts(year, cond, by_department=True)
@@ -168,7 +207,7 @@ def top_laws(year: int, department, limit: int = 5) -> list[str]:
     return [name for name, _n in rows]
 
 
-def by_department(year: int, department) -> list[list]:
+def by_department(year: int, department, tally: HoursTally | None = None) -> list[list]:
     """Rows of the report's table: each department of the subtree with sessions or hours."""
     cond = department.subtree_filter
     sessions = session_counts(year, cond, by_department=True)
@@ -176,9 +215,7 @@ def by_department(year: int, department) -> list[list]:
         select(StudySession.department_id, func.count(Attendance.id))
         .join(Attendance, Attendance.session_id == StudySession.id)
         .where(_held(year, cond), Attendance.status == PRESENT).group_by(StudySession.department_id)).all())
-    totals = _capped_minutes(year, cond(HoursEntry.department_id), by_department=True)
-    minutes = dict(db.session.execute(select(totals.c.department_id, func.sum(totals.c.minutes))
-                                      .group_by(totals.c.department_id)).all())
+    minutes = {d: m for d, m in (tally or HoursTally(year, department)).by_department.items() if m}
     ids = set(sessions) | set(minutes)
     if not ids:
         return []

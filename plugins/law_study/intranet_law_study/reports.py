@@ -78,9 +78,10 @@ def paragraphs(year: int, department, f: dict, laws: list[str]) -> list[str]:
 
 
 def build(year: int, department) -> ReportFragment:
-    f = figures.compute(year, department)
+    tally = figures.HoursTally(year, department)
+    f = figures.compute(year, department, tally)
     laws = figures.top_laws(year, department)
-    rows = figures.by_department(year, department)
+    rows = figures.by_department(year, department, tally)
     tables = [ReportTable("各单位学法情况", ["单位", "学法活动", "会前学法", "法治专题讲座", "培训班", "参学人次", "学时合计"],
                           rows)] if rows else []
     return ReportFragment("law_study", "law_study", "领导干部和工作人员学法", order=20, figures=f,
