@@ -17,7 +17,7 @@ from .formatting import pct, wan
 
 FONT_FAMILIES = ["Noto Sans CJK SC", "Noto Sans CJK JP", "Source Han Sans SC", "WenQuanYi Zen Hei",
                  "Microsoft YaHei", "SimHei", "DejaVu Sans"]
-MAX_BARS = 30           # a bar chart of more departments shows the largest ones (and says so)
+MAX_BARS = 30           # a bar chart of more labels shows the first ones, in the fragment's order (and says so)
 RED = "#b4232a"
 _lock = threading.Lock()   # pyplot's state is global; one figure at a time
 _pyplot = None
@@ -52,9 +52,8 @@ def _draw(chart: dict, fmt: str, dpi: int) -> bytes:
     rate = unit == "%"
     kind = chart.get("kind") or "bar"
     if len(labels) > MAX_BARS and kind == "bar":
-        ranked = sorted(zip(values, labels), reverse=True)[:MAX_BARS]
-        values, labels = [v for v, _ in ranked], [lab for _, lab in ranked]
-        title += f"（前{MAX_BARS}名）"
+        title += f"（前{MAX_BARS}个，共{len(labels)}个）"
+        values, labels = values[:MAX_BARS], labels[:MAX_BARS]
     horizontal = kind == "bar" and (chart.get("by") == "department" or len(labels) > 8)
     height = max(2.6, 0.32 * len(labels) + 1.2) if horizontal else 3.2
     fig, ax = plt.subplots(figsize=(6.4, min(height, 11)), dpi=dpi)

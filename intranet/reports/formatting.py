@@ -138,7 +138,7 @@ def figure_rows(fragment: dict, labels: dict[str, str], kinds: dict[str, str] | 
     for key, value in fragment.get("figures", {}).items():
         kind = figure_kind(key, kinds)
         row: dict[str, Any] = {"key": key, "label": labels.get(key, key), "kind": kind,
-                               "url": (drilldown or {}).get(key)}
+                               "url": (drilldown or {}).get(key) if value else None}   # nothing to list: no link
         if _is_table_dict(value):
             row["table"] = sub_table(value, labels, key, kinds)
         else:

@@ -162,8 +162,9 @@ def paragraphs(year: int, department: Department, f: dict) -> list[str]:
     if second:
         out.append("全年" + "，".join(second) + "。")
     if f["enforcement_staff"]:
-        out.append(f"{scope}正式在编在岗的行政执法人员{f['enforcement_staff']}人，其中持有效证件{f['_certified']}人，"
-                   f"持证率{pct(f['certified_rate'])}。")
+        held = (f"其中持有效证件{f['_certified']}人，持证率{pct(f['certified_rate'])}" if f["_certified"]
+                else "均未持有效行政执法证")
+        out.append(f"{scope}正式在编在岗的行政执法人员{f['enforcement_staff']}人，{held}。")
     return out
 
 

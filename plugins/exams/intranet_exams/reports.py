@@ -160,6 +160,6 @@ def charts(by_kind: dict, dept_rows) -> list[ReportChart]:
     depts = [(d.name, f["participation_rate"]) for d, f in dept_rows if f["required"]]
     if len(depts) > 1:
         depts.sort(key=lambda r: r[1])
-        out.append(ReportChart("各单位参考率", [n for n, _ in depts], [v for _, v in depts], by="department",
+        out.append(ReportChart("各单位参考率（由低到高）", [n for n, _ in depts], [v for _, v in depts], by="department",
                                unit="%"))
     return out
