@@ -104,13 +104,22 @@ def _is_table_dict(value) -> bool:
     return isinstance(value, dict)
 
 
-def sub_table(value: dict, labels: dict[str, str], key: str, kinds: dict[str, str] | None = None) -> dict:
+def sub_table(value: dict, labels: dict[str, str], key: str, kinds: dict[str, str] | None = None,
+              drilldown: dict[str, str] | None = None) -> dict:
     """A dict figure as its own small table: {name: number} gives two columns; {name: {figure: n}}
-    one column per inner figure (labelled like the fragment's figures)."""
+    one column per inner figure (labelled like the fragment's figures). A cell links to its records
+    when ``drilldown`` has "key.name" (flat) or "key.name.figure" (nested): cells are then
+    ``(text, url)``."""
+    drilldown = drilldown or {}
+
+    def cell(text, ref, raw):
+        url = drilldown.get(ref) if raw else None
+        return (text, url) if url else text
+
     inner = [v for v in value.values() if isinstance(v, dict)]
     if not inner:
         return {"columns": ["项目", "数值"],
-                "rows": [[labels.get(str(k), str(k)), format_value(v, figure_kind(key, kinds))]
+                "rows": [[labels.get(str(k), str(k)), cell(format_value(v, figure_kind(key, kinds)), f"{key}.{k}", v)]
                          for k, v in value.items()]}
     keys: list[str] = []
     for d in inner:
@@ -119,7 +128,8 @@ def sub_table(value: dict, labels: dict[str, str], key: str, kinds: dict[str, st
     for name, d in value.items():
         d = d if isinstance(d, dict) else {}
         rows.append([labels.get(str(name), str(name))] +
-                    [format_value(d.get(k), figure_kind(k, kinds)) if k in d else "" for k in keys])
+                    [cell(format_value(d.get(k), figure_kind(k, kinds)), f"{key}.{name}.{k}", d.get(k))
+                     if k in d else "" for k in keys])
     return {"columns": ["项目"] + [short_label(labels.get(k, k)) for k in keys], "rows": rows}
 
 
@@ -140,7 +150,7 @@ def figure_rows(fragment: dict, labels: dict[str, str], kinds: dict[str, str] | 
         row: dict[str, Any] = {"key": key, "label": labels.get(key, key), "kind": kind,
                                "url": (drilldown or {}).get(key) if value else None}   # nothing to list: no link
         if _is_table_dict(value):
-            row["table"] = sub_table(value, labels, key, kinds)
+            row["table"] = sub_table(value, labels, key, kinds, drilldown)
         else:
             row["value"] = format_value(value, kind, units.get(key, ""))
             if previous is not None:

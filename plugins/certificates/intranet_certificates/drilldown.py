@@ -1,12 +1,13 @@
 """Drill-down from the report's figures to the records behind them (the same statements as the figures)."""
 from __future__ import annotations
 
-from flask import abort, url_for
+from flask import abort, request, url_for
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from intranet.access import roles_required
 from intranet.models import Department, Person
+from intranet.models.org import DEPARTMENT_KINDS
 from intranet.reports.drilldown import VIEW_ROLES, records_page, report_scope
 
 from . import reports
@@ -24,9 +25,9 @@ def card_ids(figure: str, year: int, department):
     return None
 
 
-def person_ids(figure: str, year: int, department):
+def person_ids(figure: str, year: int, department, level: str | None = None):
     if figure == "holders_active":
-        return reports.holder_ids(year, department)
+        return reports.holder_ids(year, department, level)
     if figure == "enforcement_staff":
         return reports.enforcement_staff(department)
     if figure == "enforcement_staff_certified":
@@ -45,11 +46,14 @@ def report_records(figure):
         abort(404)
     year, department = report_scope()
     title = f"{reports.LABELS[figure].split('（')[0]}明细"
+    level = request.args.get("level") or None
+    if level is not None and (figure != "holders_active" or level not in DEPARTMENT_KINDS):
+        abort(404)
     if figure in PEOPLE:
-        stmt = (select(Person).where(Person.id.in_(person_ids(figure, year, department)))
+        stmt = (select(Person).where(Person.id.in_(person_ids(figure, year, department, level)))
                 .options(joinedload(Person.department)).order_by(Person.department_id, Person.name_key, Person.name))
         return records_page(title=title, stmt=stmt, columns=["姓名", "单位", "编制", "状态"], year=year,
-                            department=department, note=reports.LABELS[figure],
+                            department=department, note=f"{reports.LABELS[figure]}{'，' + level if level else ''}",
                             row=lambda p: [p.name, _department(p), p.staffing, p.status])
     if figure == "cleanup_candidates":
         stmt = (select(CleanupCandidate, Department.name).join(Department, Department.id == CleanupCandidate.department_id)

@@ -49,10 +49,14 @@ def report_day(year: int) -> date:
     return min(year_bounds(year)[1], date.today())
 
 
-def holder_ids(year: int, department: Department):
-    """Ids of the people of the subtree holding a valid card on the report day (有效持证人员)."""
-    return (select(Certificate.person_id).where(Certificate.id.in_(valid_cards_at(report_day(year))),
+def holder_ids(year: int, department: Department, level: str | None = None):
+    """Ids of the people of the subtree holding a valid card on the report day (有效持证人员);
+    with ``level``, on a card of a unit of that kind (``holders_active_by_level``)."""
+    stmt = (select(Certificate.person_id).where(Certificate.id.in_(valid_cards_at(report_day(year))),
                                                department.subtree_filter(Certificate.department_id)))
+    if level is not None:
+        stmt = stmt.where(Certificate.department_id.in_(select(Department.id).where(Department.kind == level)))
+    return stmt
 
 
 def issued_ids(year: int, department: Department):
@@ -221,9 +225,13 @@ DRILLABLE = ("holders_active", "issued", *EVENT_FIGURES, "cleanup_candidates", "
              "enforcement_staff_certified")
 
 
-def drilldown(year: int, department: Department) -> dict[str, str]:
+def drilldown(year: int, department: Department, levels=()) -> dict[str, str]:
     from intranet.reports.drilldown import figure_url
-    return {key: figure_url("certificates.report_records", key, year, department) for key in DRILLABLE}
+    links = {key: figure_url("certificates.report_records", key, year, department) for key in DRILLABLE}
+    for level in levels:
+        links[f"holders_active_by_level.{level}"] = figure_url("certificates.report_records", "holders_active", year,
+                                                               department, level=level)
+    return links
 
 
 def charts(figures: dict, table: ReportTable) -> list[ReportChart]:
@@ -247,4 +255,5 @@ def fragment(year: int, department: Department) -> ReportFragment:
     table = department_table(year, department)
     return ReportFragment("certificates", "certificates", "行政执法证管理", order=30, figures=figures,
                           paragraphs=text, tables=[table], labels=LABELS, units=UNITS,
-                          drilldown=drilldown(year, department), charts=charts(figures, table))
+                          drilldown=drilldown(year, department, figures["holders_active_by_level"]),
+                          charts=charts(figures, table))

@@ -43,9 +43,11 @@ def _report_figures(f: dict) -> dict:
     return out
 
 
-def year_exams(year: int, at: datetime | None = None):
-    """A condition on Exam: the year's active exams that are over (counted in the figures)."""
-    return and_(Exam.year == year, Exam.active.is_(True), figures.finished(at or datetime.now()))
+def year_exams(year: int, at: datetime | None = None, kind: str | None = None):
+    """A condition on Exam: the year's active exams that are over (counted in the figures);
+    with ``kind``, of that kind only (``by_kind``)."""
+    cond = and_(Exam.year == year, Exam.active.is_(True), figures.finished(at or datetime.now()))
+    return cond if kind is None else and_(cond, Exam.kind == kind)
 
 
 def open_year_exams(year: int, at: datetime | None = None):
@@ -58,20 +60,25 @@ def exams_stmt(exam_cond, department):
     return select(Exam.id).where(Exam.id.in_(select(regs.c.exam_id)))
 
 
-def flagged_registrations(flag: str, year: int, department):
+def flagged_registrations(flag: str, year: int, department, kind: str | None = None):
     """Ids of the counted registrations of the subtree with ``flag`` set (as the figure sums them)."""
-    regs = figures.flags(exam_cond=year_exams(year), department_cond=department.subtree_filter).subquery()
+    regs = figures.flags(exam_cond=year_exams(year, kind=kind), department_cond=department.subtree_filter).subquery()
     return select(regs.c.registration_id).where(regs.c[flag] == 1)
 
 
-def participating_units(year: int, department):
-    regs = figures.flags(exam_cond=year_exams(year), department_cond=department.subtree_filter).subquery()
+def participating_units(year: int, department, kind: str | None = None):
+    regs = figures.flags(exam_cond=year_exams(year, kind=kind), department_cond=department.subtree_filter).subquery()
     return select(regs.c.sat_department).where(regs.c.sat_department.is_not(None)).distinct()
 
 
-def drilldown(year: int, department) -> dict[str, str]:
+def drilldown(year: int, department, kinds=()) -> dict[str, str]:
     from intranet.reports.drilldown import figure_url
-    return {key: figure_url("exams.report_records", key, year, department) for key in DRILLABLE}
+    links = {key: figure_url("exams.report_records", key, year, department) for key in DRILLABLE}
+    for kind in kinds:        # the cells of the by_kind table
+        for key in DRILLABLE:
+            if key != "open_exams":
+                links[f"by_kind.{kind}.{key}"] = figure_url("exams.report_records", key, year, department, kind=kind)
+    return links
 
 
 def build(year: int, department) -> ReportFragment:
@@ -98,7 +105,7 @@ def build(year: int, department) -> ReportFragment:
     return ReportFragment(plugin="exams", key="exams", title="学法考试与执法资格考试", order=30, figures=fig,
                           paragraphs=paragraphs(year, department, fig), tables=tables(by_kind, dept_rows),
                           labels=LABELS,
-                          units=UNITS, drilldown=drilldown(year, department), charts=charts(by_kind, dept_rows))
+                          units=UNITS, drilldown=drilldown(year, department, by_kind), charts=charts(by_kind, dept_rows))
 
 
 def paragraphs(year: int, department, fig: dict) -> list[str]:
