@@ -147,7 +147,9 @@ def figure_rows(fragment: dict, labels: dict[str, str], kinds: dict[str, str] | 
     units = units or {}
     for key, value in fragment.get("figures", {}).items():
         kind = figure_kind(key, kinds)
-        row: dict[str, Any] = {"key": key, "label": labels.get(key, key), "kind": kind,
+        label = labels.get(key, key)
+        row: dict[str, Any] = {"key": key, "label": label, "name": short_label(label),
+                               "explain": label[len(short_label(label)):], "kind": kind,
                                "url": (drilldown or {}).get(key) if value else None}   # nothing to list: no link
         if _is_table_dict(value):
             row["table"] = sub_table(value, labels, key, kinds, drilldown)
