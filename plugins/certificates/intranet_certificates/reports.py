@@ -209,8 +209,8 @@ def department_table(year: int, department: Department) -> ReportTable:
             rate = f"{certified.get(dept.id, 0) / staff_count * 100:.1f}%" if staff_count else "—"
             rows.append([dept.name, dept.kind, holders, columns["issued"].get(dept.id, 0),
                          columns["recalled"].get(dept.id, 0), columns["notice"].get(dept.id, 0), staff_count, rate])
-    return ReportTable("各单位行政执法证情况", ["单位", "单位类型", "持证人数", "新发证", "收回", "公告注销",
-                                          "执法人员", "持证率"], rows)
+    return ReportTable("各单位行政执法证情况", ["单位", "单位类型", "有效持证人数", "新发证", "收回", "公告注销",
+                                          "在岗正式执法人员", "持证率"], rows)
 
 
 LABELS = {
