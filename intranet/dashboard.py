@@ -30,4 +30,14 @@ def favicon():
 def index():
     widgets, failures = call_safely("dashboard_widgets", expect=Widget, user=current_user)
     widgets = sorted(widgets, key=lambda w: (w.order, w.title))
-    return render_template("dashboard/index.html", widgets=widgets, failures=failures)
+    return render_template("dashboard/index.html", widgets=widgets, failures=failures, report_charts=_report_charts())
+
+
+def _report_charts():
+    """The report's charts for the user's department; a failure leaves them out, never the page."""
+    from .reports.dashboard import dashboard_charts
+    try:
+        return dashboard_charts(current_user)
+    except Exception:  # noqa: BLE001 - the dashboard must open even if a chart cannot be drawn
+        current_app.logger.exception("dashboard charts failed")
+        return None, 0, []

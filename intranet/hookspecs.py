@@ -57,13 +57,31 @@ class ReportTable:
 
 
 @dataclass
+class ReportChart:
+    """A chart a fragment offers: one series of ``values`` over ``labels``.
+
+    ``by`` says what the labels are ("department", "month" or "kind"); ``kind`` is "bar" (the
+    default, horizontal for departments), "line" (months) or "pie". ``unit`` names the values ("人").
+    """
+    title: str
+    labels: list[str]
+    values: list[float]
+    by: str = "kind"
+    kind: str = "bar"
+    unit: str = ""
+
+
+@dataclass
 class ReportFragment:
     """One plugin's section of the annual report.
 
     ``figures`` is a flat dict with stable keys (values are numbers, or dicts of numbers);
     ``paragraphs`` are sentences in the register of the seed reports; ``labels`` gives the
     Chinese name of each figure key for the documents people read (HTML, Word, Excel). Labels
-    are presentation only: the JSON report carries the keys alone.
+    are presentation only: the JSON report carries the keys alone. So are ``kinds`` (figure key →
+    "rate" | "count" | "number"; keys ending in ``_rate`` are rates anyway), ``units`` (key → "人"),
+    ``drilldown`` (key → URL of the list of the records behind the figure, filtered exactly as
+    counted) and ``charts`` (:class:`ReportChart`).
     """
     plugin: str
     key: str
@@ -73,6 +91,10 @@ class ReportFragment:
     paragraphs: list[str] = field(default_factory=list)
     tables: list[ReportTable] = field(default_factory=list)
     labels: dict[str, str] = field(default_factory=dict)
+    kinds: dict[str, str] = field(default_factory=dict)
+    units: dict[str, str] = field(default_factory=dict)
+    drilldown: dict[str, str] = field(default_factory=dict)
+    charts: list[ReportChart] = field(default_factory=list)
 
 
 @dataclass

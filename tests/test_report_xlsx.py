@@ -12,7 +12,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 from report_samples import ID_NUMBER, sample_report  # noqa: E402
 
 from intranet.reports.assemble import render  # noqa: E402
-from intranet.reports.formatting import change_text, figure_text, scrub  # noqa: E402
+from intranet.reports.formatting import change_text, figure_text  # noqa: E402
+from intranet.reports.redact import scrub  # noqa: E402
 from intranet.reports.previous import previous_figures  # noqa: E402
 from intranet.reports.xlsx import render_xlsx, sheet_title  # noqa: E402
 

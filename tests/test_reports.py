@@ -246,7 +246,7 @@ def test_submitted_report_is_frozen(client, db, org):
     frozen = client.get(f"/reports/snapshots/{snap.id}?format=json").get_json()
     assert fragments_of(frozen, "sample_notes")[0]["figures"]["notes"] == 1
     html = client.get(f"/reports/snapshots/{snap.id}").get_data(as_text=True)
-    assert "已报送" in html and "<td>notes</td><td>1</td>" in html
+    assert "已报送" in html and '<td class="label">notes</td><td class="num">1</td>' in html
     live = client.get(f"/reports/?year={YEAR}&department={org.town_a.id}&format=json").get_json()
     assert fragments_of(live, "sample_notes")[0]["figures"]["notes"] == 3
     download = client.get(f"/reports/snapshots/{snap.id}?download=html")
@@ -291,8 +291,9 @@ def test_figure_labels_are_shown_to_people_but_stay_out_of_the_json(app, db, cli
     get_pm().register(LabelledFragment(), name="labelled")
     login(client, org.users["bureau"])
     html = client.get(f"/reports/?year={YEAR}&department={org.city.id}").get_data(as_text=True)
-    assert "<td>培训人数</td><td>7</td>" in html
-    assert "按类型" in html and "讲座：2" in html
+    assert '<td class="label">培训人数</td><td class="num">7</td>' in html
+    assert "<caption>按类型</caption>" in html and "<td>讲座</td><td>2</td>" in html   # its own table
+    assert "讲座：2" not in html and "{" not in html.split("<article")[1]              # never a dumped dict
     data = client.get(f"/reports/?year={YEAR}&department={org.city.id}&format=json").get_json()
     assert set(data) == {"year", "department", "generated_at", "fragments"}
     assert fragments_of(data, "labelled")[0]["figures"] == {"trained": 7, "by_kind": {"lecture": 2}}

@@ -321,3 +321,16 @@ def test_the_session_cookie_carries_no_names(client, db, org):
     for word in ("李四", "已添加人员", "_flashes", "_user_id"):
         assert word not in readable_parts(cookie)
     assert "已添加人员 李四" in client.get(response.headers["Location"]).get_data(as_text=True)  # kept server-side
+
+
+def test_no_template_has_inline_script():
+    """The CSP runs scripts from this site only: an onclick= or javascript: link would do nothing."""
+    import re
+    from pathlib import Path
+
+    from intranet.config import REPO_ROOT
+    inline = re.compile(r"\son[a-z]+\s*=|javascript:|<script(?![^>]*\ssrc=)", re.I)
+    found = [f"{path.relative_to(REPO_ROOT)}: {m.group(0)}"
+             for path in [*REPO_ROOT.glob("templates/**/*.html"), *REPO_ROOT.glob("plugins/*/*/templates/**/*.html")]
+             for m in inline.finditer(path.read_text(encoding="utf-8"))]
+    assert found == []

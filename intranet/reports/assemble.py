@@ -88,11 +88,32 @@ def collect_fragments(year: int, department: Department) -> tuple[list[ReportFra
     return sorted(found, key=lambda f: (f.order, f.plugin, f.key)), failures
 
 
-def assemble(year: int, department: Department, with_labels: bool = False) -> dict:
+PRESENTATION_KEYS = ("figure_labels", "figure_kinds", "figure_units", "drilldown", "charts", "previous")
+
+
+def _chart(fragment: ReportFragment, chart) -> dict:
+    return {"plugin": fragment.plugin, "fragment": fragment.key, "title": chart.title, "by": chart.by,
+            "kind": chart.kind, "unit": chart.unit, "labels": [str(x) for x in chart.labels],
+            "values": json_safe(list(chart.values))}
+
+
+def _presentation(fragments: list[ReportFragment]) -> dict:
+    """The extras for documents people read, keyed "plugin.key" (not part of the JSON contract)."""
+    def per(attr):
+        return {f"{f.plugin}.{f.key}": dict(getattr(f, attr)) for f in fragments if getattr(f, attr)}
+    return {"figure_labels": per("labels"), "figure_kinds": per("kinds"), "figure_units": per("units"),
+            "drilldown": per("drilldown"),
+            "charts": [_chart(f, c) for f in fragments for c in f.charts if c.labels]}
+
+
+def assemble(year: int, department: Department, with_labels: bool = False, with_previous: bool = False) -> dict:
     """The report for ``year`` and ``department``'s whole subtree, as JSON-safe data.
 
-    ``with_labels`` adds ``figure_labels`` ({"plugin.key": {figure: 中文名}}) for the documents
-    people read; the JSON contract leaves it out (see ``contract``).
+    ``with_labels`` adds the presentation extras for the documents people read: ``figure_labels``
+    ({"plugin.key": {figure: 中文名}}), ``figure_kinds``, ``figure_units``, ``drilldown`` ({"plugin.key":
+    {figure: URL}}) and ``charts`` (a list of {plugin, fragment, title, by, kind, unit, labels,
+    values}). ``with_previous`` adds ``previous``: {"plugin.key": figures of year − 1} (empty when
+    the year before is out of range). The JSON contract leaves all of them out (see ``contract``).
     """
     year = check_year(year)
     fragments, failures = collect_fragments(year, department)
@@ -105,13 +126,23 @@ def assemble(year: int, department: Department, with_labels: bool = False) -> di
     if failures:   # only then: a complete report keeps the contract's keys exactly
         report["missing_fragments"] = [{"plugin": f.plugin, "reference": f.reference} for f in failures]
     if with_labels:
-        report["figure_labels"] = {f"{f.plugin}.{f.key}": dict(f.labels) for f in fragments if f.labels}
+        report.update(_presentation(fragments))
+    if with_previous:
+        report["previous"] = previous_figures(year - 1, department)
     return report
+
+
+def previous_figures(year: int, department: Department) -> dict:
+    """{"plugin.key": figures} of ``year`` for the comparison column (nothing before FIRST_YEAR)."""
+    if year < FIRST_YEAR:
+        return {}
+    fragments, _failures = collect_fragments(year, department)
+    return {f"{f.plugin}.{f.key}": json_safe(dict(f.figures)) for f in fragments}
 
 
 def contract(report: dict) -> dict:
     """The report as the JSON contract has it (without presentation extras)."""
-    return {k: v for k, v in report.items() if k != "figure_labels"}
+    return {k: v for k, v in report.items() if k not in PRESENTATION_KEYS}
 
 
 def root_departments() -> list[Department]:

@@ -3,7 +3,7 @@
 一、主要举措和成效 is filled from the fragments (each a level-two heading with its paragraphs, figures
 and tables); the other four sections come from ``report["texts"]`` (keys ``shortcomings``,
 ``leader_duties``, ``next_year``, ``other``), written by the 法制科 and kept with the draft; a section
-not yet written says so in grey. ``report["charts"]``, when present, is a list of (title, PNG bytes).
+not yet written says so in grey. ``report["charts"]`` (the chart data of ``assemble``) go in as PNG images.
 Page layout and fonts are in ``docx_layout``.
 """
 from __future__ import annotations
@@ -23,7 +23,8 @@ from sqlalchemy import select
 from ..extensions import db
 from ..models import Department
 from . import docx_layout as layout
-from .formatting import dict_table, figure_text, fragment_labels, label_of, safe_table, scrub
+from .formatting import dict_table, figure_text, fragment_kinds, fragment_labels, label_of
+from .redact import safe_table, scrub
 
 SECTIONS = [
     (None, "主要举措和成效"),
@@ -310,6 +311,7 @@ def _fragment(w: GongwenWriter, report: dict, fragment: dict, index: int) -> Non
     for paragraph in fragment.get("paragraphs") or []:
         w.body_text(paragraph)
     labels = fragment_labels(report, fragment)
+    kinds = fragment_kinds(report, fragment)
     figures = fragment.get("figures") or {}
     scalars = [(k, v) for k, v in figures.items() if not isinstance(v, dict)]
     if not any(value for _, value in scalars) and not fragment.get("paragraphs"):
@@ -317,11 +319,11 @@ def _fragment(w: GongwenWriter, report: dict, fragment: dict, index: int) -> Non
             w.paragraph("本年度系统中暂无该项工作的记录。")
         scalars = []   # a table of zeros says nothing
     if scalars:
-        rows = [[label_of(k, labels), figure_text(k, v, label_of(k, labels))] for k, v in scalars]
+        rows = [[label_of(k, labels), figure_text(k, v, label_of(k, labels), kinds)] for k, v in scalars]
         w.table(f"{fragment['title']}主要数据", ["指标", "数值"], rows)
     for key, value in figures.items():
         if isinstance(value, dict) and value:
-            small = dict_table(key, value, labels)
+            small = dict_table(key, value, labels, kinds)
             w.table(f"{fragment['title']}：{small.title}", small.columns, small.rows)
     for table in fragment.get("tables") or []:
         columns, rows = safe_table(table)
@@ -329,8 +331,14 @@ def _fragment(w: GongwenWriter, report: dict, fragment: dict, index: int) -> Non
 
 
 def _charts(report: dict) -> list[tuple[str, bytes]]:
+    """The report's charts as (title, PNG): drawn from the chart data ``assemble`` gives, or as
+    given already drawn."""
+    charts = report.get("charts") or []
+    if any(isinstance(c, dict) and "png" not in c for c in charts):
+        from .charts import report_charts
+        return report_charts(report)
     out = []
-    for chart in report.get("charts") or []:
+    for chart in charts:
         if isinstance(chart, dict):
             chart = (chart.get("title", ""), chart.get("png"))
         title, png = chart

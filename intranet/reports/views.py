@@ -7,6 +7,7 @@ from urllib.parse import quote
 from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
+from markupsafe import Markup
 from sqlalchemy import select
 from wtforms import HiddenField, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
@@ -18,10 +19,22 @@ from ..models import Department, ReportSnapshot, User
 from ..pagination import paginate
 from ..forms import IntegerField, db_id, form_errors
 from ..inputs import arg_int
+
+from . import formatting
 from .assemble import (FIRST_YEAR, MIMETYPES, ReportError, assemble, check_year, file_name, refuse_incomplete,
                        render, render_json)
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
+bp.add_app_template_global(formatting.report_figure_rows, "report_figure_rows")
+bp.add_app_template_global(formatting.report_fragment_charts, "report_fragment_charts")
+bp.add_app_template_global(formatting.is_empty, "report_is_empty")
+
+
+@bp.app_template_global("chart_svg")
+def chart_svg(chart: dict) -> Markup:
+    """Inline SVG of one chart (drawn on the server: see intranet/reports/charts.py)."""
+    from .charts import svg
+    return Markup(svg(chart))
 
 VIEW_ROLES = ("admin", "bureau", "dept_admin", "inspector")
 DOWNLOADS = ("json", "html", "docx", "xlsx")
@@ -125,8 +138,15 @@ def index():
         if wants_json:
             return jsonify({"error": "您的权限范围内没有单位", "status": 400}), 400
         return render_template("reports/index.html", form=form, report=None, department=None)
-    department = _department_or_abort(form.department.data)
-    report = assemble(form.year.data, department, with_labels=True)
+    department = db.session.get(Department, form.department.data)
+    if department is None:
+        message = "所选单位不存在（可能已被合并或编号有误），请从列表中重新选择"
+        if wants_json:
+            return jsonify({"error": message, "status": 404}), 404
+        form.department.errors = [message]
+        return render_template("reports/index.html", form=form, report=None, department=None), 404
+    require_scope(department.id)
+    report = assemble(form.year.data, department, with_labels=True, with_previous=not wants_json)
     if wants_json:
         return Response(render_json(report), content_type=MIMETYPES["json"])
     download = request.args.get("download")

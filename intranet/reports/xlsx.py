@@ -6,7 +6,8 @@ from __future__ import annotations
 from openpyxl.styles import Alignment, Font
 
 from ..spreadsheets import WorkbookWriter
-from .formatting import figure_lines, fragment_labels, safe_table, scrub
+from .formatting import figure_lines, fragment_kinds, fragment_labels
+from .redact import safe_table, scrub
 from .previous import previous_figures
 
 BOLD = Font(bold=True)
@@ -53,7 +54,7 @@ def render_xlsx(report: dict) -> bytes:
     for fragment in report.get("fragments", []):
         labels = fragment_labels(report, fragment)
         prev = previous.get(f"{fragment['plugin']}.{fragment['key']}")
-        for line in figure_lines(fragment.get("figures") or {}, prev, labels):
+        for line in figure_lines(fragment.get("figures") or {}, prev, labels, fragment_kinds(report, fragment)):
             any_line = True
             note = "比率，变化为百分点" if line.ratio else ""
             summary.append([fragment["title"], line.label, _value_cell(summary, line, line.value),

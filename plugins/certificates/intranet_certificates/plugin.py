@@ -31,6 +31,7 @@ def configure_app(app):
 @hookimpl
 def register_blueprints(app):
     from .views import bp, public_bp
+    from . import drilldown  # noqa: F401  (the report's drill-down pages, on bp)
     app.register_blueprint(bp)
     app.register_blueprint(public_bp)
 

@@ -6,7 +6,8 @@ from datetime import date
 from sqlalchemy import distinct, func, or_, select
 
 from intranet.extensions import db
-from intranet.hookspecs import ReportFragment, ReportTable
+from intranet.hookspecs import ReportChart, ReportFragment, ReportTable
+from intranet.reports.formatting import pct, scope_word
 from intranet.models import Department, Person
 from intranet.models.org import FORMAL_STAFFING
 
@@ -43,11 +44,50 @@ def valid_cards_at(day: date):
                    Certificate.issued_on <= day))
 
 
-def scope_word(department: Department) -> str:
-    """全市 / 全县 / 全区 for a 市 or 县(区); the department's own name otherwise."""
-    if department.kind in ("市", "县(区)") and department.name:
-        return "全" + department.name[-1]
-    return department.name
+def report_day(year: int) -> date:
+    """The day holders are counted on: the year's last day, or today for the current year."""
+    return min(year_bounds(year)[1], date.today())
+
+
+def holder_ids(year: int, department: Department, level: str | None = None):
+    """Ids of the people of the subtree holding a valid card on the report day (有效持证人员);
+    with ``level``, on a card of a unit of that kind (``holders_active_by_level``)."""
+    stmt = (select(Certificate.person_id).where(Certificate.id.in_(valid_cards_at(report_day(year))),
+                                               department.subtree_filter(Certificate.department_id)))
+    if level is not None:
+        stmt = stmt.where(Certificate.department_id.in_(select(Department.id).where(Department.kind == level)))
+    return stmt
+
+
+def issued_ids(year: int, department: Department):
+    """Cards first issued in the year (renewals are counted as 换证)."""
+    start, end = year_bounds(year)
+    return select(Certificate.id).where(Certificate.issued_on.between(start, end), Certificate.origin != "renewal",
+                                        department.subtree_filter(Certificate.department_id))
+
+
+def event_card_ids(key: str, year: int, department: Department):
+    """Cards of the subtree with an event of ``EVENT_FIGURES[key]`` in the year."""
+    start, end = year_bounds(year)
+    return (select(CertificateEvent.certificate_id).join(Certificate, Certificate.id == CertificateEvent.certificate_id)
+            .where(CertificateEvent.action.in_(EVENT_FIGURES[key]), CertificateEvent.happened_on.between(start, end),
+                   department.subtree_filter(Certificate.department_id)))
+
+
+def candidate_ids(year: int, department: Department):
+    start, end = year_bounds(year)
+    return (select(CleanupCandidate.id).join(CleanupCampaign, CleanupCampaign.id == CleanupCandidate.campaign_id)
+            .where(CleanupCampaign.opened_on.between(start, end),
+                   department.subtree_filter(CleanupCandidate.department_id)))
+
+
+def certified_staff_ids(year: int, department: Department):
+    """正式在编在岗执法人员 of the subtree who hold a valid card of the subtree."""
+    return enforcement_staff(department).where(Person.id.in_(holder_ids(year, department)))
+
+
+def _count(ids) -> int:
+    return int(db.session.scalar(select(func.count(distinct(ids.subquery().c[0])))) or 0)
 
 
 def compute(year: int, department: Department) -> dict:
@@ -58,31 +98,20 @@ def compute(year: int, department: Department) -> dict:
     holders = (select(Certificate.person_id, Certificate.department_id)
                .where(Certificate.id.in_(valid_ids), in_tree))
     figures: dict = {}
-    figures["holders_active"] = db.session.scalar(
-        select(func.count(distinct(holders.subquery().c.person_id))))
+    figures["holders_active"] = _count(holder_ids(year, department))
     hs = holders.subquery()
     figures["holders_active_by_level"] = {
         kind: count for kind, count in db.session.execute(
             select(Department.kind, func.count(distinct(hs.c.person_id)))
             .join(hs, hs.c.department_id == Department.id).group_by(Department.kind).order_by(Department.kind))
     }
-    figures["issued"] = db.session.scalar(
-        select(func.count()).select_from(Certificate)
-        .where(Certificate.issued_on.between(start, end), Certificate.origin != "renewal", in_tree))
-    for key, actions in EVENT_FIGURES.items():
-        figures[key] = db.session.scalar(
-            select(func.count(distinct(CertificateEvent.certificate_id)))
-            .join(Certificate, Certificate.id == CertificateEvent.certificate_id)
-            .where(CertificateEvent.action.in_(actions), CertificateEvent.happened_on.between(start, end), in_tree))
-    figures["cleanup_candidates"] = db.session.scalar(
-        select(func.count()).select_from(CleanupCandidate)
-        .join(CleanupCampaign, CleanupCampaign.id == CleanupCandidate.campaign_id)
-        .where(CleanupCampaign.opened_on.between(start, end),
-               department.subtree_filter(CleanupCandidate.department_id)))
-    staff = enforcement_staff(department)
-    figures["enforcement_staff"] = db.session.scalar(select(func.count()).select_from(staff.subquery()))
-    certified = db.session.scalar(
-        select(func.count()).select_from(staff.where(Person.id.in_(select(hs.c.person_id))).subquery()))
+    figures["issued"] = _count(issued_ids(year, department))
+    for key in EVENT_FIGURES:
+        figures[key] = _count(event_card_ids(key, year, department))
+    figures["cleanup_candidates"] = _count(candidate_ids(year, department))
+    figures["enforcement_staff"] = _count(enforcement_staff(department))
+    certified = _count(certified_staff_ids(year, department))
+    figures["enforcement_staff_certified"] = certified
     figures["certified_rate"] = round(certified / figures["enforcement_staff"], 4) if figures["enforcement_staff"] else 0
     figures["_certified"] = certified
     figures["_campaigns"] = db.session.scalar(
@@ -113,27 +142,33 @@ def paragraphs(year: int, department: Department, f: dict) -> list[str]:
     if other:
         parts.append(f"其他单位持证人数{other}人")
     holders = "、".join(parts) if parts else "暂无持有效行政执法证人员"
-    if f["_campaigns"]:
+    out = []
+    if not f["holders_active"] and not f["_campaigns"] and not f["recalled"] and not f["cancelled_by_notice"]:
+        first = None      # nothing held, nothing cleaned up: no sentence about nothing
+    elif f["_campaigns"]:
         first = f"对{scope}持有的行政执法证进行了全面清理，{holders}"
     else:
         as_of = "截至目前" if year >= date.today().year else f"截至{year}年底"
         first = f"{as_of}，{scope}持有效行政执法证{f['holders_active']}人，其中{holders}" if parts \
             else f"{as_of}，{scope}{holders}"
-    if f["recalled"]:
-        first += f"，收回违规持证、持证不在岗等人员证件共{f['recalled']}个"
-    if f["cancelled_by_notice"]:
-        first += f"，对无法收回的{f['cancelled_by_notice']}个证件予以公告注销"
-    out = [first + "。"]
-    second = [f"全年新核发行政执法证{f['issued']}个"]
+    if first is not None:
+        if f["recalled"]:
+            first += f"，收回违规持证、持证不在岗等人员证件共{f['recalled']}个"
+        if f["cancelled_by_notice"]:
+            first += f"，对无法收回的{f['cancelled_by_notice']}个证件予以公告注销"
+        out.append(first + "。")
+    second = [f"新核发行政执法证{f['issued']}个"] if f["issued"] else []
     for key, word in (("renewed", "换发"), ("suspended", "暂扣"), ("expired", "到期失效")):
         if f[key]:
             second.append(f"{word}{f[key]}个")
     if f["cleanup_candidates"]:
         second.append(f"清理中排查出需核查的证件{f['cleanup_candidates']}个")
-    out.append("，".join(second) + "。")
+    if second:
+        out.append("全年" + "，".join(second) + "。")
     if f["enforcement_staff"]:
-        out.append(f"{scope}正式在编在岗的行政执法人员{f['enforcement_staff']}人，其中持证{f['_certified']}人，"
-                   f"持证率{f['certified_rate'] * 100:.1f}%。")
+        held = (f"其中持有效证件{f['_certified']}人，持证率{pct(f['certified_rate'])}" if f["_certified"]
+                else "均未持有效行政执法证")
+        out.append(f"{scope}正式在编在岗的行政执法人员{f['enforcement_staff']}人，{held}。")
     return out
 
 
@@ -174,21 +209,51 @@ def department_table(year: int, department: Department) -> ReportTable:
             rate = f"{certified.get(dept.id, 0) / staff_count * 100:.1f}%" if staff_count else "—"
             rows.append([dept.name, dept.kind, holders, columns["issued"].get(dept.id, 0),
                          columns["recalled"].get(dept.id, 0), columns["notice"].get(dept.id, 0), staff_count, rate])
-    return ReportTable("各单位行政执法证情况", ["单位", "单位类型", "持证人数", "新发证", "收回", "公告注销",
-                                          "执法人员", "持证率"], rows)
+    return ReportTable("各单位行政执法证情况", ["单位", "单位类型", "有效持证人数", "新发证", "收回", "公告注销",
+                                          "在岗正式执法人员", "持证率"], rows)
 
 
 LABELS = {
-    "holders_active": "有效持证人数", "holders_active_by_level": "按单位层级持证人数", "issued": "新核发",
-    "renewed": "换证", "suspended": "暂扣", "recalled": "收回", "cancelled_by_notice": "公告注销",
-    "expired": "到期失效", "cleanup_candidates": "清理对象", "enforcement_staff": "在岗正式执法人员",
-    "certified_rate": "持证率",
+    "holders_active": "有效持证人数（全部持有效证件人员）", "holders_active_by_level": "有效持证人数（按单位层级）",
+    "issued": "新核发证件数", "renewed": "换发证件数", "suspended": "暂扣证件数", "recalled": "收回证件数",
+    "cancelled_by_notice": "公告注销证件数", "expired": "到期失效证件数", "cleanup_candidates": "清理核查证件数",
+    "enforcement_staff": "在岗正式执法人员数", "enforcement_staff_certified": "在岗正式执法人员中持证人数",
+    "certified_rate": "持证率（在岗正式执法人员中持证人数 ÷ 在岗正式执法人员数）",
 }
+UNITS = {"holders_active": "人", "enforcement_staff": "人", "enforcement_staff_certified": "人"}
+DRILLABLE = ("holders_active", "issued", *EVENT_FIGURES, "cleanup_candidates", "enforcement_staff",
+             "enforcement_staff_certified")
+
+
+def drilldown(year: int, department: Department, levels=()) -> dict[str, str]:
+    from intranet.reports.drilldown import figure_url
+    links = {key: figure_url("certificates.report_records", key, year, department) for key in DRILLABLE}
+    for level in levels:
+        links[f"holders_active_by_level.{level}"] = figure_url("certificates.report_records", "holders_active", year,
+                                                               department, level=level)
+    return links
+
+
+def charts(figures: dict, table: ReportTable) -> list[ReportChart]:
+    out = []
+    by_level = figures["holders_active_by_level"]
+    if any(by_level.values()):
+        out.append(ReportChart("有效持证人数（按单位层级）", list(by_level), list(by_level.values()), by="kind",
+                               unit="人"))
+    rows = [r for r in table.rows if r[2]]
+    if len(rows) > 1:
+        rows.sort(key=lambda r: -r[2])
+        out.append(ReportChart("各单位有效持证人数", [r[0] for r in rows], [r[2] for r in rows], by="department",
+                               unit="人"))
+    return out
 
 
 def fragment(year: int, department: Department) -> ReportFragment:
     f = compute(year, department)
     text = paragraphs(year, department, f)
     figures = {k: v for k, v in f.items() if not k.startswith("_")}
+    table = department_table(year, department)
     return ReportFragment("certificates", "certificates", "行政执法证管理", order=30, figures=figures,
-                          paragraphs=text, tables=[department_table(year, department)], labels=LABELS)
+                          paragraphs=text, tables=[table], labels=LABELS, units=UNITS,
+                          drilldown=drilldown(year, department, figures["holders_active_by_level"]),
+                          charts=charts(figures, table))

@@ -76,7 +76,7 @@ def test_fragment_sentences_and_table(db, certs, records):
     assert frag.plugin == "certificates" and frag.key == "certificates"
     assert set(frag.figures) == {"holders_active", "holders_active_by_level", "issued", "renewed", "suspended",
                                  "recalled", "cancelled_by_notice", "expired", "cleanup_candidates",
-                                 "enforcement_staff", "certified_rate"}
+                                 "enforcement_staff", "enforcement_staff_certified", "certified_rate"}
     first = frag.paragraphs[0]
     assert first.startswith("截至目前，全市持有效行政执法证22人")   # the current year: as of now
     assert fragment(year - 1, certs.org.city).paragraphs[0].startswith(f"截至{year - 1}年底，")
@@ -138,3 +138,44 @@ def test_past_year_uses_the_history(db, certs):
 def test_hook_returns_the_fragment(app, db, certs):
     frags = flatten(get_pm().hook.report_fragments(year=date.today().year, department=certs.org.city))
     assert any(f.key == "certificates" for f in frags)
+
+
+def test_every_figure_drills_down_to_as_many_records(app, db, client, certs, records):
+    """Each figure's link lists exactly the records counted (a past year and this one, city and county)."""
+    from intranet.reports.drilldown import listed_total
+    from intranet.testing import login
+    campaign = cleanup.open_campaign("全面清理", certs.org.city, actor=certs.bureau)
+    db.session.commit()
+    assert campaign.id
+    app.config["PER_PAGE"] = 5            # totals count every page, not the first
+    login(client, certs.org.users["bureau"])
+    year = date.today().year
+    checked = 0
+    for dept in (certs.org.city, certs.org.county):
+        for y in (year, year - 1):
+            frag = fragment(y, dept)
+            assert set(frag.drilldown) >= {"holders_active", "issued", "recalled", "enforcement_staff"}
+            for key, url in frag.drilldown.items():
+                response = client.get(url)
+                assert response.status_code == 200, url
+                if "." in key:            # a row of a dict figure: holders_active_by_level.<unit kind>
+                    figure, level = key.split(".", 1)
+                    expected = frag.figures[figure][level]
+                else:
+                    expected = frag.figures[key]
+                assert listed_total(response.get_data(as_text=True)) == expected, (key, dept.name, y)
+                checked += expected > 0
+            assert {f"holders_active_by_level.{k}" for k in frag.figures["holders_active_by_level"]} <= set(frag.drilldown)
+    assert checked >= 8      # non-zero figures were compared, not only zeros
+
+
+def test_drilldown_refuses_bad_input_and_other_scopes(app, db, client, certs, records):
+    from intranet.testing import login
+    year = date.today().year
+    login(client, certs.org.users["dept_admin_a"])
+    url = fragment(year, certs.org.county).drilldown["holders_active"]
+    assert client.get(url).status_code == 403                       # 永安县 is above 甲镇's admin
+    assert client.get(fragment(year, certs.org.town_a).drilldown["holders_active"]).status_code == 200
+    assert client.get(f"/certificates/report/holders_active?year=abc&department={certs.org.town_a.id}").status_code == 400
+    assert client.get(f"/certificates/report/holders_active?year={year}&department=999999").status_code == 404
+    assert client.get(f"/certificates/report/nonsense?year={year}&department={certs.org.town_a.id}").status_code == 404

@@ -15,7 +15,9 @@ any passed attempt? From those:
 """
 from __future__ import annotations
 
-from sqlalchemy import and_, case, distinct, func, select
+from datetime import datetime
+
+from sqlalchemy import and_, case, distinct, func, or_, select
 
 from intranet.extensions import db
 from intranet.models import Department
@@ -43,7 +45,7 @@ def _flags():
     required = and_(registered, exm.c.person_id.is_(None))
     sat = and_(required, func.coalesce(res.c.sat, 0) == 1)
     return (select(
-        Registration.exam_id, Registration.department_id,
+        Registration.id.label("registration_id"), Registration.exam_id, Registration.department_id,
         case((registered, 1), else_=0).label("registered"),
         case((Registration.status == "预报名", 1), else_=0).label("preregistered"),
         case((exempt, 1), else_=0).label("exempt"),
@@ -77,12 +79,9 @@ def rate(part: int, whole: int) -> float:
     return round(part / whole, 4) if whole else 0.0
 
 
-def compute(*, exam_ids=None, exam_cond=None, department_cond=None, group_by: str | None = None):
-    """Figures for registrations matching the filters.
-
-    ``exam_cond`` is a condition on Exam; ``department_cond`` a condition on a department-id column
-    made by ``department_cond(column)``. ``group_by``: None (one dict), "exam", "department" or "kind".
-    """
+def flags(*, exam_ids=None, exam_cond=None, department_cond=None):
+    """The per-registration flags (registration_id, exam_id, department_id, registered, … passed,
+    sat_department) of the registrations matching the filters, as a select (see :func:`compute`)."""
     f = _flags()
     if exam_ids is not None:
         f = f.where(Registration.exam_id.in_(list(exam_ids)))
@@ -90,7 +89,23 @@ def compute(*, exam_ids=None, exam_cond=None, department_cond=None, group_by: st
         f = f.where(Registration.exam_id.in_(select(Exam.id).where(exam_cond)))
     if department_cond is not None:
         f = f.where(department_cond(Registration.department_id))
-    f = f.subquery()
+    return f
+
+
+def finished(at: datetime):
+    """A condition on Exam: over by ``at`` (an online exam closed, an offline one held on or before
+    that day); an exam still open or to come is not counted in a year's rates."""
+    return or_(and_(Exam.closes_at.is_not(None), Exam.closes_at <= at),
+               and_(Exam.closes_at.is_(None), or_(Exam.exam_date.is_(None), Exam.exam_date <= at.date())))
+
+
+def compute(*, exam_ids=None, exam_cond=None, department_cond=None, group_by: str | None = None):
+    """Figures for registrations matching the filters.
+
+    ``exam_cond`` is a condition on Exam; ``department_cond`` a condition on a department-id column
+    made by ``department_cond(column)``. ``group_by``: None (one dict), "exam", "department" or "kind".
+    """
+    f = flags(exam_ids=exam_ids, exam_cond=exam_cond, department_cond=department_cond).subquery()
     if group_by is None:
         row = db.session.execute(select(*_aggregates(f))).mappings().one()
         return _finish(row)
@@ -107,6 +122,32 @@ def compute(*, exam_ids=None, exam_cond=None, department_cond=None, group_by: st
     else:
         raise ValueError(group_by)
     return {row["key"]: _finish(row) for row in db.session.execute(stmt).mappings()}
+
+
+SUMMED = ("registered", "preregistered", "exempt", "required", "sat", "absent", "passed")
+
+
+def grid(*, exam_cond=None, department_cond=None) -> list[dict]:
+    """One GROUP BY (exam, department) row of sums each; :func:`combine` folds rows into figures
+    (the report groups them by exam, kind, department and in total without querying again)."""
+    f = flags(exam_cond=exam_cond, department_cond=department_cond).subquery()
+    stmt = (select(f.c.exam_id, f.c.department_id, Exam.kind,
+                   *[func.coalesce(func.sum(f.c[k]), 0).label(k) for k in SUMMED])
+            .join(Exam, Exam.id == f.c.exam_id).group_by(f.c.exam_id, f.c.department_id, Exam.kind))
+    return [dict(row) for row in db.session.execute(stmt).mappings()]
+
+
+def combine(rows) -> dict:
+    """Figures of grid rows (units: departments with someone who sat)."""
+    d = {k: 0 for k in SUMMED}
+    units = set()
+    for row in rows:
+        for k in SUMMED:
+            d[k] += int(row[k] or 0)
+        if row["sat"]:
+            units.add(row["department_id"])
+    d["units"] = len(units)
+    return _finish(d)
 
 
 def exam_figures(exam_id: int, department_cond=None) -> dict:

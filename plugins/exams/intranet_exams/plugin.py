@@ -24,6 +24,7 @@ def register_models():
 @hookimpl
 def register_blueprints(app):
     from .views import bp
+    from . import drilldown  # noqa: F401  (the report's drill-down pages, on bp)
     app.register_blueprint(bp)
 
 

@@ -1,24 +1,40 @@
-"""The annual report's 考试 section: figures for a year and a department subtree."""
+"""The annual report's 考试 section: figures for a year and a department subtree.
+
+Only exams that are over count in the year's figures and rates; exams of the year still open (an
+online exam before its closing time, an offline one still to be held) are counted apart in
+``open_exams`` and named so in the label and the sentence.
+"""
 from __future__ import annotations
 
-from sqlalchemy import and_, func, select
+from datetime import datetime
+
+from sqlalchemy import and_, func, not_, select
 
 from intranet.extensions import db
-from intranet.hookspecs import ReportFragment, ReportTable
+from intranet.models import Department
+from intranet.hookspecs import ReportChart, ReportFragment, ReportTable
+from intranet.reports.formatting import pct, scope_word
 
 from . import figures
 from .models import KINDS, QUALIFICATION, Exam
 
 FIGURE_KEYS = ["registered", "preregistered", "required", "sat", "absent", "exempt", "passed",
                "participation_rate", "pass_rate", "units_participating"]
-
+COUNTED = "（已结束的考试）"
 
 LABELS = {
-    "exams_held": "举办考试场次", "registered": "报名人数", "preregistered": "预报名人数",
-    "required": "应考人数", "sat": "参考人数", "absent": "缺考人数", "exempt": "免考人数",
-    "passed": "合格人数", "participation_rate": "参考率", "pass_rate": "通过率",
-    "units_participating": "参考单位数", "by_kind": "按考试类型",
+    "exams_held": "已结束的考试场次", "open_exams": "进行中的考试场次（未计入本年统计）",
+    "registered": "报名人数" + COUNTED, "preregistered": "预报名人数" + COUNTED,
+    "required": "应考人数（报名人数 − 免考人数）", "sat": "参考人数" + COUNTED, "absent": "缺考人数" + COUNTED,
+    "exempt": "免考人数" + COUNTED, "passed": "合格人数" + COUNTED,
+    "participation_rate": "参考率（参考人数 ÷ 应考人数）", "pass_rate": "通过率（合格人数 ÷ 参考人数）",
+    "units_participating": "参考单位数（有人参考的单位）", "by_kind": "按考试类型",
 }
+UNITS = {k: "人" for k in ("registered", "preregistered", "required", "sat", "absent", "exempt", "passed")}
+UNITS.update(exams_held="场", open_exams="场", units_participating="个")
+# figure → the registration flag it sums (the drill-down lists the registrations with it set)
+FLAG_FIGURES = ("registered", "preregistered", "required", "sat", "absent", "exempt", "passed")
+DRILLABLE = ("exams_held", "open_exams", *FLAG_FIGURES, "units_participating")
 
 
 def _report_figures(f: dict) -> dict:
@@ -27,46 +43,87 @@ def _report_figures(f: dict) -> dict:
     return out
 
 
-def pct(value: float) -> str:
-    return f"{value * 100:.1f}%"
+def year_exams(year: int, at: datetime | None = None, kind: str | None = None):
+    """A condition on Exam: the year's active exams that are over (counted in the figures);
+    with ``kind``, of that kind only (``by_kind``)."""
+    cond = and_(Exam.year == year, Exam.active.is_(True), figures.finished(at or datetime.now()))
+    return cond if kind is None else and_(cond, Exam.kind == kind)
 
 
-def scope_word(department) -> str:
-    """全市 / 全县 / 全区 / the department's own name."""
-    if department.kind == "市":
-        return "全市"
-    if department.kind == "县(区)":
-        return "全区" if department.name.endswith("区") else "全县"
-    return department.name
+def open_year_exams(year: int, at: datetime | None = None):
+    return and_(Exam.year == year, Exam.active.is_(True), not_(figures.finished(at or datetime.now())))
+
+
+def exams_stmt(exam_cond, department):
+    """Exams matching ``exam_cond`` with a registration (not cancelled) of the subtree."""
+    regs = figures.flags(exam_cond=exam_cond, department_cond=department.subtree_filter).subquery()
+    return select(Exam.id).where(Exam.id.in_(select(regs.c.exam_id)))
+
+
+def flagged_registrations(flag: str, year: int, department, kind: str | None = None):
+    """Ids of the counted registrations of the subtree with ``flag`` set (as the figure sums them)."""
+    regs = figures.flags(exam_cond=year_exams(year, kind=kind), department_cond=department.subtree_filter).subquery()
+    return select(regs.c.registration_id).where(regs.c[flag] == 1)
+
+
+def participating_units(year: int, department, kind: str | None = None):
+    regs = figures.flags(exam_cond=year_exams(year, kind=kind), department_cond=department.subtree_filter).subquery()
+    return select(regs.c.sat_department).where(regs.c.sat_department.is_not(None)).distinct()
+
+
+def drilldown(year: int, department, kinds=()) -> dict[str, str]:
+    from intranet.reports.drilldown import figure_url
+    links = {key: figure_url("exams.report_records", key, year, department) for key in DRILLABLE}
+    for kind in kinds:        # the cells of the by_kind table
+        for key in DRILLABLE:
+            if key != "open_exams":
+                links[f"by_kind.{kind}.{key}"] = figure_url("exams.report_records", key, year, department, kind=kind)
+    return links
 
 
 def build(year: int, department) -> ReportFragment:
-    exam_cond = and_(Exam.year == year, Exam.active.is_(True))
+    exam_cond = year_exams(year)
     cond = department.subtree_filter
-    totals = figures.compute(exam_cond=exam_cond, department_cond=cond)
-    by_exam = figures.compute(exam_cond=exam_cond, department_cond=cond, group_by="exam")
-    by_kind_raw = figures.compute(exam_cond=exam_cond, department_cond=cond, group_by="kind")
-    held_by_kind: dict[str, int] = {}
-    if by_exam:
-        held_by_kind = dict(db.session.execute(select(Exam.kind, func.count()).where(Exam.id.in_(list(by_exam)))
-                                               .group_by(Exam.kind)).all())
-    by_kind = {kind: {"exams_held": held_by_kind.get(kind, 0), **_report_figures(f)}
-               for kind, f in sorted(by_kind_raw.items(), key=lambda kv: KINDS.index(kv[0]) if kv[0] in KINDS else 99)}
-    fig = {"exams_held": len(by_exam), **_report_figures(totals), "by_kind": by_kind}
+    rows = figures.grid(exam_cond=exam_cond, department_cond=cond)   # one query, folded below
+    totals = figures.combine(rows)
+    groups: dict[str, list] = {}
+    for row in rows:
+        groups.setdefault(row["kind"], []).append(row)
+    by_kind = {kind: {"exams_held": len({r["exam_id"] for r in group}), **_report_figures(figures.combine(group))}
+               for kind, group in sorted(groups.items(), key=lambda kv: KINDS.index(kv[0]) if kv[0] in KINDS else 99)}
+    held = len({r["exam_id"] for r in rows})
+    open_exams = db.session.scalar(select(func.count()).select_from(
+        exams_stmt(open_year_exams(year), department).subquery())) or 0
+    fig = {"exams_held": held, "open_exams": int(open_exams), **_report_figures(totals), "by_kind": by_kind}
+    by_dept: dict[int, list] = {}
+    for row in rows:
+        by_dept.setdefault(row["department_id"], []).append(row)
+    dept_rows = []
+    if by_dept:
+        dept_rows = [(d, figures.combine(by_dept[d.id])) for d in db.session.scalars(
+            select(Department).where(Department.id.in_(list(by_dept))).order_by(Department.path))]
     return ReportFragment(plugin="exams", key="exams", title="学法考试与执法资格考试", order=30, figures=fig,
-                          paragraphs=paragraphs(year, department, fig), tables=tables(exam_cond, cond, by_kind),
-                          labels=LABELS)
+                          paragraphs=paragraphs(year, department, fig), tables=tables(by_kind, dept_rows),
+                          labels=LABELS,
+                          units=UNITS, drilldown=drilldown(year, department, by_kind), charts=charts(by_kind, dept_rows))
 
 
 def paragraphs(year: int, department, fig: dict) -> list[str]:
     where = scope_word(department)
-    if not fig["exams_held"]:
-        return [f"{year}年度{where}暂无考试记录。"]
-    out = [f"{year}年度，{where}共参加各类法律知识考试{fig['exams_held']}场，报名{fig['registered']}人，"
-           f"免考{fig['exempt']}人，应考{fig['required']}人，实际参考{fig['sat']}人，参考率达{pct(fig['participation_rate'])}；"
-           f"考试合格{fig['passed']}人，通过率{pct(fig['pass_rate'])}。"]
+    out = []
+    if fig["exams_held"] and fig["registered"]:
+        text = f"{year}年度，{where}共参加各类法律知识考试{fig['exams_held']}场，报名{fig['registered']}人"
+        if fig["exempt"]:
+            text += f"，免考{fig['exempt']}人"
+        text += f"，应考{fig['required']}人"
+        if fig["sat"]:
+            text += (f"，实际参考{fig['sat']}人，参考率达{pct(fig['participation_rate'])}；"
+                     f"考试合格{fig['passed']}人，通过率{pct(fig['pass_rate'])}")
+        out.append(text + "。")
     for kind, f in fig["by_kind"].items():
         if kind == QUALIFICATION:
+            if not (f["preregistered"] or f["registered"]):
+                continue
             text = f"组织{year}年度行政执法资格考试"
             if f["preregistered"]:
                 text += f"预报名，预报名人数{f['preregistered']}人"
@@ -78,14 +135,17 @@ def paragraphs(year: int, department, fig: dict) -> list[str]:
             text += (f"，实际参考{f['sat']}人，合格{f['passed']}人，通过率{pct(f['pass_rate'])}。"
                      if f["sat"] else "。")
         else:
+            if not (f["units_participating"] and f["sat"]):
+                continue      # no sentence about nothing ("0个单位参加了…参考率达0.0%")
             text = (f"{where}{f['units_participating']}个单位参加了{year}年度{kind}，{f['sat']}人参加了考试，"
-                    f"参考率达{pct(f['participation_rate'])}")
-            text += f"，通过率{pct(f['pass_rate'])}。" if f["sat"] else "。"
+                    f"参考率达{pct(f['participation_rate'])}，通过率{pct(f['pass_rate'])}。")
         out.append(text)
+    if fig["open_exams"]:
+        out.append(f"另有{fig['open_exams']}场考试尚在进行中，结束后计入统计。")
     return out
 
 
-def tables(exam_cond, cond, by_kind: dict) -> list[ReportTable]:
+def tables(by_kind: dict, dept_rows) -> list[ReportTable]:
     columns = ["报名", "免考", "应考", "参考", "缺考", "合格", "参考率", "通过率"]
 
     def cells(f):
@@ -93,6 +153,20 @@ def tables(exam_cond, cond, by_kind: dict) -> list[ReportTable]:
                 pct(f["participation_rate"]), pct(f["pass_rate"])]
 
     kind_rows = [[kind, f["exams_held"], *cells(f)] for kind, f in by_kind.items()]
-    dept_rows = [[d.name, *cells(f)] for d, f in figures.by_department(exam_cond=exam_cond, department_cond=cond)]
+    rows = [[d.name, *cells(f)] for d, f in dept_rows]
     return [ReportTable("考试情况（按考试类型）", ["考试类型", "场次", *columns], kind_rows),
-            ReportTable("考试情况（按单位）", ["单位", *columns], dept_rows)]
+            ReportTable("考试情况（按单位）", ["单位", *columns], rows)]
+
+
+def charts(by_kind: dict, dept_rows) -> list[ReportChart]:
+    out = []
+    kinds = [(k, f) for k, f in by_kind.items() if f["sat"]]
+    if kinds:
+        out.append(ReportChart("参考人数（按考试类型）", [k for k, _ in kinds], [f["sat"] for _, f in kinds],
+                               by="kind", unit="人"))
+    depts = [(d.name, f["participation_rate"]) for d, f in dept_rows if f["required"]]
+    if len(depts) > 1:
+        depts.sort(key=lambda r: r[1])
+        out.append(ReportChart("各单位参考率（由低到高）", [n for n, _ in depts], [v for _, v in depts], by="department",
+                               unit="%"))
+    return out

@@ -9,7 +9,7 @@ from intranet_exams import figures
 from intranet_exams.models import ExamResult, Exemption, Registration
 from intranet_exams.plugin import report_fragments
 
-REPORT_KEYS = {"exams_held", "registered", "preregistered", "required", "sat", "absent", "exempt", "passed",
+REPORT_KEYS = {"exams_held", "open_exams", "registered", "preregistered", "required", "sat", "absent", "exempt", "passed",
                "participation_rate", "pass_rate", "units_participating", "by_kind"}
 
 
@@ -104,7 +104,7 @@ def test_report_by_subtree_and_kind(db, org, make_exam):
 def test_empty_report(db, org):
     fragment = report_fragments(year=1999, department=org.city)
     assert fragment.figures["exams_held"] == 0 and fragment.figures["participation_rate"] == 0.0
-    assert fragment.paragraphs == ["1999年度全市暂无考试记录。"]
+    assert fragment.paragraphs == []          # no sentence about nothing
 
 
 def test_cancelled_and_withdrawn_do_not_count(db, org, make_exam, register_people):
@@ -118,3 +118,65 @@ def test_cancelled_and_withdrawn_do_not_count(db, org, make_exam, register_peopl
     exam.active = False
     db.session.commit()
     assert report_fragments(year=exam.year, department=org.city).figures["registered"] == 0
+
+
+def test_open_exam_is_not_counted_but_shown_apart(db, org, make_exam):
+    from datetime import datetime, timedelta
+    year = date.today().year
+    done = make_exam(kind="普法考试")
+    running = make_exam(kind="普法考试", online=True, opens_at=datetime.now() - timedelta(days=1),
+                        closes_at=datetime.now() + timedelta(days=3))
+    a = _bulk_people(db, org.town_a, 6)
+    _enter(db, done, org.town_a, a[:4], sat=4, absent=0, passed=3, exempt=0)
+    _enter(db, running, org.town_a, a, sat=1, absent=0, passed=1, exempt=0)
+    frag = report_fragments(year=year, department=org.city)
+    assert frag.figures["exams_held"] == 1 and frag.figures["open_exams"] == 1
+    assert frag.figures["registered"] == 4 and frag.figures["sat"] == 4 and frag.figures["pass_rate"] == 0.75
+    assert "进行中" in frag.labels["open_exams"] and "未计入" in frag.labels["open_exams"]
+    assert frag.paragraphs[-1] == "另有1场考试尚在进行中，结束后计入统计。"
+
+
+def test_no_sentence_about_a_kind_nobody_sat(db, org, make_exam):
+    year = date.today().year
+    exam = make_exam(kind="宪法法律考试")
+    _enter(db, exam, org.town_a, _bulk_people(db, org.town_a, 3), sat=0, absent=3, passed=0, exempt=0)
+    text = "".join(report_fragments(year=year, department=org.county).paragraphs)
+    assert "0个单位" not in text and "0.0%" not in text and "全县" in text
+
+
+def test_every_figure_drills_down_to_as_many_records(app, db, client, org, make_exam):
+    """Each figure's link lists exactly what was counted (every page, not the first)."""
+    from datetime import datetime, timedelta
+    from intranet.reports.drilldown import listed_total
+    from intranet.testing import login
+    year = date.today().year
+    pf = make_exam(kind="普法考试")
+    zg = make_exam(kind="行政执法资格考试")
+    running = make_exam(online=True, opens_at=datetime.now() - timedelta(days=1),
+                        closes_at=datetime.now() + timedelta(days=3))
+    a, b, m = _bulk_people(db, org.town_a, 12), _bulk_people(db, org.town_b, 4), _bulk_people(db, org.market, 5)
+    _enter(db, pf, org.town_a, a, sat=9, absent=2, passed=8, exempt=1, prereg_only=0)
+    _enter(db, pf, org.town_b, b, sat=3, absent=1, passed=2, exempt=0)
+    _enter(db, pf, org.market, m, sat=5, absent=0, passed=5, exempt=0)
+    _enter(db, zg, org.town_a, a[:6], sat=4, absent=1, passed=3, exempt=1, prereg_only=1)
+    _enter(db, running, org.town_b, b, sat=1, absent=0, passed=0, exempt=0)
+    app.config["PER_PAGE"] = 4
+    login(client, org.users["bureau"])
+    nonzero = 0
+    for dept in (org.city, org.county, org.town_b):
+        frag = report_fragments(year=year, department=dept)
+        assert set(frag.drilldown) >= {"sat", "passed", "required", "exams_held", "units_participating"}
+        for key, url in frag.drilldown.items():
+            response = client.get(url)
+            assert response.status_code == 200, url
+            if key.startswith("by_kind."):         # a cell of the by-kind table
+                _, kind, inner = key.split(".")
+                expected = frag.figures["by_kind"][kind][inner]
+            else:
+                expected = frag.figures[key]
+            assert listed_total(response.get_data(as_text=True)) == expected, (key, dept.name)
+            nonzero += expected > 0
+        assert {f"by_kind.{k}.sat" for k in frag.figures["by_kind"]} <= set(frag.drilldown)
+    assert nonzero >= 40
+    login(client, org.users["dept_admin_a"])
+    assert client.get(report_fragments(year=year, department=org.town_b).drilldown["sat"]).status_code == 403

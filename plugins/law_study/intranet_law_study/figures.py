@@ -12,7 +12,7 @@ viewer) or None for no limit.
 """
 from __future__ import annotations
 
-from sqlalchemy import and_, case, distinct, func, literal, select, true
+from sqlalchemy import and_, case, distinct, func, literal, or_, select, true
 
 from intranet.extensions import db
 from intranet.models import Department, Person
@@ -126,7 +126,47 @@ def plan_counts(year: int, cond, by_department: bool = False):
     return {r[0]: (int(r[1] or 0), int(r[2] or 0)) for r in rows}
 
 
-def compute(year: int, department) -> dict:
+class HoursTally:
+    """The year's credited hours of a subtree in one query, capped in Python (the same rules as
+    :func:`_capped_minutes`): minutes per department of the subtree (caps per person and
+    department), and the in-post people of the subtree with how many meet their target (caps per
+    person, on all their hours of the year wherever entered)."""
+
+    def __init__(self, year: int, department):
+        in_tree = select(Department.id).where(Department.path.startswith(department.path, autoescape=True))
+        tree = set(db.session.scalars(in_tree))
+        people = dict(db.session.execute(select(Person.id, Person.enforcement_post).where(
+            Person.status == IN_POST, Person.department_id.in_(in_tree))).all())
+        stmt = (select(HoursEntry.person_id, HoursEntry.department_id, HoursEntry.source, func.sum(HoursEntry.minutes))
+                .where(HoursEntry.year == year, HoursEntry.state.in_(CREDITED))
+                .group_by(HoursEntry.person_id, HoursEntry.department_id, HoursEntry.source))
+        if department.parent_id is not None:      # the whole tree needs no filter
+            stmt = stmt.where(or_(HoursEntry.department_id.in_(in_tree), HoursEntry.person_id.in_(
+                select(Person.id).where(Person.department_id.in_(in_tree)))))
+        caps = {SELF_STUDY: int(settings.get("self_study_cap_hours") or 0) * 60,
+                EXTERNAL: int(settings.get("external_cap_hours") or 0) * 60}
+        self.by_department: dict[int, int] = {}
+        per_person: dict[tuple[int, str], int] = {}
+        for pid, did, source, minutes in db.session.execute(stmt):
+            minutes = int(minutes or 0)
+            if did in tree:
+                cap = caps.get(source) or 0
+                self.by_department[did] = self.by_department.get(did, 0) + (min(minutes, cap) if cap else minutes)
+            if pid in people:
+                per_person[pid, source] = per_person.get((pid, source), 0) + minutes
+        totals: dict[int, int] = {}
+        for (pid, source), minutes in per_person.items():
+            cap = caps.get(source) or 0
+            totals[pid] = totals.get(pid, 0) + (min(minutes, cap) if cap else minutes)
+        general = int(settings.get("person_hours_target")) * 60
+        special = int(settings.get("enforcement_hours_target") or 0) * 60 or general
+        self.staff = len(people)
+        self.meeting = sum(1 for pid, enforcement in people.items()
+                           if totals.get(pid, 0) >= (special if enforcement else general))
+        self.minutes = sum(self.by_department.values())
+
+
+def compute(year: int, department, tally: HoursTally | None = None) -> dict:
     """The report's figures for ``department``'s subtree and ``year``."""
     cond = department.subtree_filter
     sessions = session_counts(year, cond)
@@ -134,9 +174,8 @@ def compute(year: int, department) -> dict:
         select(func.count(Attendance.id), func.count(distinct(Attendance.person_id)))
         .join(StudySession, StudySession.id == Attendance.session_id)
         .where(_held(year, cond), Attendance.status == PRESENT)).one()
-    totals = _capped_minutes(year, cond(HoursEntry.department_id), by_department=True)
-    person_minutes = int(db.session.scalar(select(func.coalesce(func.sum(totals.c.minutes), 0))) or 0)
-    staff, meeting = people_behind_target(year, cond)
+    tally = tally or HoursTally(year, department)
+    person_minutes, staff, meeting = tally.minutes, tally.staff, tally.meeting
     laws = db.session.scalar(select(func.count(distinct(SessionLaw.name)))
                              .join(StudySession, StudySession.id == SessionLaw.session_id).where(_held(year, cond)))
     per_dept = session_counts(year, cond, by_department=True)
@@ -168,7 +207,7 @@ def top_laws(year: int, department, limit: int = 5) -> list[str]:
     return [name for name, _n in rows]
 
 
-def by_department(year: int, department) -> list[list]:
+def by_department(year: int, department, tally: HoursTally | None = None) -> list[list]:
     """Rows of the report's table: each department of the subtree with sessions or hours."""
     cond = department.subtree_filter
     sessions = session_counts(year, cond, by_department=True)
@@ -176,9 +215,7 @@ def by_department(year: int, department) -> list[list]:
         select(StudySession.department_id, func.count(Attendance.id))
         .join(Attendance, Attendance.session_id == StudySession.id)
         .where(_held(year, cond), Attendance.status == PRESENT).group_by(StudySession.department_id)).all())
-    totals = _capped_minutes(year, cond(HoursEntry.department_id), by_department=True)
-    minutes = dict(db.session.execute(select(totals.c.department_id, func.sum(totals.c.minutes))
-                                      .group_by(totals.c.department_id)).all())
+    minutes = {d: m for d, m in (tally or HoursTally(year, department)).by_department.items() if m}
     ids = set(sessions) | set(minutes)
     if not ids:
         return []
@@ -217,3 +254,68 @@ def person_summary(person, year: int) -> dict:
     return {"year": year, "by_source": {s: hours(by_source.get(s, 0)) for s in SOURCES},
             "hours": hours(total), "target": target, "met": total >= target * 60,
             "pending": hours(pending), "sessions": int(sessions or 0), "laws": laws}
+
+
+# --- the records behind each figure (the drill-down lists them; counts equal the figures) ---------
+
+SESSION_KINDS = {"sessions_total": None, "sessions_pre_meeting": "pre", "lectures": LECTURE, "trainings": TRAINING}
+
+
+def session_ids(key: str, year: int, department):
+    """Held sessions of the year and subtree counted in ``key`` (see SESSION_KINDS)."""
+    stmt = select(StudySession.id).where(_held(year, department.subtree_filter))
+    kind = SESSION_KINDS[key]
+    if kind == "pre":
+        stmt = stmt.where(StudySession.kind.in_(PRE_MEETING_KINDS))
+    elif kind is not None:
+        stmt = stmt.where(StudySession.kind == kind)
+    return stmt
+
+
+def attendance_ids(year: int, department):
+    return (select(Attendance.id).join(StudySession, StudySession.id == Attendance.session_id)
+            .where(_held(year, department.subtree_filter), Attendance.status == PRESENT))
+
+
+def participant_ids(year: int, department):
+    return (select(Attendance.person_id).join(StudySession, StudySession.id == Attendance.session_id)
+            .where(_held(year, department.subtree_filter), Attendance.status == PRESENT))
+
+
+def meeting_target_ids(year: int, department):
+    """People in post in the subtree at or above their hours target."""
+    totals = _capped_minutes(year)
+    return (select(Person.id).outerjoin(totals, totals.c.person_id == Person.id)
+            .where(Person.status == IN_POST, department.subtree_filter(Person.department_id),
+                   func.coalesce(totals.c.minutes, 0) >= _target_minutes()))
+
+
+def law_names(year: int, department):
+    return (select(SessionLaw.name).join(StudySession, StudySession.id == SessionLaw.session_id)
+            .where(_held(year, department.subtree_filter)).group_by(SessionLaw.name))
+
+
+def plan_item_ids(year: int, department, held_only: bool = False):
+    stmt = select(PlanItem.id).where(PlanItem.year == year, PlanItem.status == PLAN_ACTIVE,
+                                     department.subtree_filter(PlanItem.department_id))
+    if held_only:
+        stmt = stmt.where(select(StudySession.id).where(StudySession.plan_item_id == PlanItem.id,
+                                                        StudySession.status == HELD).correlate(PlanItem).exists())
+    return stmt
+
+
+def departments_meeting_session_target(year: int, department) -> list[int]:
+    """Ids of the departments counted in ``departments_meeting_session_target``."""
+    cond = department.subtree_filter
+    pre_target, lecture_target = int(settings.get("pre_meeting_target")), int(settings.get("lecture_target"))
+    if pre_target == 0 and lecture_target == 0:
+        return list(db.session.scalars(select(Department.id).where(Department.active.is_(True), cond())))
+    return [d for d, c in session_counts(year, cond, by_department=True).items()
+            if c["pre_meeting"] >= pre_target and c["lectures"] >= lecture_target]
+
+
+def sessions_by_month(year: int, department) -> dict[int, int]:
+    month = func.extract("month", StudySession.held_on)
+    rows = db.session.execute(select(month, func.count()).where(_held(year, department.subtree_filter))
+                              .group_by(month)).all()
+    return {int(m): int(n) for m, n in rows}

@@ -1,7 +1,8 @@
 """The annual report's 学法 section: figures, sentences in the seed reports' register, a table."""
 from __future__ import annotations
 
-from intranet.hookspecs import ReportFragment, ReportTable
+from intranet.hookspecs import ReportChart, ReportFragment, ReportTable
+from intranet.reports.formatting import NUMBER, scope_word
 
 from . import figures
 
@@ -12,14 +13,39 @@ LABELS = {
     "target_rate": "学时达标率", "departments_meeting_session_target": "学法次数达标单位数",
     "laws_studied_count": "学习法律法规部数", "plan_items": "年度学法计划事项", "plan_items_held": "计划事项已举行",
 }
+LABELS.update({
+    "attendances": "参学人次（每次活动每人计一次）", "participants": "参学人数（参加过学法活动的人数）",
+    "person_hours_total": "学时合计（已审核学时，按上限折算）",
+    "hours_per_person": "人均学时（学时合计 ÷ 在岗人数）", "staff_meeting_target": "学时达标人数（在岗人员）",
+    "target_rate": "学时达标率（达标人数 ÷ 在岗人数）",
+})
+KINDS = {"person_hours_total": NUMBER, "hours_per_person": NUMBER}
+UNITS = {"sessions_total": "次", "sessions_pre_meeting": "次", "lectures": "次", "trainings": "期",
+         "attendances": "人次", "participants": "人", "person_hours_total": "学时", "hours_per_person": "学时",
+         "staff_meeting_target": "人", "departments_meeting_session_target": "个", "laws_studied_count": "部",
+         "plan_items": "项", "plan_items_held": "项"}
+DRILLABLE = ("sessions_total", "sessions_pre_meeting", "lectures", "trainings", "attendances", "participants",
+             "staff_meeting_target", "departments_meeting_session_target", "laws_studied_count", "plan_items",
+             "plan_items_held")
 
 
-def scope_word(department) -> str:
-    if department.kind == "市":
-        return "全市"
-    if department.kind == "县(区)":
-        return "全区" if department.name.endswith("区") else "全县"
-    return department.name
+def drilldown(year: int, department) -> dict[str, str]:
+    from intranet.reports.drilldown import figure_url
+    return {key: figure_url("law_study.report_records", key, year, department) for key in DRILLABLE}
+
+
+def charts(year: int, department, rows: list[list]) -> list[ReportChart]:
+    out = []
+    months = figures.sessions_by_month(year, department)
+    if months:
+        out.append(ReportChart("学法活动次数（按月）", [f"{m}月" for m in range(1, 13)],
+                               [months.get(m, 0) for m in range(1, 13)], by="month", kind="line", unit="次"))
+    active = sorted((r for r in rows if r[1]), key=lambda r: -r[1])
+    if len(active) > 1:
+        out.append(ReportChart("各单位学法活动次数", [r[0] for r in active], [r[1] for r in active],
+                               by="department", unit="次"))
+    return out
+
 
 
 def paragraphs(year: int, department, f: dict, laws: list[str]) -> list[str]:
@@ -52,10 +78,13 @@ def paragraphs(year: int, department, f: dict, laws: list[str]) -> list[str]:
 
 
 def build(year: int, department) -> ReportFragment:
-    f = figures.compute(year, department)
+    tally = figures.HoursTally(year, department)
+    f = figures.compute(year, department, tally)
     laws = figures.top_laws(year, department)
-    rows = figures.by_department(year, department)
+    rows = figures.by_department(year, department, tally)
     tables = [ReportTable("各单位学法情况", ["单位", "学法活动", "会前学法", "法治专题讲座", "培训班", "参学人次", "学时合计"],
                           rows)] if rows else []
     return ReportFragment("law_study", "law_study", "领导干部和工作人员学法", order=20, figures=f,
-                          paragraphs=paragraphs(year, department, f, laws), tables=tables, labels=LABELS)
+                          paragraphs=paragraphs(year, department, f, laws), tables=tables, labels=LABELS,
+                          kinds=KINDS, units=UNITS, drilldown=drilldown(year, department),
+                          charts=charts(year, department, rows))

@@ -97,3 +97,50 @@ def test_paragraphs_state_only_what_is_not_zero(db, org, make_session, attend):
     [table] = f["tables"]
     assert table["rows"] == [["甲镇", 1, 0, 1, 0, 1, 1.0]]
     assert fragment(YEAR, org.market)["paragraphs"] == []
+
+
+def test_every_figure_drills_down_to_as_many_records(app, db, client, org, make_session, attend):
+    """Each figure's link lists exactly what was counted (city, county, a town; several pages)."""
+    from intranet.reports.drilldown import listed_total
+    from intranet.testing import login
+    from intranet_law_study.models import PLAN_ACTIVE, PlanItem
+    settings.put("pre_meeting_target", 1)
+    settings.put("lecture_target", 0)
+    people = [make_person(org.town_a, f"甲{i}") for i in range(5)] + [make_person(org.town_b, f"乙{i}") for i in range(3)]
+    people.append(make_person(org.market, "市监一"))
+    db.session.commit()
+    for i, (dept, kind) in enumerate([(org.town_a, PRE_MEETING_KINDS[0]), (org.town_a, "法治专题讲座"),
+                                      (org.town_b, PRE_MEETING_KINDS[1]), (org.county, "培训班"),
+                                      (org.market, "法治专题讲座")]):
+        s = make_session(dept, kind=kind, held_on=date(YEAR, 2 + i, 10), duration_minutes=60 * (i + 1),
+                         laws=["《民法典》", f"《法规{i}》"])
+        attend(s, [p for p in people if p.department.is_within(dept)][:6])
+    db.session.add_all([PlanItem(department_id=org.town_a.id, year=YEAR, month=m, kind=PRE_MEETING_KINDS[0],
+                                 topic="学法", status=PLAN_ACTIVE) for m in (1, 2, 3)])
+    db.session.commit()
+    app.config["PER_PAGE"] = 3
+    login(client, org.users["bureau"])
+    nonzero = 0
+    for dept in (org.city, org.county, org.town_a):
+        report = assemble(YEAR, dept, with_labels=True)
+        links = report["drilldown"]["law_study.law_study"]
+        figures = next(f for f in report["fragments"] if f["plugin"] == "law_study")["figures"]
+        assert {"sessions_total", "attendances", "participants", "laws_studied_count"} <= set(links)
+        for key, url in links.items():
+            response = client.get(url)
+            assert response.status_code == 200, url
+            assert listed_total(response.get_data(as_text=True)) == figures[key], (key, dept.name)
+            nonzero += figures[key] > 0
+    assert nonzero >= 15
+    login(client, org.users["dept_admin_b"])
+    town_a = assemble(YEAR, org.town_a, with_labels=True)["drilldown"]["law_study.law_study"]
+    assert client.get(town_a["participants"]).status_code == 403
+
+
+def test_scope_word_is_the_core_one(db, org, make_session, attend):
+    s = make_session(org.county, kind="培训班")
+    attend(s, [org.staff_person])
+    for dept, word in ((org.city, "全市"), (org.county, "全县")):
+        report = assemble(YEAR, dept)
+        text = "".join(p for f in report["fragments"] for p in f["paragraphs"])
+        assert word in text and ({"全市", "全县"} - {word}).pop() not in text
