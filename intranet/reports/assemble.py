@@ -110,8 +110,9 @@ def assemble(year: int, department: Department, with_labels: bool = False) -> di
 
 
 def contract(report: dict) -> dict:
-    """The report as the JSON contract has it (without presentation extras)."""
-    return {k: v for k, v in report.items() if k != "figure_labels"}
+    """The report as the JSON contract has it (without presentation extras, nor the four text
+    sections a submission carries as ``texts``)."""
+    return {k: v for k, v in report.items() if k not in ("figure_labels", "texts")}
 
 
 def root_departments() -> list[Department]:
