@@ -435,3 +435,11 @@ def test_review_list_dates_and_lateness(db, org, app):
     db.session.commit()
     units = {u.department.id: u for u in rules.review_list(org.users["bureau"], YEAR)}
     assert units[org.town_a.id].on_time is False and units[org.town_b.id].on_time is None
+
+
+def test_scope_walk_catches_a_submission_view_without_its_scope_check(app, db, org, monkeypatch):
+    from intranet.access_walk import scope_problems, sibling_samples
+    samples = sibling_samples(org.town_b)
+    monkeypatch.setattr("intranet.reports.submissions.require_scope", lambda *a, **k: None)
+    problems = scope_problems(app, db, org.users["dept_admin_a"], samples, org.town_b)
+    assert any("(submissions.unit)" in p for p in problems)
