@@ -68,6 +68,7 @@ def current_version(db, dept, year=YEAR):
 # --- writing and submitting -------------------------------------------------------------
 
 def test_dept_admin_writes_texts_and_submits_a_frozen_version(client, db, org):
+    assert "年度报告公开" not in client.get("/login").get_data(as_text=True)   # nothing published yet
     add_note(db, org.town_a)
     login(client, org.users["dept_admin_a"])
     html = write_and_submit(client, org).get_data(as_text=True)
@@ -283,6 +284,7 @@ def test_full_flow_to_the_public_page(client, db, org):
     assert "/reports/" not in html.replace("/public/reports", "") and "/people/" not in html
     assert 'href="/' not in html.replace('href="/static/', "")
     assert draft.public_token in client.get("/public/reports/").get_data(as_text=True)
+    assert 'href="/public/reports/">法治政府建设年度报告公开</a>' in client.get("/login").get_data(as_text=True)
     assert client.get("/public/reports/nosuchtoken").status_code == 404
 
 

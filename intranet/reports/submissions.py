@@ -222,6 +222,11 @@ def publish(version_id):
 
 # --- public ----------------------------------------------------------------------------------
 
+def any_published() -> bool:
+    """Whether the login page links to the published reports (only once there is one)."""
+    return db.session.scalar(select(ReportDraft.id).where(ReportDraft.status == "published").limit(1)) is not None
+
+
 @public_bp.route("/")
 @public_view
 def published():
