@@ -445,3 +445,14 @@ def test_scope_walk_catches_a_submission_view_without_its_scope_check(app, db, o
     monkeypatch.setattr("intranet.reports.submissions.require_scope", lambda *a, **k: None)
     problems = scope_problems(app, db, org.users["dept_admin_a"], samples, org.town_b)
     assert any("(submissions.unit)" in p for p in problems)
+
+
+def test_documents_carry_the_saved_texts_and_json_does_not(client, db, org):
+    from intranet.reports.assemble import assemble, render
+    login(client, org.users["dept_admin_a"])
+    client.post(base(org) + "/texts", data=TEXTS)
+    report = assemble(YEAR, org.town_a, with_labels=True)
+    assert report["texts"] == TEXTS
+    assert TEXTS["next_year"] in render(report, "html").decode()
+    assert "texts" not in json.loads(render(report, "json")) and "texts" not in assemble(YEAR, org.town_a)
+    assert assemble(YEAR, org.town_b, with_labels=True)["texts"] == dict.fromkeys(TEXTS, "")

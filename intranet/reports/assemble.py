@@ -91,8 +91,9 @@ def collect_fragments(year: int, department: Department) -> tuple[list[ReportFra
 def assemble(year: int, department: Department, with_labels: bool = False) -> dict:
     """The report for ``year`` and ``department``'s whole subtree, as JSON-safe data.
 
-    ``with_labels`` adds ``figure_labels`` ({"plugin.key": {figure: 中文名}}) for the documents
-    people read; the JSON contract leaves it out (see ``contract``).
+    ``with_labels`` adds ``figure_labels`` ({"plugin.key": {figure: 中文名}}) and ``texts`` (the four
+    text sections of the year's draft, ``{"shortcomings", "leader_duties", "next_year", "other"}``)
+    for the documents people read; the JSON contract leaves both out (see ``contract``).
     """
     year = check_year(year)
     fragments, failures = collect_fragments(year, department)
@@ -106,6 +107,8 @@ def assemble(year: int, department: Department, with_labels: bool = False) -> di
         report["missing_fragments"] = [{"plugin": f.plugin, "reference": f.reference} for f in failures]
     if with_labels:
         report["figure_labels"] = {f"{f.plugin}.{f.key}": dict(f.labels) for f in fragments if f.labels}
+        from .submission import saved_texts   # 二 to 五: the text sections kept with the year's draft
+        report["texts"] = saved_texts(year, department)
     return report
 
 

@@ -135,6 +135,11 @@ def texts_of(draft: ReportDraft | None) -> dict:
     return {key: str(stored.get(key) or "") for key in TEXT_SECTIONS}
 
 
+def saved_texts(year: int, dept: Department) -> dict:
+    """The four text sections as last saved for ``year`` and ``dept`` (empty strings when none)."""
+    return texts_of(find_draft(year, dept))
+
+
 def pending_below(government: Department, year: int) -> list[Department]:
     """Units whose report for ``year`` waits for ``government``'s decision."""
     stmt = (select(ReportDraft, Department).join(Department, ReportDraft.department_id == Department.id)
