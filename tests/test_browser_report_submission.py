@@ -59,3 +59,17 @@ def test_submit_approve_and_publish(page, db, org):
         assert value in body
     assert f"{YEAR}年度甲镇法治政府建设工作报告" in body and "已通过保密审查" in body
     assert page.locator("a").count() == 0          # no internal links on the public page
+
+
+def test_pages_fit_a_phone(phone_page, db, org):
+    page = phone_page
+    browser_login(page, "admin_a")
+    page.goto(page.base_url + f"/reports/submissions/{org.town_a.id}/{YEAR}")
+    for key, value in TEXTS.items():
+        page.fill(f"textarea[name={key}]", value)
+    page.click("button >> text=保存文字部分")
+    page.wait_for_selector("text=文字部分已保存")
+    page.click(".report-submit-form button[type=submit]")
+    page.wait_for_selector("text=报送内容已存档")
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 375, f"the submission page is {width}px wide at phone width"

@@ -393,7 +393,11 @@ def test_dashboard_shows_submitted_and_missing_counts(client, db, org):
     card = html.split(f"{YEAR}年度法治政府建设工作报告报送")[1][:600]
     assert "已报送" in card and ">1<" in card and "未报送" in card and ">5<" in card
     login(client, org.users["dept_admin_a"])
-    assert "年度法治政府建设工作报告报送" not in client.get("/dashboard").get_data(as_text=True)
+    html = client.get("/dashboard").get_data(as_text=True)
+    assert "年度法治政府建设工作报告报送" not in html
+    assert f"本单位{YEAR}年度法治政府建设工作报告" in html and "已报送，待审核" in html
+    login(client, org.users["staff_a"])
+    assert "法治政府建设工作报告" not in client.get("/dashboard").get_data(as_text=True)
 
 
 # --- one action happens once --------------------------------------------------------------------

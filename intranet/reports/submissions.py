@@ -253,11 +253,19 @@ def public_report(token):
 # --- dashboard ----------------------------------------------------------------------------
 
 def dashboard_widget(user):
-    """The 司法局's card: how many units have submitted last year's report, how many have not."""
+    """The 司法局's card: how many units have submitted last year's report, how many have not;
+    a 单位管理员's: the state of the own unit's report."""
     from ..hookspecs import Widget
-    if user.role not in REVIEW_ROLES:
-        return None
     year = default_year()
+    if user.role not in REVIEW_ROLES:
+        own = user.department if user.role == "dept_admin" and user.department_id else None
+        if own is None:
+            return None
+        draft = rules.find_draft(year, own)
+        return Widget(plugin="core", title=f"本单位{year}年度法治政府建设工作报告", order=5,
+                      figures=[("状态", draft.status_label if draft else "未报送"),
+                               ("报送截止", rules.deadline(year, own).isoformat())],
+                      links=[("编写与报送", url_for("submissions.unit", dept_id=own.id, year=year))])
     units = rules.review_list(user, year)
     if not units:
         return None
