@@ -43,6 +43,9 @@ def create_app(config: dict | None = None) -> Flask:
     from . import admin, auth, dashboard, imports, org, people, reports, users
     for module in (auth, dashboard, org, people, users, imports, reports, admin):
         app.register_blueprint(module.bp)
+    from .reports import submissions
+    app.register_blueprint(submissions.bp)
+    app.register_blueprint(submissions.public_bp)
     from .cli import CORE_COMMANDS
     from .plugin_checks import check_at_start, register_blueprints
     register_blueprints(app)

@@ -27,16 +27,18 @@ ACTION_LABELS = {
     "password": "修改密码", "reset_password": "重置密码", "lock": "锁定", "unlock": "解锁",
     "login": "登录", "login_failed": "登录失败", "logout": "退出登录",
     "import": "导入", "export": "导出", "purge": "清除", "submit": "提交", "approve": "批准",
-    "reject": "退回", "issue": "核发", "suspend": "暂扣", "revoke": "收回", "cancel": "注销",
+    "reject": "退回", "return": "退回", "secrecy_review": "保密审查", "publish": "发布", "issue": "核发", "suspend": "暂扣", "revoke": "收回", "cancel": "注销",
 }
 OBJECT_LABELS = {
     "user": "账户", "department": "单位", "person": "人员", "plugin": "插件", "setting": "设置",
-    "report": "年度报告", "report_snapshot": "年度报告", "login": "登录尝试（未知用户名）",
+    "report": "年度报告", "report_snapshot": "年度报告",
+    "report_draft": "年度报告草稿", "report_version": "年度报告（报送版本）", "login": "登录尝试（未知用户名）",
 }
 
 
 CORE_LINKS = {"department": ("org.detail", "dept_id"), "person": ("people.record", "person_id"),
-              "user": ("users.edit", "user_id"), "report_snapshot": ("reports.snapshot", "snapshot_id")}
+              "user": ("users.edit", "user_id"), "report_snapshot": ("reports.snapshot", "snapshot_id"),
+              "report_version": ("submissions.version", "version_id")}
 
 
 def vocabulary() -> AuditLabels:

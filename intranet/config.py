@@ -42,6 +42,10 @@ class Defaults:
     RATELIMIT_HEADERS_ENABLED = True
     UPLOAD_FOLDER = None  # computed: instance/uploads
     REGION_NAME = "永安市"
+    # The annual report's deadlines (厅字〔2019〕28号), month-day of the year after the report's year:
+    # departments report to their government by 1 March, governments to the level above by 1 April.
+    REPORT_DEADLINE_DEPARTMENT = "03-01"
+    REPORT_DEADLINE_GOVERNMENT = "04-01"
 
 
 def instance_path() -> Path:

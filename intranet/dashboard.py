@@ -29,6 +29,9 @@ def favicon():
 @login_required
 def index():
     widgets, failures = call_safely("dashboard_widgets", expect=Widget, user=current_user)
+    from .reports.submissions import dashboard_widget
+    core = dashboard_widget(current_user)
+    widgets = [*([core] if core else []), *widgets]
     widgets = sorted(widgets, key=lambda w: (w.order, w.title))
     return render_template("dashboard/index.html", widgets=widgets, failures=failures, report_charts=_report_charts())
 

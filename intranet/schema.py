@@ -319,16 +319,44 @@ AUDIT_GUARDS_SQLITE = [
 ]
 
 
+FROZEN_REPORT_TABLES = ("report_version", "report_version_file", "report_review")
+
+
+def frozen_report_guards(dialect: str) -> list[str]:
+    """Triggers refusing UPDATE and DELETE on a submitted report's frozen rows (core_0005 and
+    create_all install the same)."""
+    if dialect == "postgresql":
+        return ["""CREATE OR REPLACE FUNCTION report_frozen_refuse() RETURNS trigger AS $$
+BEGIN
+    RAISE EXCEPTION 'a submitted report is frozen';
+END;
+$$ LANGUAGE plpgsql""", *[f"CREATE TRIGGER {t}_frozen BEFORE UPDATE OR DELETE ON {t} "
+                          "FOR EACH ROW EXECUTE FUNCTION report_frozen_refuse()" for t in FROZEN_REPORT_TABLES]]
+    return [f"CREATE TRIGGER {t}_no_{verb.lower()} BEFORE {verb} ON {t} "
+            "BEGIN SELECT RAISE(ABORT, 'a submitted report is frozen'); END"
+            for t in FROZEN_REPORT_TABLES for verb in ("UPDATE", "DELETE")]
+
+
 def create_all(app=None) -> None:
     """Create the app's tables directly (tests); real databases use ``upgrade``."""
     db.metadata.create_all(db.engine, tables=app_tables(app))
     with db.engine.begin() as conn:
         guards = AUDIT_GUARDS_PG if conn.dialect.name == "postgresql" else AUDIT_GUARDS_SQLITE
-        existing = set(audit_triggers(conn))
-        for statement in guards:
-            name = statement.split()[2]
+        existing = set(audit_triggers(conn)) | set(_triggers(conn, FROZEN_REPORT_TABLES))
+        for statement in [*guards, *frozen_report_guards(conn.dialect.name)]:
+            name = statement.split()[2]   # a trigger's name; "OR" for CREATE OR REPLACE FUNCTION
             if name not in existing:
                 conn.exec_driver_sql(statement)
+
+
+def _triggers(conn, tables) -> list[str]:
+    names = ", ".join(f"'{t}'" for t in tables)
+    if conn.dialect.name == "postgresql":
+        sql = (f"SELECT tgname FROM pg_trigger WHERE tgrelid::regclass::text IN ({names}) "
+               "AND NOT tgisinternal ORDER BY tgname")
+    else:
+        sql = f"SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name IN ({names}) ORDER BY name"
+    return list(conn.exec_driver_sql(sql).scalars())
 
 
 def audit_triggers(conn) -> list[str]:

@@ -39,8 +39,11 @@ def navigation(user) -> list[NavItem]:
 
 
 def public_links() -> tuple[list[NavItem], list[PluginFailure]]:
-    """Links to the plugins' public pages (``public_links``), for the login page."""
+    """Links to the public pages (the plugins' ``public_links`` and the core's published reports), for the login page."""
     links, failures = call_safely("public_links", expect=NavItem)
+    from .reports.submissions import any_published
+    if any_published():
+        links.append(NavItem("core", "法治政府建设年度报告公开", "published_reports.published", order=900))
     return sorted(links, key=lambda i: (i.order, i.label)), failures
 
 

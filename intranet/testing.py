@@ -76,9 +76,9 @@ def empty_all_tables(db) -> None:
             conn.execute(text("TRUNCATE " + ", ".join(f'"{n}"' for n in names) + " RESTART IDENTITY CASCADE"))
         else:
             conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
-            # SQLite cannot switch triggers off: drop the audit log's guards around the DELETE.
+            # SQLite cannot switch triggers off: drop the append-only guards around the DELETE.
             guards = conn.exec_driver_sql("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' "
-                                          "AND tbl_name = 'audit_event'").all()
+                                          "AND tbl_name IN ('audit_event', 'report_version', 'report_version_file', 'report_review')").all()
             for name, _sql in guards:
                 conn.exec_driver_sql(f'DROP TRIGGER "{name}"')
             for n in names:
@@ -226,9 +226,30 @@ def core_access_samples(department):
     snapshot = ReportSnapshot(year=date.today().year - 1, department_id=department.id,
                               data={"year": date.today().year - 1, "fragments": []}, note="")
     db.session.add_all([event, snapshot])
+    version = _submitted_report_sample(department, date.today().year - 1)
     db.session.flush()
     return AccessSamples("core", ids={"dept_id": department.id, "person_id": person.id, "user_id": user.id,
-                                      "event_id": event.id, "snapshot_id": snapshot.id})
+                                      "event_id": event.id, "snapshot_id": snapshot.id, "year": version.year,
+                                      "version_id": version.id})
+
+
+def _submitted_report_sample(department, year):
+    """A submitted (frozen) report of ``department`` for the access walk."""
+    from datetime import datetime
+
+    from intranet.extensions import db
+    from intranet.models import ReportDraft, ReportVersion
+    draft = ReportDraft(year=year, department_id=department.id, texts={}, status="submitted")
+    db.session.add(draft)
+    db.session.flush()
+    version = ReportVersion(draft_id=draft.id, year=year, department_id=department.id, number=1,
+                            data={"year": year, "department": {"code": department.code, "name": department.name},
+                                  "fragments": [], "texts": {}},
+                            content_hash="0" * 64, submitted_at=datetime.now(), submitted_by_name="测试")
+    db.session.add(version)
+    db.session.flush()
+    draft.current_version_id = version.id
+    return version
 
 
 def access_samples(department) -> list:

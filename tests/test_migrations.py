@@ -165,6 +165,39 @@ def test_audit_log_is_append_only_in_the_database(store):
             assert conn.execute(text("SELECT summary FROM audit_event")).scalars().all() == ["原始记录"]
 
 
+def test_submitted_reports_are_frozen_in_the_migrated_database(store):
+    """core_0005's triggers: a frozen report version is never updated or deleted (create_all: the same)."""
+    from intranet.schema import FROZEN_REPORT_TABLES, _triggers
+    with Session(store, base_plugins()):
+        upgrade()
+        with db.engine.begin() as conn:
+            conn.execute(text("INSERT INTO department (code, name, kind, path, active, created_at) "
+                              "VALUES ('T1', '测试', '市', '/1/', true, CURRENT_TIMESTAMP)"))
+            dept = conn.execute(text("SELECT id FROM department")).scalar()
+            conn.execute(text("INSERT INTO report_draft (year, department_id, texts, status, updated_at) "
+                              "VALUES (2025, :d, '{}', 'submitted', CURRENT_TIMESTAMP)"), {"d": dept})
+            draft = conn.execute(text("SELECT id FROM report_draft")).scalar()
+            conn.execute(text("INSERT INTO report_version (draft_id, year, department_id, number, data, content_hash, "
+                              "submitted_at, submitted_by_name, note) VALUES (:r, 2025, :d, 1, '{}', 'h', "
+                              "CURRENT_TIMESTAMP, '测试', '')"), {"r": draft, "d": dept})
+            migrated = _triggers(conn, FROZEN_REPORT_TABLES)
+        for statement in ("UPDATE report_version SET content_hash = 'x'", "DELETE FROM report_version"):
+            with pytest.raises(exc.DBAPIError, match="frozen"):
+                with db.engine.begin() as conn:
+                    conn.execute(text(statement))
+        with db.engine.connect() as conn:
+            assert conn.execute(text("SELECT content_hash FROM report_version")).scalars().all() == ["h"]
+    other = ThrowAwayDatabase(store.backend)
+    try:
+        with Session(other, base_plugins()) as app:
+            from intranet.schema import create_all
+            create_all(app)
+            with db.engine.connect() as conn:
+                assert _triggers(conn, FROZEN_REPORT_TABLES) == migrated and migrated
+    finally:
+        other.drop()
+
+
 def test_purge_a_plugin_that_is_no_longer_installed(store):
     base = base_plugins()
     with Session(store, base + ["sample_notes"]):
@@ -192,7 +225,7 @@ def test_purge_refuses_the_core_unknown_names_and_names_with_nothing_to_purge(st
         refusals = {
             "core": "不能清除核心数据表",
             "audit": "以它为前缀的是核心数据表（audit_event）",          # used to drop audit_event
-            "report": "以它为前缀的是核心数据表（report_snapshot）",      # used to drop report_snapshot
+            "report": "以它为前缀的是核心数据表（report_draft、report_review、report_snapshot、report_version、report_version_file）",
             "user": "核心数据表（user_account）",
             "person": "核心数据表（person）",
             "alembic": "核心数据表（alembic_version）",

@@ -146,7 +146,7 @@ def test_answering_plugin_loads_without_the_defining_one(tmp_path):
     assert get_pm(alone).hook.sample_notes_remarks(year=2024, department=None) == []
 
 
-@pytest.mark.parametrize("name, tables", [("audit", "audit_event"), ("report", "report_snapshot"),
+@pytest.mark.parametrize("name, tables", [("audit", "audit_event"), ("report", "report_draft、report_review、report_snapshot、report_version、report_version_file"),
                                           ("person", "person"), ("user", "user_account")])
 def test_a_plugin_named_after_core_tables_is_refused_at_start(tmp_path, monkeypatch, name, tables):
     sources = fake_plugin(monkeypatch, name, nav_items=lambda user: [])

@@ -2,6 +2,7 @@
 from .audit import AuditEvent
 from .org import DEPARTMENT_KINDS, PERSON_STATUSES, STAFFING_TYPES, Department, Person
 from .report import ReportSnapshot
+from .report_submission import ReportDraft, ReportReview, ReportVersion, ReportVersionFile
 from .setting import Setting
 from .user import ROLES, User
 
@@ -15,6 +16,7 @@ def core_tables() -> frozenset[str]:
 
 
 __all__ = [
-    "core_tables", "AuditEvent", "Department", "Person", "ReportSnapshot", "Setting", "User",
+    "core_tables", "AuditEvent", "Department", "Person", "ReportSnapshot", "ReportDraft", "ReportVersion", "ReportVersionFile",
+    "ReportReview", "Setting", "User",
     "DEPARTMENT_KINDS", "PERSON_STATUSES", "STAFFING_TYPES", "ROLES",
 ]

@@ -88,7 +88,7 @@ def collect_fragments(year: int, department: Department) -> tuple[list[ReportFra
     return sorted(found, key=lambda f: (f.order, f.plugin, f.key)), failures
 
 
-PRESENTATION_KEYS = ("figure_labels", "figure_kinds", "figure_units", "drilldown", "charts", "previous")
+PRESENTATION_KEYS = ("figure_labels", "figure_kinds", "figure_units", "drilldown", "charts", "previous", "texts")
 
 
 def _chart(fragment: ReportFragment, chart) -> dict:
@@ -113,7 +113,9 @@ def assemble(year: int, department: Department, with_labels: bool = False, with_
     ({"plugin.key": {figure: 中文名}}), ``figure_kinds``, ``figure_units``, ``drilldown`` ({"plugin.key":
     {figure: URL}}) and ``charts`` (a list of {plugin, fragment, title, by, kind, unit, labels,
     values}). ``with_previous`` adds ``previous``: {"plugin.key": figures of year − 1} (empty when
-    the year before is out of range). The JSON contract leaves all of them out (see ``contract``).
+    the year before is out of range). With ``with_labels`` also ``texts`` (the four text
+    sections of the year's draft: ``shortcomings``, ``leader_duties``, ``next_year``, ``other``).
+    The JSON contract leaves all of them out (see ``contract``).
     """
     year = check_year(year)
     fragments, failures = collect_fragments(year, department)
@@ -127,6 +129,8 @@ def assemble(year: int, department: Department, with_labels: bool = False, with_
         report["missing_fragments"] = [{"plugin": f.plugin, "reference": f.reference} for f in failures]
     if with_labels:
         report.update(_presentation(fragments))
+        from .submission import saved_texts   # 二 to 五: the text sections kept with the year's draft
+        report["texts"] = saved_texts(year, department)
     if with_previous:
         report["previous"] = previous_figures(year - 1, department)
     return report
