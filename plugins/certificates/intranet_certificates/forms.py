@@ -77,6 +77,10 @@ class RejectForm(FlaskForm):
     reason = TextAreaField("退回原因", validators=[DataRequired("请填写退回原因"), Length(max=1000, message="退回原因不能超过1000个字")])
 
 
+class WithdrawForm(FlaskForm):
+    """撤回 a pending application (CSRF only)."""
+
+
 class IssueForm(FlaskForm):
     number = StringField("证件编号（留空则按编号规则自动生成）",
                          validators=[Optional(), Length(max=40, message="证件编号不能超过40个字符"),

@@ -83,6 +83,9 @@ def issue(person, *, department_id: int, category: str, region: str, issued_on: 
         number = number.strip()
         if len(number) > 40:
             raise CertificateError("证件编号不能超过40个字符")
+        if not numbering.under_pattern(number):
+            raise CertificateError(f"证件编号 {number} 不符合现行编号规则（{settings.describe_pattern(settings.get('number_pattern'))}），"
+                                   "新发证件的编号必须符合编号规则（旧编号只能通过导入既有证件保留）")
         if numbering.number_in_use(number):
             raise CertificateError(f"证件编号 {number} 已被使用，编号不能重复使用")
     else:

@@ -63,7 +63,8 @@ def audit_labels():
     actions = {f"certificates.{action}": states.label(action) for action in (*states.TRANSITIONS, *states.INITIAL)}
     actions.update({
         "certificates.apply": "申领", "certificates.application_approve": "批准申领",
-        "certificates.application_reject": "退回申领", "certificates.application_issue": "按申领核发",
+        "certificates.application_reject": "退回申领",
+        "certificates.application_withdraw": "撤回申领", "certificates.application_issue": "按申领核发",
         "certificates.enforcement": "登记执法活动", "certificates.photo": "更换照片",
         "certificates.notice": "发布注销公告", "certificates.subject": "维护执法主体",
         "certificates.settings": "修改执法证设置", "certificates.cleanup_open": "发起清理",

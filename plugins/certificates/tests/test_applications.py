@@ -218,3 +218,99 @@ def test_prerequisites_from_another_plugin(no_other_answers, app, client, db, ce
     else:
         assert "前置条件未满足" in text
         assert db.session.get(CertificateApplication, item.id).status == "待审核"
+
+
+def test_prerequisites_are_asked_again_when_the_bureau_decides(no_other_answers, app, client, db, certs):
+    """The candidate passes the exam after the application was filed: approved without refiling,
+    the review page shows both answers, and the current ones are frozen with the decision."""
+    answer = ExamsAnswer(False)
+    get_pm(app).register(answer, name="fake_exams")
+    person = make_person(certs.org.town_a, "后考过")
+    db.session.commit()
+    login(client, certs.org.users["dept_admin_a"])
+    apply(client, person)
+    item = db.session.scalars(select(CertificateApplication)).one()
+    assert [c["met"] for c in item.checks if c["plugin"] == "exams"] == [False]
+
+    login(client, certs.bureau)
+    page = client.get(f"/certificates/applications/{item.id}").get_data(as_text=True)
+    assert "提交申领时" in page and "暂不能批准" in page
+
+    answer.met = True  # passed the exam since
+    page = client.get(f"/certificates/applications/{item.id}").get_data(as_text=True)
+    assert "未参加考试" in page and "2025年度行政执法资格考试 合格（86分）" in page and "暂不能批准" not in page
+    text = client.post(f"/certificates/applications/{item.id}/approve", data={"note": "同意"},
+                       follow_redirects=True).get_data(as_text=True)
+    assert "申领已批准" in text
+    db.session.expire_all()
+    item = db.session.get(CertificateApplication, item.id)
+    assert item.status == "已批准"
+    assert [c["met"] for c in item.checks if c["plugin"] == "exams"] == [False]          # at application
+    assert [c["met"] for c in item.decision_checks if c["plugin"] == "exams"] == [True]  # at decision
+    audit = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "certificates.application_approve")).one()
+    assert any(c["plugin"] == "exams" and c["met"] for c in audit.after["checks"])
+
+    # Frozen: a later change of the answer does not change what the decision rested on.
+    answer.met = False
+    page = client.get(f"/certificates/applications/{item.id}").get_data(as_text=True)
+    assert "审核时" in page and "2025年度行政执法资格考试 合格（86分）" in page
+
+
+def test_approval_refused_when_a_current_answer_is_unmet(no_other_answers, app, db, certs):
+    from intranet_certificates import applications
+    answer = ExamsAnswer(True)
+    get_pm(app).register(answer, name="fake_exams")
+    person = make_person(certs.org.town_a)
+    db.session.commit()
+    item = applications.submit(person, category="市场监管", region="甲镇", actor=certs.org.users["dept_admin_a"])
+    db.session.commit()
+    answer.met = False  # e.g. the result was annulled
+    with pytest.raises(applications.ApplicationError, match="行政执法资格考试"):
+        applications.approve(item, actor=certs.bureau)
+    db.session.rollback()
+    assert db.session.get(CertificateApplication, item.id).status == "待审核"
+
+
+def test_a_hand_entered_number_must_fit_the_pattern(no_other_answers, client, db, certs):
+    from intranet_certificates import applications
+    person = make_person(certs.org.town_a)
+    db.session.commit()
+    item = applications.submit(person, category="市场监管", region="甲镇", actor=certs.org.users["dept_admin_a"])
+    applications.approve(item, manual_check=True, manual_note="成绩单", actor=certs.bureau)
+    db.session.commit()
+    login(client, certs.bureau)
+    text = client.post(f"/certificates/applications/{item.id}/issue",
+                       data={"issued_on": date.today().isoformat(), "version": "全国统一样式",
+                             "authority": "永安市人民政府", "number": "ZF-2013-0456"},
+                       follow_redirects=True).get_data(as_text=True)
+    assert "不符合现行编号规则" in text
+    db.session.expire_all()
+    assert db.session.get(CertificateApplication, item.id).status == "已批准"
+    assert count(db, Certificate) == 0
+
+
+def test_department_admin_withdraws_a_pending_application(no_other_answers, client, db, certs):
+    from intranet_certificates import applications
+    person = make_person(certs.org.town_a, "撤回人")
+    other = make_person(certs.org.town_b, "乙镇人")
+    db.session.commit()
+    item = applications.submit(person, category="市场监管", region="甲镇", actor=certs.org.users["dept_admin_a"])
+    theirs = applications.submit(other, category="市场监管", region="乙镇", actor=certs.org.users["dept_admin_b"])
+    db.session.commit()
+    login(client, certs.org.users["dept_admin_a"])
+    assert "撤回申领" in client.get(f"/certificates/applications/{item.id}").get_data(as_text=True)
+    # Not another unit's, not without the token.
+    assert client.post(f"/certificates/applications/{theirs.id}/withdraw").status_code in (403, 404)
+    text = client.post(f"/certificates/applications/{item.id}/withdraw", follow_redirects=True).get_data(as_text=True)
+    assert "申领已撤回" in text
+    db.session.expire_all()
+    assert db.session.get(CertificateApplication, item.id).status == "已撤回"
+    assert db.session.get(CertificateApplication, theirs.id).status == "待审核"
+    assert db.session.scalars(select(AuditEvent).where(AuditEvent.action == "certificates.application_withdraw")).one()
+    # Once only; and a withdrawn application is not pending: the person may be applied for again.
+    text = client.post(f"/certificates/applications/{item.id}/withdraw", follow_redirects=True).get_data(as_text=True)
+    assert "不能撤回" in text
+    assert applications.refusals(db.session.get(type(person), person.id)) == []
+    # An inspector cannot withdraw.
+    login(client, certs.org.users["inspector"])
+    assert client.post(f"/certificates/applications/{theirs.id}/withdraw").status_code == 403
