@@ -23,7 +23,7 @@ CERTIFICATE_COLUMNS = [
     Column("姓名", max_length=50),
     Column("单位编码", max_length=32, help="持证人发证时所在单位的编码"),
     Column("执法类别", max_length=30),
-    Column("执法区域", required=False, max_length=100),
+    Column("执法区域", required=False, max_length=100, help="留空则为设置中的执法区域默认值（默认为本地区名称）"),
     Column("发证机关", required=False, max_length=100),
     Column("发证日期", "date"),
     Column("有效期至", "date"),
@@ -57,6 +57,7 @@ def apply_certificates(rows, ctx) -> None:
     today = date.today()
     categories = set(settings.get("categories"))
     authority = settings.issuing_authority()
+    region = settings.default_region()
     version = settings.get("default_version")
     cycle = int(settings.get("review_cycle_years"))
     people = _lookup(Person.id_number, {r.values["身份证号"] for r in rows}, Person.id, Person.name)
@@ -115,7 +116,7 @@ def apply_certificates(rows, ctx) -> None:
             due = add_years(due, cycle)
         values.append({
             "number": v["证件编号"], "person_id": person_id, "department_id": dept.id,
-            "issuing_authority": v["发证机关"] or authority, "category": v["执法类别"], "region": v["执法区域"] or dept.name,
+            "issuing_authority": v["发证机关"] or authority, "category": v["执法类别"], "region": v["执法区域"] or region,
             "issued_on": issued, "valid_until": v["有效期至"], "version": v["证件版本"] or version,
             "photo_file": "", "photo_name": "", "status": v["证件状态"], "status_changed_on": today,
             "next_review_due": due if v["证件状态"] == VALID else None,

@@ -122,8 +122,9 @@ def dashboard_widgets(user):
         func.count(case((CertificateApplication.status == "待审核", 1))),
         func.count(case((CertificateApplication.status == "已批准", 1))),
     ).select_from(CertificateApplication), CertificateApplication.department_id, user)).one()
-    figures = [("有效证件", counts[0]), ("两个月内年审", counts[1]), ("年审逾期", counts[2]),
-               ("两个月内到期", counts[3]), ("待审核申领", pending[0]), ("待发证", pending[1])]
+    within = settings.warn_period_text()
+    figures = [("有效证件", counts[0]), (f"{within}内年审", counts[1]), ("年审逾期", counts[2]),
+               (f"{within}内到期", counts[3]), ("待审核申领", pending[0]), ("待发证", pending[1])]
     links = [("年审提醒", url_for("certificates.reviews")), ("申领", url_for("certificates.applications"))]
     open_candidates = db.session.execute(apply_scope(
         select(CleanupCampaign.id, CleanupCampaign.name, func.count(CleanupCandidate.id),

@@ -139,7 +139,7 @@ def test_cleanup_confirm_at_once_recalls_once(app, db, certs):
     campaign, cert = _campaign_with_candidate(db, certs)
     cleanup.decide(campaign, cert.number, "收回", "已退休", actor=certs.bureau)
     db.session.commit()
-    pages = post_all(app, certs.bureau.username, f"/certificates/cleanup/{campaign.id}/confirm", {"group": ""})
+    pages = post_all(app, certs.bureau.username, f"/certificates/cleanup/{campaign.id}/confirm", {"group": "", "sure": "1"})
     assert_one_done(pages, "已确认：", "没有待确认的处理结果")
     assert events(db, cert, "recall") == 1 and audits(db, "certificates.cleanup_confirm") == 1
     assert count(db, CleanupCandidate, CleanupCandidate.confirmed.is_(True)) == 1
@@ -158,7 +158,7 @@ def test_campaign_closed_at_once_is_closed_once(app, db, certs):
     cleanup.decide(campaign, cert.number, "保留", "仍在执法岗位", actor=certs.bureau)
     cleanup.confirm(campaign, list(db.session.scalars(select(CleanupCandidate))), actor=certs.bureau)
     db.session.commit()
-    pages = post_all(app, certs.bureau.username, f"/certificates/cleanup/{campaign.id}/close", {})
+    pages = post_all(app, certs.bureau.username, f"/certificates/cleanup/{campaign.id}/close", {"sure": "1"})
     assert_one_done(pages, "清理活动“并发测试”已结束", "已经结束")
     assert audits(db, "certificates.cleanup_close") == 1
 

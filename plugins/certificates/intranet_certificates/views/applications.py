@@ -65,7 +65,7 @@ def new_application():
                                           for p in people])
         form.category.choices = category_choices()
         if request.method == "GET":
-            form.region.data = department.name
+            form.region.data = settings.default_region()
         if form.validate_on_submit():
             person = db.session.get(Person, form.person_id.data)
             require_scope(person.department_id, write=True)
