@@ -66,6 +66,9 @@ def new_application():
         form.category.choices = category_choices()
         if request.method == "GET":
             form.region.data = settings.default_region()
+            chosen = arg_int("person_id")  # from the person's page
+            if chosen is not None and any(p.id == chosen for p in people):
+                form.person_id.data = chosen
         if form.validate_on_submit():
             person = db.session.get(Person, form.person_id.data)
             require_scope(person.department_id, write=True)
@@ -75,15 +78,15 @@ def new_application():
                     flash(p, "error")
             else:
                 try:
-                    photo = ("", "")
-                    if form.photo.data:
-                        photo = photos.save_photo(form.photo.data)
+                    photo = photos.prepare_photo(form.photo.data) if form.photo.data else None
                     application = service.submit(person, category=form.category.data, region=form.region.data,
-                                                 note=form.note.data, photo_file=photo[0], photo_name=photo[1],
-                                                 actor=current_user)
+                                                 note=form.note.data, photo_file=photo.name if photo else "",
+                                                 photo_name=photo.original if photo else "", actor=current_user)
                 except (service.ApplicationError, PhotoError, StateChanged) as exc:
                     refuse(exc)
                 else:
+                    if photo:  # written only once every check has passed
+                        photo.store()
                     db.session.commit()
                     flash(f"已提交{person.name}的行政执法证申领，等待司法局审核", "success")
                     return redirect(url_for(".application", app_id=application.id))
