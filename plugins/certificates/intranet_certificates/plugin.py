@@ -215,7 +215,7 @@ def scheduled_jobs():
     return [ScheduledJob(NAME, "expire", expire_job, "daily", "将超过有效期的行政执法证标记为过期")]
 
 
-@hookimpl
+@hookimpl(trylast=True)  # after the other plugins' demo data, so applications carry their real answers
 def demo_data(scale, context):
     from .demo import load
     load(scale, context)
