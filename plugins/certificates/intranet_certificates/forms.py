@@ -82,9 +82,9 @@ class WithdrawForm(FlaskForm):
 
 
 class IssueForm(FlaskForm):
-    number = StringField("证件编号（留空则按编号规则自动生成）",
-                         validators=[Optional(), Length(max=40, message="证件编号不能超过40个字符"),
-                                     Regexp(r"^[0-9A-Za-z\-]+$", message="证件编号只能包含数字、字母和连字符")])
+    # A number entered by hand must fit the current pattern (checked when issuing, lifecycle.issue).
+    number = StringField("证件编号（留空则按编号规则自动生成；手工填写须符合现行编号规则）",
+                         validators=[Optional(), Length(max=40, message="证件编号不能超过40个字符")])
     issued_on = DateField("发证日期", default=date.today, validators=[DataRequired("请填写发证日期")])
     valid_until = DateField("有效期至（留空则按配置的有效年限）", validators=[Optional()])
     version = ChoiceSelect("证件版本", validators=[DataRequired("请选择证件版本")])

@@ -288,6 +288,12 @@ def test_a_hand_entered_number_must_fit_the_pattern(no_other_answers, client, db
     db.session.expire_all()
     assert db.session.get(CertificateApplication, item.id).status == "已批准"
     assert count(db, Certificate) == 0
+    number = f"350481{date.today().year}00777"  # under the pattern: issued with it
+    text = client.post(f"/certificates/applications/{item.id}/issue",
+                       data={"issued_on": date.today().isoformat(), "version": "全国统一样式",
+                             "authority": "永安市人民政府", "number": number},
+                       follow_redirects=True).get_data(as_text=True)
+    assert f"已发证，证件编号 {number}" in text
 
 
 def test_department_admin_withdraws_a_pending_application(no_other_answers, client, db, certs):
