@@ -176,3 +176,14 @@ def test_expiry_job_run_at_once_expires_each_card_once(app, db, certs):
     for cert in cards:
         assert events(db, cert, "expire") == 1
     assert audits(db, "certificates.expire") == 1
+
+
+def test_withdraw_at_once_is_done_once(no_other_answers, app, db, certs):
+    person = make_person(certs.org.town_a)
+    db.session.commit()
+    item = applications.submit(person, category="市场监管", region="永安市", actor=certs.org.users["dept_admin_a"])
+    db.session.commit()
+    pages = post_all(app, "admin_a", f"/certificates/applications/{item.id}/withdraw", {})
+    assert_one_done(pages, "申领已撤回", "不能撤回")
+    assert audits(db, "certificates.application_withdraw") == 1
+    assert db.session.get(CertificateApplication, item.id).status == "已撤回"
