@@ -47,6 +47,8 @@ class PersonSection:
     columns: list[str] = field(default_factory=list)
     rows: list[list[Any]] = field(default_factory=list)
     empty_text: str = "暂无记录"
+    # Actions the viewer may take on this person, e.g. ("申领行政执法证", url): shown as buttons, not printed.
+    links: list[tuple[str, str]] = field(default_factory=list)
 
 
 @dataclass

@@ -146,6 +146,12 @@ def test_hook_person_sections(client, db, org):
     html = client.get(f"/people/{org.staff_person.id}").get_data(as_text=True)
     section = re.search(r'class="panel person-section" data-plugin="sample_notes">(.*?)</section>', html, re.S).group(1)
     assert "张三的谈话记录" in section
+    # Its links are the viewer's actions on the person: shown as buttons, not for a viewer offered none.
+    assert re.search(r'class="toolbar no-print person-actions"><a class="button secondary" href="/sample-notes/?">查看样例笔记</a>',
+                     section), section
+    login(client, org.users["staff_a"])
+    html = client.get(f"/people/{org.staff_person.id}").get_data(as_text=True)
+    assert "张三的谈话记录" in html and "查看样例笔记" not in html
 
 
 def test_hook_report_fragments(app, db, org):

@@ -107,16 +107,41 @@ def submit(person: Person, *, category: str, region: str, note: str = "", photo_
     return application
 
 
-def needs_manual_check(application: CertificateApplication) -> bool:
+def current_checks(application: CertificateApplication) -> list[dict]:
+    """The prerequisites as they stand now (asked again of every plugin), for the 司法局's decision."""
+    return core_checks(application.person) + plugin_checks(application.person)
+
+
+def decided_checks(application: CertificateApplication) -> list[dict]:
+    """The answers the decision rests on: frozen with it, or (still pending) the current ones."""
+    if application.decision_checks is not None:
+        return application.decision_checks
+    if application.status == "待审核":
+        return current_checks(application)
+    return application.checks or []  # decided before the answers were frozen with the decision
+
+
+def needs_manual_check(checks: list[dict]) -> bool:
     """No plugin judged training and exams: the reviewer records them by hand."""
-    return not any(c.get("plugin") != "certificates" for c in application.checks or [])
+    return not any(c.get("plugin") != "certificates" for c in checks or [])
 
 
-def unmet(application: CertificateApplication) -> list[str]:
-    return [c["label"] for c in application.checks or [] if not c.get("met")]
+def unmet(checks: list[dict]) -> list[str]:
+    return [c["label"] for c in checks or [] if not c.get("met")]
 
 
-def _review(application: CertificateApplication, status: str, note: str, actor) -> None:
+def check_rows(application: CertificateApplication, now: list[dict]) -> list[dict]:
+    """One row per prerequisite: its answer at application beside its answer ``now``."""
+    rows: dict[tuple, dict] = {}
+    for c in application.checks or []:
+        rows[(c.get("plugin"), c.get("key"), c.get("label"))] = {"label": c["label"], "then": c, "now": None}
+    for c in now:
+        rows.setdefault((c.get("plugin"), c.get("key"), c.get("label")),
+                        {"label": c["label"], "then": None, "now": None})["now"] = c
+    return list(rows.values())
+
+
+def _review(application: CertificateApplication, status: str, note: str, actor, checks: list | None = None) -> None:
     before = {"status": application.status}
     application.status = status
     application.review_note = note
@@ -126,7 +151,8 @@ def _review(application: CertificateApplication, status: str, note: str, actor) 
     audit.record(f"certificates.application_{'approve' if status == '已批准' else 'reject'}",
                  "certificate_application", application.id, actor=actor, reason=note,
                  summary=f"{'批准' if status == '已批准' else '退回'}{application.person.name}的行政执法证申领",
-                 before=before, after={"status": status}, department_id=application.department_id)
+                 before=before, after={"status": status, **({"checks": checks} if checks is not None else {})},
+                 department_id=application.department_id)
 
 
 def approve(application: CertificateApplication, *, note: str = "", manual_check: bool = False,
@@ -134,17 +160,19 @@ def approve(application: CertificateApplication, *, note: str = "", manual_check
     lock(application)
     if application.status != "待审核":
         raise ApplicationError(f"申领状态为“{application.status}”，不能批准")
-    missing = unmet(application)
+    checks = current_checks(application)  # asked again now: a candidate may have passed since applying
+    missing = unmet(checks)
     if missing:
-        raise ApplicationError("前置条件未满足，不能批准：" + "、".join(missing))
-    if needs_manual_check(application):
+        raise ApplicationError("前置条件未满足（按当前情况核查），不能批准：" + "、".join(missing))
+    if needs_manual_check(checks):
         if not manual_check:
             raise ApplicationError("未有插件提供培训和资格考试结果，请人工核实后勾选“已核实培训及资格考试合格”")
         if not (manual_note or "").strip():
             raise ApplicationError("请填写人工核实的依据（如考试成绩、培训证明）")
         application.manual_check = True
         application.manual_note = manual_note.strip()
-    _review(application, "已批准", (note or "").strip(), actor)
+    application.decision_checks = checks
+    _review(application, "已批准", (note or "").strip(), actor, checks=checks)
 
 
 def reject(application: CertificateApplication, *, reason: str, actor=None) -> None:
@@ -154,7 +182,22 @@ def reject(application: CertificateApplication, *, reason: str, actor=None) -> N
     reason = (reason or "").strip()
     if not reason:
         raise ApplicationError("请填写退回原因")
-    _review(application, "已退回", reason, actor)
+    application.decision_checks = current_checks(application)
+    _review(application, "已退回", reason, actor, checks=application.decision_checks)
+
+
+def withdraw(application: CertificateApplication, *, actor=None) -> None:
+    """撤回: the applying department takes back an application not yet issued."""
+    lock(application)
+    if application.status not in PENDING:
+        raise ApplicationError(f"申领状态为“{application.status}”，不能撤回（只有待审核或已批准未发证的申领可以撤回）")
+    before = {"status": application.status}
+    application.status = "已撤回"
+    application.withdrawn_at = datetime.now()
+    application.withdrawn_by_name = actor_name(actor)
+    audit.record("certificates.application_withdraw", "certificate_application", application.id, actor=actor,
+                 summary=f"撤回{application.person.name}的行政执法证申领", before=before,
+                 after={"status": "已撤回"}, department_id=application.department_id)
 
 
 def issue(application: CertificateApplication, *, issued_on: date | None = None, valid_until: date | None = None,

@@ -163,18 +163,20 @@ def load(scale: str, context) -> None:
     if counters:
         bulk_insert(NumberCounter, counters)
 
+    region = settings.default_region()
     applications = [{"person_id": p["id"], "department_id": p["department_id"],
                      "category": _category(depts[p["department_id"]], rng, categories),
-                     "region": depts[p["department_id"]]["name"], "status": "待审核", "photo_file": "", "photo_name": "",
-                     "checks": [], "note": "已参加行政执法资格考试并合格", "applicant_name": "单位管理员",
-                     "review_note": "", "manual_note": ""}
+                     "region": region, "status": "待审核", "photo_file": "", "photo_name": "",
+                     "checks": [], "note": "已参加行政执法资格考试", "applicant_name": "单位管理员",
+                     "review_note": "", "manual_note": "", "withdrawn_by_name": ""}
                     for p in pending_people]
     if applications:
-        from .applications import core_checks
-        from types import SimpleNamespace
+        # The answers the enabled plugins really give (this hook runs after theirs: trylast).
+        from intranet.models import Person
+        from .applications import core_checks, plugin_checks
         for a, p in zip(applications, pending_people):
-            a["checks"] = core_checks(SimpleNamespace(staffing=p.get("staffing"), status=p.get("status", "在岗"),
-                                                      enforcement_post=p.get("enforcement_post")))
+            person = db.session.get(Person, p["id"])
+            a["checks"] = core_checks(person) + plugin_checks(person)
         bulk_insert(CertificateApplication, applications)
     context.echo(f"行政执法证：{len(subjects)} 个执法主体，{len(cards)} 个证件，{len(events)} 条证件记录，"
                  f"{len(applications)} 份待审核申领")

@@ -77,10 +77,14 @@ class RejectForm(FlaskForm):
     reason = TextAreaField("退回原因", validators=[DataRequired("请填写退回原因"), Length(max=1000, message="退回原因不能超过1000个字")])
 
 
+class WithdrawForm(FlaskForm):
+    """撤回 a pending application (CSRF only)."""
+
+
 class IssueForm(FlaskForm):
-    number = StringField("证件编号（留空则按编号规则自动生成）",
-                         validators=[Optional(), Length(max=40, message="证件编号不能超过40个字符"),
-                                     Regexp(r"^[0-9A-Za-z\-]+$", message="证件编号只能包含数字、字母和连字符")])
+    # A number entered by hand must fit the current pattern (checked when issuing, lifecycle.issue).
+    number = StringField("证件编号（留空则按编号规则自动生成；手工填写须符合现行编号规则）",
+                         validators=[Optional(), Length(max=40, message="证件编号不能超过40个字符")])
     issued_on = DateField("发证日期", default=date.today, validators=[DataRequired("请填写发证日期")])
     valid_until = DateField("有效期至（留空则按配置的有效年限）", validators=[Optional()])
     version = ChoiceSelect("证件版本", validators=[DataRequired("请选择证件版本")])
@@ -148,8 +152,14 @@ class CandidateFilterForm(FlaskForm):
 
 
 class ConfirmForm(FlaskForm):
-    """Confirm every decided candidate in the campaign (optionally of one group)."""
+    """Confirm every decided candidate in the campaign (optionally of one group); ``sure`` once the counts were shown."""
     group = HiddenField()
+    sure = HiddenField()
+
+
+class CloseForm(FlaskForm):
+    """结束清理; ``sure`` once the figures were shown."""
+    sure = HiddenField()
 
 
 class SettingsForm(FlaskForm):
@@ -166,3 +176,8 @@ class SettingsForm(FlaskForm):
     default_version = StringField("默认证件版本", validators=[DataRequired("请填写默认证件版本"), Length(max=30)])
     issuing_authority = StringField("发证机关（留空则为“本地区人民政府”）", validators=[Length(max=100)])
     renew_new_number = BooleanField("换证时换发新编号（原证件注销）")
+    public_url = StringField("公开查询网址", description="证件二维码指向的面向公众的网址，如 https://sfj.example.gov.cn；"
+                             "留空则使用打印时浏览器访问的地址（多为内网地址，群众扫码无法打开）",
+                             validators=[Optional(), Length(max=200, message="公开查询网址不能超过200个字符")])
+    default_region = StringField("执法区域默认值（留空则为本地区名称）",
+                                 validators=[Optional(), Length(max=100, message="执法区域不能超过100个字")])

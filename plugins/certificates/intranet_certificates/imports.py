@@ -18,12 +18,12 @@ from .models import DECISIONS, Certificate, CertificateEvent, CleanupCandidate
 from .states import STATUSES, VALID
 
 CERTIFICATE_COLUMNS = [
-    Column("证件编号", max_length=40, help="按编号规则，如 350481202500017"),
+    Column("证件编号", max_length=40, help="原证件编号照录（可为旧编号规则，如 35040013001234、闽A-0123）"),
     Column("身份证号", "id_number"),
     Column("姓名", max_length=50),
     Column("单位编码", max_length=32, help="持证人发证时所在单位的编码"),
     Column("执法类别", max_length=30),
-    Column("执法区域", required=False, max_length=100),
+    Column("执法区域", required=False, max_length=100, help="留空则为设置中的执法区域默认值（默认为本地区名称）"),
     Column("发证机关", required=False, max_length=100),
     Column("发证日期", "date"),
     Column("有效期至", "date"),
@@ -55,9 +55,9 @@ def certificate_ids(numbers: list[str]) -> dict[str, int]:
 
 def apply_certificates(rows, ctx) -> None:
     today = date.today()
-    regex = settings.number_regex(settings.get("number_pattern"))
     categories = set(settings.get("categories"))
     authority = settings.issuing_authority()
+    region = settings.default_region()
     version = settings.get("default_version")
     cycle = int(settings.get("review_cycle_years"))
     people = _lookup(Person.id_number, {r.values["身份证号"] for r in rows}, Person.id, Person.name)
@@ -65,16 +65,21 @@ def apply_certificates(rows, ctx) -> None:
                    for d in db.session.scalars(select(Department).where(Department.code.in_(part)))}
     taken = set(_lookup(Certificate.number, {r.values["证件编号"] for r in rows}))
     seen: dict[str, int] = {}
+    describe = settings.describe_pattern(settings.get("number_pattern"))
     cards = []
     for r in rows:
         v = r.values
         number = v["证件编号"]
-        if not regex.fullmatch(number):
-            ctx.error(r.row, "证件编号", f"证件编号 {number} 不符合编号规则（{settings.describe_pattern(settings.get('number_pattern'))}）")
+        problem = numbering.malformed(number)
+        if problem:
+            ctx.error(r.row, "证件编号", problem)
         elif number in taken:
             ctx.error(r.row, "证件编号", f"证件编号 {number} 已存在，编号不能重复使用")
         elif number in seen:
             ctx.error(r.row, "证件编号", f"证件编号 {number} 与第{seen[number]}行重复")
+        elif not numbering.under_pattern(number):  # an earlier scheme's number: kept as it is
+            ctx.warning(r.row, "证件编号", f"证件编号 {number} 不符合现行编号规则（{describe}），"
+                                         "按原编号导入（仅提示），不影响今后发证的流水号")
         seen.setdefault(number, r.row)
         person = people.get(v["身份证号"])
         if person is None:
@@ -111,7 +116,7 @@ def apply_certificates(rows, ctx) -> None:
             due = add_years(due, cycle)
         values.append({
             "number": v["证件编号"], "person_id": person_id, "department_id": dept.id,
-            "issuing_authority": v["发证机关"] or authority, "category": v["执法类别"], "region": v["执法区域"] or dept.name,
+            "issuing_authority": v["发证机关"] or authority, "category": v["执法类别"], "region": v["执法区域"] or region,
             "issued_on": issued, "valid_until": v["有效期至"], "version": v["证件版本"] or version,
             "photo_file": "", "photo_name": "", "status": v["证件状态"], "status_changed_on": today,
             "next_review_due": due if v["证件状态"] == VALID else None,

@@ -17,7 +17,7 @@ from intranet.locking import StateChanged, lock, lock_rows
 
 from . import numbering, settings, states
 from .bulk import bulk_insert
-from .dates import add_years
+from .dates import add_months, add_years
 from .models import CancellationNotice, Certificate, CertificateEvent
 from .states import EXPIRED, VALID, TransitionError
 
@@ -83,6 +83,9 @@ def issue(person, *, department_id: int, category: str, region: str, issued_on: 
         number = number.strip()
         if len(number) > 40:
             raise CertificateError("证件编号不能超过40个字符")
+        if not numbering.under_pattern(number):
+            raise CertificateError(f"证件编号 {number} 不符合现行编号规则（{settings.describe_pattern(settings.get('number_pattern'))}），"
+                                   "新发证件的编号必须符合编号规则（旧编号只能通过导入既有证件保留）")
         if numbering.number_in_use(number):
             raise CertificateError(f"证件编号 {number} 已被使用，编号不能重复使用")
     else:
@@ -136,6 +139,14 @@ def review(cert: Certificate, *, reason: str = "", on: date | None = None, actor
         raise TransitionError("证件已超过有效期，不能年审，请办理换证")
     if cert.last_review_on == on:  # the same 年审 twice
         raise StateChanged()
+    if on <= cert.issued_on:
+        raise TransitionError(f"证件于 {cert.issued_on.isoformat()} 发证，发证当日及以前不能年审")
+    if cert.next_review_due is not None:
+        earliest = add_months(cert.next_review_due, -int(settings.get("review_warn_months")))
+        if on < earliest:
+            first = "首次" if cert.last_review_on is None else "下次"
+            raise TransitionError(f"证件{first}年审应于 {cert.next_review_due.isoformat()} 前办理，"
+                                  f"尚未到年审期（最早可于 {earliest.isoformat()} 起办理）")
     due = add_years(on, int(settings.get("review_cycle_years")))
     return transition(cert, "review", reason=reason or "年审合格", on=on, actor=actor, last_review_on=on,
                       next_review_due=due, details={"next_review_due": due.isoformat()})

@@ -13,7 +13,7 @@ from intranet.models import Department, Person, User
 from .states import EXPIRED, VALID
 
 SUBJECT_KINDS = ["法定行政机关", "法律法规授权组织", "受委托组织"]
-APPLICATION_STATUSES = ["待审核", "已批准", "已退回", "已发证"]
+APPLICATION_STATUSES = ["待审核", "已批准", "已退回", "已撤回", "已发证"]
 DECISIONS = ["保留", "收回", "公告注销"]
 CAMPAIGN_OPEN, CAMPAIGN_CLOSED = "进行中", "已结束"
 
@@ -142,6 +142,8 @@ class CertificateApplication(db.Model):
     status: Mapped[str] = mapped_column(String(10), default="待审核", index=True)
     # The prerequisite checks as they stood at submission (list of dicts), never recomputed.
     checks: Mapped[list] = mapped_column(JSON, default=list)
+    # The checks asked again when the 司法局 decided (approval rests on these), frozen with the decision.
+    decision_checks: Mapped[list | None] = mapped_column(JSON)
     note: Mapped[str] = mapped_column(Text, default="")                # the department's remark
     applicant_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     applicant_name: Mapped[str] = mapped_column(String(50), default="")
@@ -154,6 +156,9 @@ class CertificateApplication(db.Model):
     manual_check: Mapped[bool | None] = mapped_column(Boolean)
     manual_note: Mapped[str] = mapped_column(String(500), default="")
     certificate_id: Mapped[int | None] = mapped_column(ForeignKey("certificates_certificate.id"))
+    # 撤回: the applying department withdrew a pending application.
+    withdrawn_at: Mapped[datetime | None] = mapped_column(DateTime)
+    withdrawn_by_name: Mapped[str] = mapped_column(String(50), default="", server_default="")
 
     person: Mapped[Person] = relationship()
     department: Mapped[Department] = relationship()

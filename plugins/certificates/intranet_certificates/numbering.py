@@ -12,6 +12,7 @@ by the caller's lock on the application or the card.
 """
 from __future__ import annotations
 
+import re
 from datetime import date
 
 from sqlalchemy import select, update
@@ -66,3 +67,28 @@ def advance_counters(numbers: list[str]) -> None:
         _ensure_counter(key)
         db.session.execute(update(NumberCounter).where(NumberCounter.key == key, NumberCounter.last_value < serial)
                            .values(last_value=serial))
+
+
+# --- numbers brought in from earlier schemes ----------------------------------------------
+
+MAX_LENGTH = 32
+# The one-character abbreviations of China's provinces, which older numbers often start with.
+PROVINCE_ABBREVIATIONS = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼港澳台"
+_LEGACY = re.compile(rf"[0-9A-Za-z\-{PROVINCE_ABBREVIATIONS}]+")
+
+
+def malformed(number: str) -> str | None:
+    """Why ``number`` cannot be a card number at all (None: it can), whatever scheme it was issued under."""
+    if not number:
+        return "证件编号不能为空"
+    if len(number) > MAX_LENGTH:
+        return f"证件编号 {number[:MAX_LENGTH]}… 超过{MAX_LENGTH}个字符"
+    if not _LEGACY.fullmatch(number):
+        return (f"证件编号 {number} 含有不允许的字符（只能包含数字、英文字母、连字符和省份简称"
+                f"如“闽”“京”）")
+    return None
+
+
+def under_pattern(number: str) -> bool:
+    """Whether ``number`` has the shape of the current issuing pattern."""
+    return settings.number_regex(settings.get("number_pattern")).fullmatch(number) is not None

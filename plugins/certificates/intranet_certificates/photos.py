@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 
 from flask import current_app
@@ -26,16 +27,32 @@ def folder() -> Path:
     return path
 
 
-def save_photo(storage) -> tuple[str, str]:
-    """Check, normalise and store an uploaded photo; return (generated file name, original file name)."""
+@dataclass
+class Photo:
+    """A checked, normalised photo not yet on disk: ``name`` is the generated file name it will have."""
+    name: str
+    original: str
+    data: bytes
+
+    def store(self) -> None:
+        (folder() / self.name).write_bytes(self.data)
+
+
+def prepare_photo(storage) -> Photo:
+    """Check and normalise an uploaded photo, without writing it (refused: PhotoError)."""
     data = storage.read(MAX_BYTES + 1)
     try:
         stored, kind = normalise_image(data, box=STORED_BOX, max_bytes=MAX_BYTES, max_input=MAX_INPUT, what="照片")
     except ImageRefused as exc:
         raise PhotoError(str(exc)) from None
-    name = f"{uuid.uuid4().hex}.{EXTENSIONS[kind]}"
-    (folder() / name).write_bytes(stored)
-    return name, (storage.filename or "")[:200]
+    return Photo(f"{uuid.uuid4().hex}.{EXTENSIONS[kind]}", (storage.filename or "")[:200], stored)
+
+
+def save_photo(storage) -> tuple[str, str]:
+    """Check, normalise and store an uploaded photo; return (generated file name, original file name)."""
+    photo = prepare_photo(storage)
+    photo.store()
+    return photo.name, photo.original
 
 
 def photo_path(name: str) -> Path | None:

@@ -1,14 +1,15 @@
 """行政执法证 plugin: the hook implementations."""
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 from flask import url_for
 from sqlalchemy import case, func, select
 
-from intranet.access import apply_scope
+from intranet.access import MANAGE_ROLES, apply_scope, in_scope
 from intranet.extensions import db
+from intranet.models import Person
 from intranet.hookspecs import AuditLabels, NavItem, Permission, PersonSection, ScheduledJob, Widget, hookimpl
 
 from . import hookspecs  # noqa: F401  (the core adds a plugin's ``hookspecs`` to the manager)
@@ -64,7 +65,8 @@ def audit_labels():
     actions = {f"certificates.{action}": states.label(action) for action in (*states.TRANSITIONS, *states.INITIAL)}
     actions.update({
         "certificates.apply": "申领", "certificates.application_approve": "批准申领",
-        "certificates.application_reject": "退回申领", "certificates.application_issue": "按申领核发",
+        "certificates.application_reject": "退回申领",
+        "certificates.application_withdraw": "撤回申领", "certificates.application_issue": "按申领核发",
         "certificates.enforcement": "登记执法活动", "certificates.photo": "更换照片",
         "certificates.notice": "发布注销公告", "certificates.subject": "维护执法主体",
         "certificates.settings": "修改执法证设置", "certificates.cleanup_open": "发起清理",
@@ -122,8 +124,9 @@ def dashboard_widgets(user):
         func.count(case((CertificateApplication.status == "待审核", 1))),
         func.count(case((CertificateApplication.status == "已批准", 1))),
     ).select_from(CertificateApplication), CertificateApplication.department_id, user)).one()
-    figures = [("有效证件", counts[0]), ("两个月内年审", counts[1]), ("年审逾期", counts[2]),
-               ("两个月内到期", counts[3]), ("待审核申领", pending[0]), ("待发证", pending[1])]
+    within = settings.warn_period_text()
+    figures = [("有效证件", counts[0]), (f"{within}内年审", counts[1]), ("年审逾期", counts[2]),
+               (f"{within}内到期", counts[3]), ("待审核申领", pending[0]), ("待发证", pending[1])]
     links = [("年审提醒", url_for("certificates.reviews")), ("申领", url_for("certificates.applications"))]
     open_candidates = db.session.execute(apply_scope(
         select(CleanupCampaign.id, CleanupCampaign.name, func.count(CleanupCandidate.id),
@@ -132,6 +135,19 @@ def dashboard_widgets(user):
         .where(CleanupCampaign.status == CAMPAIGN_OPEN)
         .group_by(CleanupCampaign.id, CleanupCampaign.name).order_by(CleanupCampaign.id),
         CleanupCandidate.department_id, user)).all()
+    # Returned applications of the last 60 days, with the reason, so the unit can act on them.
+    returned = db.session.execute(apply_scope(
+        select(CertificateApplication.id, Person.name, CertificateApplication.review_note)
+        .join(Person, Person.id == CertificateApplication.person_id)
+        .where(CertificateApplication.status == "已退回",
+               CertificateApplication.reviewed_at >= datetime.combine(today - timedelta(days=60), time.min))
+        .order_by(CertificateApplication.reviewed_at.desc(), CertificateApplication.id.desc()).limit(4),
+        CertificateApplication.department_id, user)).all()
+    for app_id, name, reason in returned[:3]:
+        figures.append((f"已退回：{name}（第 {app_id} 号）", reason if len(reason) <= 60 else reason[:60] + "…"))
+        links.append((f"退回的申领第 {app_id} 号", url_for("certificates.application", app_id=app_id)))
+    if len(returned) > 3:
+        links.append(("全部已退回的申领", url_for("certificates.applications", status="已退回")))
     for campaign_id, name, total, undecided in open_candidates[:3]:
         figures.append((f"清理“{name}”待处理", f"{undecided}/{total}"))
         links.append((f"清理：{name}", url_for("certificates.campaign", campaign_id=campaign_id)))
@@ -144,11 +160,30 @@ def person_sections(person, viewer):
                                .order_by(Certificate.issued_on.desc(), Certificate.id.desc()).limit(20)).all()
     rows = [[c.number, c.category, c.region, c.effective_status, c.issued_on, c.valid_until,
              c.next_review_due or "—"] for c in certs]
+    from .applications import PENDING
     current = next((c for c in certs if c.effective_status == VALID), None)
     figures = [("持证情况", f"持有效证件（{current.number}）" if current else "未持有效证件")]
+    links = []
+    pending = db.session.scalars(select(CertificateApplication).where(
+        CertificateApplication.person_id == person.id, CertificateApplication.status.in_(PENDING))
+        .order_by(CertificateApplication.id.desc())).first()
+    if pending is not None:
+        figures.append(("正在办理的申领", f"第 {pending.id} 号（{pending.status}，{pending.category}）"))
+        links.append((f"查看申领第 {pending.id} 号", url_for("certificates.application", app_id=pending.id)))
+    elif may_apply(person, viewer):
+        links.append(("申领行政执法证", url_for("certificates.new_application", department_id=person.department_id,
+                                          person_id=person.id)))
     return PersonSection(NAME, "行政执法证", order=30, figures=figures,
                          columns=["证件编号", "执法类别", "执法区域", "状态", "发证日期", "有效期至", "下次年审"],
-                         rows=rows, empty_text="未申领行政执法证")
+                         rows=rows, empty_text="未申领行政执法证", links=links)
+
+
+def may_apply(person, viewer) -> bool:
+    """Whether ``viewer`` may apply for ``person`` now (their unit's admin or the bureau, nothing refusing)."""
+    from .applications import refusals
+    if viewer.role not in MANAGE_ROLES or not viewer.can_write or not in_scope(person.department_id, user=viewer):
+        return False
+    return not refusals(person)
 
 
 @hookimpl
@@ -181,7 +216,7 @@ def scheduled_jobs():
     return [ScheduledJob(NAME, "expire", expire_job, "daily", "将超过有效期的行政执法证标记为过期")]
 
 
-@hookimpl
+@hookimpl(trylast=True)  # after the other plugins' demo data, so applications carry their real answers
 def demo_data(scale, context):
     from .demo import load
     load(scale, context)

@@ -27,6 +27,10 @@ DEFAULTS = {
     "issuing_authority": "",   # empty: "<REGION_NAME>人民政府"
     # 换证 keeps the number unless this is set; then the old card is cancelled and a new one issued.
     "renew_new_number": False,
+    # 公开查询网址: what every card's QR code encodes, e.g. https://sfj.example.gov.cn (empty: not set).
+    "public_url": "",
+    # 执法区域 proposed for a new application or an imported card (empty: the region's name, REGION_NAME).
+    "default_region": "",
 }
 
 
@@ -41,6 +45,23 @@ def put(key: str, value) -> None:
 
 def issuing_authority() -> str:
     return get("issuing_authority") or f"{current_app.config.get('REGION_NAME', '')}人民政府"
+
+
+CHINESE_NUMERALS = "零一两三四五六七八九十"
+
+
+def warn_period_text() -> str:
+    """The warning period in words, e.g. "两个月", "十二个月" (review_warn_months is 1..12)."""
+    months = int(get("review_warn_months"))
+    if months <= 10:
+        words = CHINESE_NUMERALS[months]
+    else:
+        words = "十" + CHINESE_NUMERALS[months - 10].replace("两", "二")
+    return f"{words}个月"
+
+
+def default_region() -> str:
+    return get("default_region") or current_app.config.get("REGION_NAME", "")
 
 
 # --- the number pattern ------------------------------------------------------------------

@@ -1,4 +1,5 @@
 """申领 → 审核 → 核发 through the web pages, with every refusal the issue names."""
+import re
 from datetime import date
 
 import pytest
@@ -218,3 +219,176 @@ def test_prerequisites_from_another_plugin(no_other_answers, app, client, db, ce
     else:
         assert "前置条件未满足" in text
         assert db.session.get(CertificateApplication, item.id).status == "待审核"
+
+
+def test_prerequisites_are_asked_again_when_the_bureau_decides(no_other_answers, app, client, db, certs):
+    """The candidate passes the exam after the application was filed: approved without refiling,
+    the review page shows both answers, and the current ones are frozen with the decision."""
+    answer = ExamsAnswer(False)
+    get_pm(app).register(answer, name="fake_exams")
+    person = make_person(certs.org.town_a, "后考过")
+    db.session.commit()
+    login(client, certs.org.users["dept_admin_a"])
+    apply(client, person)
+    item = db.session.scalars(select(CertificateApplication)).one()
+    assert [c["met"] for c in item.checks if c["plugin"] == "exams"] == [False]
+
+    login(client, certs.bureau)
+    page = client.get(f"/certificates/applications/{item.id}").get_data(as_text=True)
+    assert "提交申领时" in page and "暂不能批准" in page
+
+    answer.met = True  # passed the exam since
+    page = client.get(f"/certificates/applications/{item.id}").get_data(as_text=True)
+    assert "未参加考试" in page and "2025年度行政执法资格考试 合格（86分）" in page and "暂不能批准" not in page
+    text = client.post(f"/certificates/applications/{item.id}/approve", data={"note": "同意"},
+                       follow_redirects=True).get_data(as_text=True)
+    assert "申领已批准" in text
+    db.session.expire_all()
+    item = db.session.get(CertificateApplication, item.id)
+    assert item.status == "已批准"
+    assert [c["met"] for c in item.checks if c["plugin"] == "exams"] == [False]          # at application
+    assert [c["met"] for c in item.decision_checks if c["plugin"] == "exams"] == [True]  # at decision
+    audit = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "certificates.application_approve")).one()
+    assert any(c["plugin"] == "exams" and c["met"] for c in audit.after["checks"])
+
+    # Frozen: a later change of the answer does not change what the decision rested on.
+    answer.met = False
+    page = client.get(f"/certificates/applications/{item.id}").get_data(as_text=True)
+    assert "审核时" in page and "2025年度行政执法资格考试 合格（86分）" in page
+
+
+def test_approval_refused_when_a_current_answer_is_unmet(no_other_answers, app, db, certs):
+    from intranet_certificates import applications
+    answer = ExamsAnswer(True)
+    get_pm(app).register(answer, name="fake_exams")
+    person = make_person(certs.org.town_a)
+    db.session.commit()
+    item = applications.submit(person, category="市场监管", region="甲镇", actor=certs.org.users["dept_admin_a"])
+    db.session.commit()
+    answer.met = False  # e.g. the result was annulled
+    with pytest.raises(applications.ApplicationError, match="行政执法资格考试"):
+        applications.approve(item, actor=certs.bureau)
+    db.session.rollback()
+    assert db.session.get(CertificateApplication, item.id).status == "待审核"
+
+
+def test_a_hand_entered_number_must_fit_the_pattern(no_other_answers, client, db, certs):
+    from intranet_certificates import applications
+    person = make_person(certs.org.town_a)
+    db.session.commit()
+    item = applications.submit(person, category="市场监管", region="甲镇", actor=certs.org.users["dept_admin_a"])
+    applications.approve(item, manual_check=True, manual_note="成绩单", actor=certs.bureau)
+    db.session.commit()
+    login(client, certs.bureau)
+    text = client.post(f"/certificates/applications/{item.id}/issue",
+                       data={"issued_on": date.today().isoformat(), "version": "全国统一样式",
+                             "authority": "永安市人民政府", "number": "ZF-2013-0456"},
+                       follow_redirects=True).get_data(as_text=True)
+    assert "不符合现行编号规则" in text
+    db.session.expire_all()
+    assert db.session.get(CertificateApplication, item.id).status == "已批准"
+    assert count(db, Certificate) == 0
+    number = f"350481{date.today().year}00777"  # under the pattern: issued with it
+    text = client.post(f"/certificates/applications/{item.id}/issue",
+                       data={"issued_on": date.today().isoformat(), "version": "全国统一样式",
+                             "authority": "永安市人民政府", "number": number},
+                       follow_redirects=True).get_data(as_text=True)
+    assert f"已发证，证件编号 {number}" in text
+
+
+def test_department_admin_withdraws_a_pending_application(no_other_answers, client, db, certs):
+    from intranet_certificates import applications
+    person = make_person(certs.org.town_a, "撤回人")
+    other = make_person(certs.org.town_b, "乙镇人")
+    db.session.commit()
+    item = applications.submit(person, category="市场监管", region="甲镇", actor=certs.org.users["dept_admin_a"])
+    theirs = applications.submit(other, category="市场监管", region="乙镇", actor=certs.org.users["dept_admin_b"])
+    db.session.commit()
+    login(client, certs.org.users["dept_admin_a"])
+    assert "撤回申领" in client.get(f"/certificates/applications/{item.id}").get_data(as_text=True)
+    # Not another unit's, not without the token.
+    assert client.post(f"/certificates/applications/{theirs.id}/withdraw").status_code in (403, 404)
+    text = client.post(f"/certificates/applications/{item.id}/withdraw", follow_redirects=True).get_data(as_text=True)
+    assert "申领已撤回" in text
+    db.session.expire_all()
+    assert db.session.get(CertificateApplication, item.id).status == "已撤回"
+    assert db.session.get(CertificateApplication, theirs.id).status == "待审核"
+    assert db.session.scalars(select(AuditEvent).where(AuditEvent.action == "certificates.application_withdraw")).one()
+    # Once only; and a withdrawn application is not pending: the person may be applied for again.
+    text = client.post(f"/certificates/applications/{item.id}/withdraw", follow_redirects=True).get_data(as_text=True)
+    assert "不能撤回" in text
+    assert applications.refusals(db.session.get(type(person), person.id)) == []
+    # An inspector cannot withdraw.
+    login(client, certs.org.users["inspector"])
+    assert client.post(f"/certificates/applications/{theirs.id}/withdraw").status_code == 403
+
+
+def test_person_page_shows_pending_application_and_offers_apply(no_other_answers, client, db, certs):
+    from intranet_certificates import applications
+    ready = make_person(certs.org.town_a, "可申领")
+    waiting = make_person(certs.org.town_a, "已申领")
+    contract = make_person(certs.org.town_a, "合同工", staffing="合同工")
+    db.session.commit()
+    item = applications.submit(waiting, category="市场监管", region="永安市", actor=certs.org.users["dept_admin_a"])
+    db.session.commit()
+
+    def section(person):
+        html = client.get(f"/people/{person.id}").get_data(as_text=True)
+        return re.search(r'data-plugin="certificates">(.*?)</section>', html, re.S).group(1)
+
+    login(client, certs.org.users["dept_admin_a"])
+    own = section(ready)
+    assert ">申领行政执法证</a>" in own
+    link = re.search(r'href="([^"]*applications/new[^"]*)"', own).group(1).replace("&amp;", "&")
+    form = client.get(link).get_data(as_text=True)
+    assert re.search(rf'<option selected value="{ready.id}">', form)   # the person is preselected
+    pending = section(waiting)
+    assert f"第 {item.id} 号（待审核" in pending and ">申领行政执法证</a>" not in pending
+    assert f"/certificates/applications/{item.id}" in pending
+    assert ">申领行政执法证</a>" not in section(contract)   # may not be applied for
+    # Not offered to those who may not apply: an inspector, another unit's admin.
+    login(client, certs.org.users["inspector"])
+    assert ">申领行政执法证</a>" not in section(ready)
+    login(client, certs.org.users["admin"])
+    assert ">申领行政执法证</a>" in section(ready)
+
+
+def test_dashboard_shows_returned_applications_with_reason(no_other_answers, client, db, certs):
+    from intranet_certificates import applications
+    person = make_person(certs.org.town_a, "被退回")
+    other = make_person(certs.org.town_b, "乙镇退回")
+    db.session.commit()
+    item = applications.submit(person, category="市场监管", region="永安市", actor=certs.org.users["dept_admin_a"])
+    theirs = applications.submit(other, category="市场监管", region="永安市", actor=certs.org.users["dept_admin_b"])
+    applications.reject(item, reason="照片不符合要求，请重新上传", actor=certs.bureau)
+    applications.reject(theirs, reason="乙镇的原因", actor=certs.bureau)
+    db.session.commit()
+    login(client, certs.org.users["dept_admin_a"])
+    page = client.get("/dashboard").get_data(as_text=True)
+    assert f"已退回：被退回（第 {item.id} 号）" in page and "照片不符合要求，请重新上传" in page
+    assert "乙镇的原因" not in page and "乙镇退回" not in page
+
+
+def test_photo_is_not_written_when_the_final_check_refuses(no_other_answers, client, db, certs, photo, monkeypatch, app):
+    """The checks inside the lock refuse (e.g. another application was filed meanwhile): no file is left behind."""
+    from pathlib import Path
+
+    from intranet_certificates import applications
+    person = make_person(certs.org.town_a, "照片人")
+    db.session.commit()
+    answers = iter([[], ["照片人已有一份正在办理的申领（第 9 号），请勿重复申请"]])
+    monkeypatch.setattr(applications, "refusals", lambda person, application=None: next(answers))
+    login(client, certs.org.users["dept_admin_a"])
+    text = apply(client, person, photo()).get_data(as_text=True)
+    assert "请勿重复申请" in text
+    assert count(db, CertificateApplication) == 0
+    folder = Path(app.config["UPLOAD_FOLDER"]) / "certificates"
+    assert not folder.exists() or not any(folder.iterdir())
+
+
+def test_verify_query_with_a_slash_shows_the_plugins_message(client, db, certs):
+    for url in ("/verify?number=a/b", "/verify?number=a%2Fb", "/verify/a/b"):
+        r = client.get(url)
+        text = r.get_data(as_text=True)
+        assert r.status_code == 404 and "未查询到编号为 a/b 的行政执法证" in text and "页面或记录不存在" not in text
+        assert 'name="number"' in text  # the form to try again

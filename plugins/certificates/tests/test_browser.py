@@ -51,8 +51,52 @@ def test_apply_issue_and_print(no_other_answers, page, certs, db, tmp_path, phot
     assert cert.number in card.inner_text() and "林执法" in card.inner_text()
     url = card.get_attribute("data-verify-url")
     assert url == f"{page.base_url}/verify/{cert.number}"
+    # No 公开查询网址 yet and a loopback host: the print page says so before the PDF.
+    assert "内网地址" in page.locator("#address-warning").inner_text()
     pdf = page.request.get(page.base_url + page.locator("#card-pdf").get_attribute("href"))
     assert pdf.ok and pdf.body().startswith(b"%PDF")
+
+    # With the public address set, the QR points there and nothing warns.
+    page.goto(page.base_url + "/certificates/settings")
+    assert page.locator("#address-warning").count() == 1
+    page.fill("input[name=public_url]", "https://sfj.example.gov.cn")
+    page.click("form.panel button[type=submit]")
+    page.wait_for_selector("text=设置已保存")
+    assert page.locator("#address-warning").count() == 0
+    page.goto(f"{page.base_url}/certificates/{cert.id}/card")
+    assert page.locator(".cert-card").get_attribute("data-verify-url") == f"https://sfj.example.gov.cn/verify/{cert.number}"
+    assert page.locator("#address-warning").count() == 0
+
+
+def test_cleanup_confirm_and_close_show_the_counts_first(page, certs, db):
+    from intranet_certificates.models import Certificate
+    holder = make_person(certs.org.town_a, "退休者", status="退休")
+    cert = certs.card(holder)
+    browser_login(page, "sfj")
+    page.goto(page.base_url + "/certificates/cleanup/new")
+    page.fill("input[name=name]", "浏览器清理")
+    page.select_option("select[name=department_id]", str(certs.org.town_a.id))
+    page.click("text=开始清理")
+    page.wait_for_selector("text=系统提出候选证件1个")
+    row = page.locator("tr", has_text=cert.number)
+    assert row.locator("select").input_value() == ""  # undecided: nothing preselected
+    row.locator("select").select_option("收回")
+    row.locator("input[name=reason]").fill("已退休")
+    row.locator("button[type=submit]").click()
+    page.wait_for_selector("text=已处理为“收回”")
+    page.click("text=确认全部已处理的候选证件")
+    summary = page.locator("#confirm-summary")
+    assert "1" in summary.locator("strong").inner_text() and "收回" in summary.inner_text()
+    db.session.expire_all()
+    assert db.session.get(Certificate, cert.id).status == "有效"  # nothing done yet
+    page.click("text=确认以上处理结果")
+    page.wait_for_selector("text=已确认：")
+    page.click("button:has-text('结束清理')")
+    page.wait_for_selector("#confirm-summary")
+    page.click("text=确定结束清理")
+    page.wait_for_selector("text=已结束")
+    db.session.expire_all()
+    assert db.session.get(Certificate, cert.id).status == "收回"
 
 
 def test_phone_verifies_the_qr_url(phone_page, certs, db):

@@ -1,4 +1,5 @@
 """清理 campaigns: the six groups, department decisions, bureau confirmation, closing, the CLI."""
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -71,7 +72,13 @@ def test_campaign_flow(client, db, certs, cases):
     login(client, o.users["dept_admin_a"])
     page = client.get(f"/certificates/cleanup/{campaign.id}").get_data(as_text=True)
     assert cases["retired"].number in page and cases["off_post"].number not in page
+    # Undecided candidates are shown undecided: no 保留 preselected; dates do not wrap.
+    assert 'selected value="保留"' not in page and re.search(r'<option selected value="">未处理', page)
+    assert re.search(r'<td class="date">\d{4}-\d{2}-\d{2}</td>', page)
     url = f"/certificates/cleanup/{campaign.id}/decide"
+    r = client.post(url, data={"number": cases["retired"].number, "decision": "", "reason": "已退休"},
+                    follow_redirects=True)
+    assert "请选择处理结果" in r.get_data(as_text=True)
     r = client.post(url, data={"number": cases["retired"].number, "decision": "收回", "reason": "已退休"},
                     follow_redirects=True)
     assert "已处理为“收回”" in r.get_data(as_text=True)
@@ -106,7 +113,16 @@ def test_campaign_flow(client, db, certs, cases):
         client.post(url, data={"number": cases[name].number, "decision": decision, "reason": "核查结果"})
     r = client.post(f"/certificates/cleanup/{campaign.id}/close", follow_redirects=True)
     assert "未经司法局确认" in r.get_data(as_text=True)
+    # 确认全部 first shows what it will do, with the counts, and changes nothing.
     r = client.post(f"/certificates/cleanup/{campaign.id}/confirm", data={"group": ""}, follow_redirects=True)
+    summary = re.search(r'id="confirm-summary">(.*?)</section>', r.get_data(as_text=True), re.S).group(1)
+    assert "<strong>10</strong>" in summary
+    assert re.search(r"<dt>收回</dt><dd>5</dd>", summary) and re.search(r"<dt>公告注销</dt><dd>2</dd>", summary)
+    assert re.search(r"<dt>保留</dt><dd>3</dd>", summary)
+    db.session.expire_all()
+    assert db.session.get(Certificate, cases["transferred"].id).status == "有效"
+    r = client.post(f"/certificates/cleanup/{campaign.id}/confirm", data={"group": "", "sure": "1"},
+                    follow_redirects=True)
     assert "已确认" in r.get_data(as_text=True)
     db.session.expire_all()
     status = {name: db.session.get(Certificate, cases[name].id).status for name in list(decisions) + ["retired"]}
@@ -118,7 +134,13 @@ def test_campaign_flow(client, db, certs, cases):
     # Confirmed decisions cannot be changed.
     r = client.post(url, data={"number": cases["dup1"].number, "decision": "收回", "reason": "改"}, follow_redirects=True)
     assert "已由司法局确认" in r.get_data(as_text=True)
+    # 结束清理 likewise shows the figures first.
     r = client.post(f"/certificates/cleanup/{campaign.id}/close", follow_redirects=True)
+    summary = re.search(r'id="confirm-summary">(.*?)</section>', r.get_data(as_text=True), re.S).group(1)
+    assert "<strong>10</strong>" in summary and re.search(r"<dt>收回</dt><dd>5</dd>", summary)
+    db.session.expire_all()
+    assert db.session.get(CleanupCampaign, campaign.id).status == "进行中"
+    r = client.post(f"/certificates/cleanup/{campaign.id}/close", data={"sure": "1"}, follow_redirects=True)
     assert "已结束" in r.get_data(as_text=True)
     db.session.expire_all()
     campaign = db.session.get(CleanupCampaign, campaign.id)

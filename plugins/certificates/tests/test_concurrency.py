@@ -139,7 +139,7 @@ def test_cleanup_confirm_at_once_recalls_once(app, db, certs):
     campaign, cert = _campaign_with_candidate(db, certs)
     cleanup.decide(campaign, cert.number, "收回", "已退休", actor=certs.bureau)
     db.session.commit()
-    pages = post_all(app, certs.bureau.username, f"/certificates/cleanup/{campaign.id}/confirm", {"group": ""})
+    pages = post_all(app, certs.bureau.username, f"/certificates/cleanup/{campaign.id}/confirm", {"group": "", "sure": "1"})
     assert_one_done(pages, "已确认：", "没有待确认的处理结果")
     assert events(db, cert, "recall") == 1 and audits(db, "certificates.cleanup_confirm") == 1
     assert count(db, CleanupCandidate, CleanupCandidate.confirmed.is_(True)) == 1
@@ -158,7 +158,7 @@ def test_campaign_closed_at_once_is_closed_once(app, db, certs):
     cleanup.decide(campaign, cert.number, "保留", "仍在执法岗位", actor=certs.bureau)
     cleanup.confirm(campaign, list(db.session.scalars(select(CleanupCandidate))), actor=certs.bureau)
     db.session.commit()
-    pages = post_all(app, certs.bureau.username, f"/certificates/cleanup/{campaign.id}/close", {})
+    pages = post_all(app, certs.bureau.username, f"/certificates/cleanup/{campaign.id}/close", {"sure": "1"})
     assert_one_done(pages, "清理活动“并发测试”已结束", "已经结束")
     assert audits(db, "certificates.cleanup_close") == 1
 
@@ -176,3 +176,14 @@ def test_expiry_job_run_at_once_expires_each_card_once(app, db, certs):
     for cert in cards:
         assert events(db, cert, "expire") == 1
     assert audits(db, "certificates.expire") == 1
+
+
+def test_withdraw_at_once_is_done_once(no_other_answers, app, db, certs):
+    person = make_person(certs.org.town_a)
+    db.session.commit()
+    item = applications.submit(person, category="市场监管", region="永安市", actor=certs.org.users["dept_admin_a"])
+    db.session.commit()
+    pages = post_all(app, "admin_a", f"/certificates/applications/{item.id}/withdraw", {})
+    assert_one_done(pages, "申领已撤回", "不能撤回")
+    assert audits(db, "certificates.application_withdraw") == 1
+    assert db.session.get(CertificateApplication, item.id).status == "已撤回"

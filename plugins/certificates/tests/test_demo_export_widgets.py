@@ -129,3 +129,32 @@ def test_person_section(app, db, certs):
 def test_nav_item(app, certs):
     items = flatten(get_pm().hook.nav_items(user=certs.bureau))
     assert any(i.endpoint == "certificates.index" and "staff" not in i.roles for i in items)
+
+
+def test_demo_applications_carry_the_answers_plugins_give(app, db, org):
+    """Not "须由审核人人工核实" while a plugin answers: the demo asks the plugins, after their own demo data."""
+    from intranet.hookspecs import hookimpl
+
+    class Answer:
+        @hookimpl(optionalhook=True)
+        def certificate_prerequisites(self, person):
+            return [{"plugin": "exams", "key": "qualification_exam", "label": "行政执法资格考试", "met": True,
+                     "detail": f"{person.name} 合格"}]
+
+    pm = get_pm(app)
+    pm.register(Answer(), name="fake_exams_demo")
+    try:
+        ctx = small_context(db, org)
+        pm.hook.demo_data(scale="small", context=ctx)
+        db.session.commit()
+    finally:
+        pm.unregister(name="fake_exams_demo")
+    items = db.session.scalars(select(CertificateApplication)).all()
+    assert items
+    for item in items:
+        exam = [c for c in item.checks if c["plugin"] == "exams"]
+        assert exam and exam[0]["detail"] == f"{item.person.name} 合格"
+        assert item.region == "永安市"
+    # The certificates demo runs after every other plugin's (load_demo calls them in reverse order).
+    impls = pm.hook.demo_data.get_hookimpls()
+    assert impls[0].plugin_name == "certificates" and impls[0].trylast

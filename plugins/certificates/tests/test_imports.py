@@ -70,8 +70,10 @@ def test_import_certificates(db, certs):
 
 
 @pytest.mark.parametrize("over, column, message", [
-    ({"证件编号": "ABC-123"}, "证件编号", "不符合编号规则"),
-    ({"证件编号": "3504812020001"}, "证件编号", "不符合编号规则"),
+    ({"证件编号": "A" * 33}, "证件编号", "超过32个字符"),
+    ({"证件编号": "3504/2020-001"}, "证件编号", "不允许的字符"),
+    ({"证件编号": "35040013 001234"}, "证件编号", "不允许的字符"),
+    ({"证件编号": "执法0013001234"}, "证件编号", "不允许的字符"),
     ({"有效期至": date(2019, 1, 1)}, "有效期至", "有效期至必须晚于发证日期"),
     ({"姓名": "别人"}, "姓名", "不一致"),
     ({"单位编码": "NOPE"}, "单位编码", "不存在"),
@@ -153,3 +155,58 @@ def test_import_decisions(db, certs):
     decided = dict(db.session.execute(select(CleanupCandidate.certificate_id, CleanupCandidate.decision)
                                       .where(CleanupCandidate.campaign_id == campaign.id)).all())
     assert decided[retired.id] == "收回" and decided[contract.id] == "公告注销" and decided[other.id] is None
+
+
+def test_empty_number_is_refused(db, certs):
+    person = make_person(certs.org.town_a, "导入空")
+    db.session.commit()
+    result = run([card_row(person, "")], user=certs.bureau)
+    assert not result.ok and any(e.column == "证件编号" for e in result.errors), result.errors
+    assert total(db) == 0
+
+
+LEGACY = ["35040013001234", "闽A-0123", "ZF-2013-0456", "3504812020001"]
+
+
+def test_legacy_numbers_are_kept_verbatim_with_a_warning(client, db, certs):
+    """A real roster's earlier numbers import as they are; the counters of the pattern stay where they were."""
+    from intranet.testing import login
+
+    from intranet_certificates import cleanup as cleanup_service
+    people = [make_person(certs.org.town_a, f"旧证{i}") for i in range(len(LEGACY))]
+    db.session.commit()
+    rows = [card_row(p, n) for p, n in zip(people, LEGACY)] + [card_row(make_person(certs.org.town_a, "新证"),
+                                                                         "350481202000101")]
+    db.session.commit()
+    result = run(rows, user=certs.bureau)
+    assert result.ok, result.errors
+    assert result.created == 5
+    warned = {e.row: e.message for e in result.warnings if e.column == "证件编号"}
+    assert sorted(warned) == [2, 3, 4, 5], result.warnings
+    assert all("不符合现行编号规则" in m and "仅提示" in m for m in warned.values())
+    numbers = set(db.session.scalars(select(Certificate.number)))
+    assert set(LEGACY) <= numbers
+    # Only the number under the pattern moved its counter; none other was made.
+    assert {c.key: c.last_value for c in db.session.scalars(select(NumberCounter))} == {"3504812020#": 101}
+    assert certs.card(issued_on=date(2020, 5, 1)).number == "350481202000102"
+
+    # Verification (by path and by the form), the roster and a cleanup treat them like any card.
+    for number in LEGACY:
+        r = client.get(f"/verify?number={number}", follow_redirects=True)
+        assert r.status_code == 200 and number in r.get_data(as_text=True) and "证件有效" in r.get_data(as_text=True)
+        assert client.get(f"/verify/{number}?format=json").get_json()["number"] == number
+    roster = client.get("/roster?q=旧证").get_data(as_text=True)
+    assert all(n in roster for n in LEGACY)
+    login(client, certs.bureau)
+    holder = people[1]
+    holder.status = "退休"
+    db.session.commit()
+    campaign = cleanup_service.open_campaign("旧证清理", certs.org.town_a, actor=certs.bureau)
+    db.session.commit()
+    page = client.get(f"/certificates/cleanup/{campaign.id}").get_data(as_text=True)
+    assert "闽A-0123" in page
+    candidate = cleanup_service.decide(campaign, "闽A-0123", "收回", "已退休", actor=certs.bureau)
+    db.session.commit()
+    cleanup_service.confirm(campaign, [candidate], actor=certs.bureau)
+    db.session.commit()
+    assert db.session.scalar(select(Certificate).where(Certificate.number == "闽A-0123")).status == "收回"

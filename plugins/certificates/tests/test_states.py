@@ -42,7 +42,7 @@ def test_every_transition(db, certs, action):
     Refused from every other state: a Chinese message and nothing changed."""
     _label, sources, target = TRANSITIONS[action]
     for status in STATUSES:
-        cert = certs.card(status=status)
+        cert = certs.card(status=status, issued_on=date.today() - timedelta(days=400))  # a 年审 is due
         cert_id, number = cert.id, cert.number
         before = counts(db)
         if status in sources:
@@ -158,3 +158,44 @@ def test_events_are_append_only(db, certs):
     with pytest.raises(EventsAreAppendOnly):
         db.session.flush()
     db.session.rollback()
+
+
+def test_review_on_the_issue_day_or_before_it_is_due_is_refused(client, db, certs):
+    from intranet.testing import login
+    today = date.today()
+    fresh = certs.card()  # issued today
+    with pytest.raises(TransitionError, match="发证当日"):
+        lifecycle.review(fresh, actor=certs.bureau)
+    db.session.rollback()
+    young = certs.card(issued_on=today - timedelta(days=100))  # first 年审 due in 265 days
+    login(client, certs.bureau)
+    r = client.post(f"/certificates/{young.id}/action/review", data={"reason": "年审合格", "happened_on": today.isoformat()})
+    text = r.get_data(as_text=True)
+    assert "首次年审应于" in text and "尚未到年审期" in text
+    db.session.expire_all()
+    assert db.session.get(Certificate, young.id).last_review_on is None
+    assert not db.session.scalars(select(CertificateEvent).where(CertificateEvent.action == "review")).all()
+    # Within the warning period (default two months) before it is due, the 年审 is done.
+    due = certs.card(issued_on=today - timedelta(days=330))
+    r = client.post(f"/certificates/{due.id}/action/review", data={"reason": "年审合格", "happened_on": today.isoformat()},
+                    follow_redirects=True)
+    assert "已年审" in r.get_data(as_text=True)
+    # The same after a first 年审: the next one is not done again within the year.
+    r = client.post(f"/certificates/{due.id}/action/review",
+                    data={"reason": "年审合格", "happened_on": (today + timedelta(days=1)).isoformat()}, follow_redirects=True)
+    assert "尚未到年审期" in r.get_data(as_text=True)
+
+
+def test_warning_wording_follows_the_setting(client, db, certs):
+    from intranet.testing import login
+    from intranet_certificates import settings
+    certs.card(issued_on=date.today() - timedelta(days=300))
+    login(client, certs.bureau)
+    page = client.get("/dashboard").get_data(as_text=True)
+    assert "两个月内年审" in page and "两个月内到期" in page
+    settings.put("review_warn_months", 3)
+    db.session.commit()
+    page = client.get("/dashboard").get_data(as_text=True)
+    assert "三个月内年审" in page and "三个月内到期" in page and "两个月内" not in page
+    settings.put("review_warn_months", 12)
+    assert settings.warn_period_text() == "十二个月"

@@ -126,6 +126,7 @@ def test_batch_notice(client, db, certs):
 
 
 def test_card_pdf(client, db, certs, photo):
+    settings.put("public_url", "https://sfj.example.gov.cn")
     cert = certs.card()
     login(client, certs.bureau)
     client.post(f"/certificates/{cert.id}/photo", data={"photo": photo("证件照.png")},
@@ -134,7 +135,8 @@ def test_card_pdf(client, db, certs, photo):
     cert = db.session.get(Certificate, cert.id)
     assert cert.photo_name == "证件照.png" and cert.photo_file.endswith(".png")
     preview = client.get(f"/certificates/{cert.id}/card").get_data(as_text=True)
-    assert cert.number in preview and f"/verify/{cert.number}" in preview
+    assert cert.number in preview and f"https://sfj.example.gov.cn/verify/{cert.number}" in preview
+    assert 'id="address-warning"' not in preview
     html = pdf.card_html(cert)
     for text in (cert.number, cert.person.name, "甲镇", "综合行政执法", "data:image/png;base64", "data:image/svg+xml"):
         assert text in html

@@ -75,8 +75,9 @@ def dashboard_widgets(user):
 @hookimpl
 def person_sections(person, viewer):
     notes = db.session.scalars(select(Note).where(Note.person_id == person.id).order_by(Note.noted_on.desc()).limit(20))
+    links = [("查看样例笔记", url_for("sample_notes.index"))] if viewer.role != "staff" else []
     return PersonSection(NAME, "样例笔记", order=90, columns=["日期", "标题"],
-                         rows=[[n.noted_on, n.title] for n in notes], empty_text="暂无样例笔记")
+                         rows=[[n.noted_on, n.title] for n in notes], empty_text="暂无样例笔记", links=links)
 
 
 @hookimpl

@@ -7,7 +7,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
-from intranet.access import BUREAU_ROLES, MANAGE_ROLES, apply_scope, require_scope, roles_required, scoped_get
+from intranet.access import (BUREAU_ROLES, MANAGE_ROLES, apply_scope, in_scope, require_scope, roles_required,
+                             scoped_get)
 from intranet.extensions import db
 from intranet.inputs import arg_int
 from intranet.locking import StateChanged
@@ -17,7 +18,7 @@ from intranet.forms import options
 
 from .. import applications as service
 from .. import photos, settings
-from ..forms import ApplicationForm, ApproveForm, DepartmentPickForm, IssueForm, RejectForm
+from ..forms import ApplicationForm, ApproveForm, DepartmentPickForm, IssueForm, RejectForm, WithdrawForm
 from ..models import APPLICATION_STATUSES, CertificateApplication, EnforcementSubject
 from ..photos import PhotoError
 from . import bp
@@ -64,7 +65,10 @@ def new_application():
                                           for p in people])
         form.category.choices = category_choices()
         if request.method == "GET":
-            form.region.data = department.name
+            form.region.data = settings.default_region()
+            chosen = arg_int("person_id")  # from the person's page
+            if chosen is not None and any(p.id == chosen for p in people):
+                form.person_id.data = chosen
         if form.validate_on_submit():
             person = db.session.get(Person, form.person_id.data)
             require_scope(person.department_id, write=True)
@@ -74,15 +78,15 @@ def new_application():
                     flash(p, "error")
             else:
                 try:
-                    photo = ("", "")
-                    if form.photo.data:
-                        photo = photos.save_photo(form.photo.data)
+                    photo = photos.prepare_photo(form.photo.data) if form.photo.data else None
                     application = service.submit(person, category=form.category.data, region=form.region.data,
-                                                 note=form.note.data, photo_file=photo[0], photo_name=photo[1],
-                                                 actor=current_user)
+                                                 note=form.note.data, photo_file=photo.name if photo else "",
+                                                 photo_name=photo.original if photo else "", actor=current_user)
                 except (service.ApplicationError, PhotoError, StateChanged) as exc:
                     refuse(exc)
                 else:
+                    if photo:  # written only once every check has passed
+                        photo.store()
                     db.session.commit()
                     flash(f"已提交{person.name}的行政执法证申领，等待司法局审核", "success")
                     return redirect(url_for(".application", app_id=application.id))
@@ -100,10 +104,14 @@ def application(app_id):
     item = scoped_get(CertificateApplication, app_id)
     issue_form = IssueForm(authority=settings.issuing_authority(), version=settings.get("default_version"))
     issue_form.version.choices = options((v, v) for v in settings.get("versions"))
-    return render_template("certificates/applications/detail.html", item=item,
-                           manual=service.needs_manual_check(item), approve_form=ApproveForm(),
-                           reject_form=RejectForm(), issue_form=issue_form,
-                           can_review=current_user.role in BUREAU_ROLES)
+    now = service.decided_checks(item)
+    return render_template("certificates/applications/detail.html", item=item, check_rows=service.check_rows(item, now),
+                           now_label="当前" if item.status == "待审核" else "审核时",
+                           manual=service.needs_manual_check(now), unmet=service.unmet(now),
+                           approve_form=ApproveForm(), reject_form=RejectForm(), issue_form=issue_form,
+                           withdraw_form=WithdrawForm(), can_review=current_user.role in BUREAU_ROLES,
+                           can_withdraw=item.status in service.PENDING and current_user.role in MANAGE_ROLES and current_user.can_write
+                           and in_scope(item.department_id))
 
 
 @bp.route("/applications/<int:app_id>/photo")
@@ -150,6 +158,24 @@ def reject_application(app_id):
         else:
             db.session.commit()
             flash("申领已退回", "success")
+    return redirect(url_for(".application", app_id=app_id))
+
+
+@bp.route("/applications/<int:app_id>/withdraw", methods=["POST"])
+@roles_required(*MANAGE_ROLES)
+def withdraw_application(app_id):
+    item = scoped_get(CertificateApplication, app_id, write=True)
+    form = WithdrawForm()
+    if not form.validate_on_submit():
+        flash_errors(form)
+    else:
+        try:
+            service.withdraw(item, actor=current_user)
+        except (service.ApplicationError, StateChanged) as exc:
+            refuse(exc)
+        else:
+            db.session.commit()
+            flash("申领已撤回", "success")
     return redirect(url_for(".application", app_id=app_id))
 
 

@@ -157,18 +157,36 @@ def enforcement(cert_id):
     return redirect(url_for(".detail", cert_id=cert.id))
 
 
+def _print_refusal(cert: Certificate) -> str | None:
+    """A card that is not valid is never printed as if it were."""
+    status = cert.effective_status
+    if status == VALID:
+        return None
+    return (f"证件 {cert.number} 当前状态为“{status}”，不能打印。只有有效的证件可以打印；"
+            f"公众扫码查验将显示“{status}”。")
+
+
 @bp.route("/<int:cert_id>/card")
 @roles_required(*READ)
 def card(cert_id):
     cert = scoped_get(Certificate, cert_id)
+    refusal = _print_refusal(cert)
     url = pdf.verification_url(cert.number)
-    return render_template("certificates/card.html", cert=cert, url=url, qr=pdf.qr_data_uri(url))
+    return render_template("certificates/card.html", cert=cert, url=url, qr=pdf.qr_data_uri(url) if not refusal else None,
+                           refusal=refusal, address_warning=pdf.address_warning(url)), 409 if refusal else 200
 
 
 @bp.route("/<int:cert_id>/card.pdf")
 @roles_required(*READ)
 def card_pdf(cert_id):
     cert = scoped_get(Certificate, cert_id)
+    refusal = _print_refusal(cert)
+    if refusal:
+        flash(refusal, "error")
+        return redirect(url_for(".card", cert_id=cert.id))
+    # Printed with a QR the public cannot open only after the print page has said so.
+    if pdf.address_warning(pdf.verification_url(cert.number)) and request.args.get("acknowledged") != "1":
+        return redirect(url_for(".card", cert_id=cert.id))
     body = pdf.to_pdf(pdf.card_html(cert))
     return Response(body, mimetype="application/pdf", headers={
         "Content-Disposition": f"inline; filename=certificate-{cert.number}.pdf"})

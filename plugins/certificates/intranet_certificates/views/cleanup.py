@@ -16,7 +16,7 @@ from intranet.security import safe_path
 from intranet.forms import options
 
 from .. import cleanup as service
-from ..forms import CampaignForm, CandidateFilterForm, ConfirmForm, DecisionForm, GroupDecisionForm
+from ..forms import CampaignForm, CandidateFilterForm, CloseForm, ConfirmForm, DecisionForm, GroupDecisionForm
 from ..models import DECISIONS, Certificate, CleanupCampaign, CleanupCandidate
 from . import bp
 from .helpers import department_choices, flash_errors, refuse
@@ -31,6 +31,13 @@ def visible_campaigns():
 
 def get_campaign(campaign_id: int) -> CleanupCampaign:
     return visible_get(visible_campaigns(), CleanupCampaign, campaign_id)
+
+
+def decision_form(**kwargs) -> DecisionForm:
+    """An undecided candidate shows as undecided: nothing is preselected."""
+    form = DecisionForm(**kwargs)
+    form.decision.choices = options([("", "未处理（请选择）")] + [(d, d) for d in DECISIONS])
+    return form
 
 
 @bp.route("/cleanup/")
@@ -90,8 +97,8 @@ def campaign(campaign_id):
     if can_decide:
         for c in page.items:
             if not c.confirmed:
-                forms[c.id] = DecisionForm(formdata=None, number=c.certificate.number,
-                                           decision=c.decision or "保留", reason=c.decision_reason)
+                forms[c.id] = decision_form(formdata=None, number=c.certificate.number,
+                                            decision=c.decision or "", reason=c.decision_reason)
     group_form = None
     if can_decide:
         group_form = GroupDecisionForm(formdata=None, group=group or None)
@@ -99,7 +106,7 @@ def campaign(campaign_id):
     return render_template("certificates/cleanup/detail.html", campaign=campaign, page=page, forms=forms,
                            group_form=group_form,
                            figures=service.figures(campaign, cond), groups=service.GROUPS, group=group,
-                           decision=decision, filters=filters, confirm_form=ConfirmForm(),
+                           decision=decision, filters=filters, confirm_form=ConfirmForm(), close_form=CloseForm(),
                            is_bureau=current_user.role in BUREAU_ROLES)
 
 
@@ -107,7 +114,7 @@ def campaign(campaign_id):
 @roles_required(*MANAGE_ROLES)
 def decide(campaign_id):
     campaign = get_campaign(campaign_id)
-    form = DecisionForm()
+    form = decision_form()
     back = safe_path(request.form.get("next"), url_for(".campaign", campaign_id=campaign.id))
     if not form.validate_on_submit():
         flash_errors(form)
@@ -191,6 +198,12 @@ def confirm(campaign_id):
     if not candidates:
         flash("没有待确认的处理结果", "warning")
         return redirect(url_for(".campaign", campaign_id=campaign.id))
+    if form.sure.data != "1":  # first show what will happen, with the counts
+        counts = {d: sum(1 for c in candidates if c.decision == d) for d in DECISIONS}
+        return render_template("certificates/cleanup/confirm.html", campaign=campaign, form=form, step="confirm",
+                               group=form.group.data if form.group.data in service.GROUPS else "",
+                               groups=service.GROUPS, total=len(candidates),
+                               counts={k: v for k, v in counts.items() if v})
     try:
         counts = service.confirm(campaign, candidates, actor=current_user)
     except (service.CleanupError, service.CertificateError, StateChanged) as exc:
@@ -206,6 +219,16 @@ def confirm(campaign_id):
 def close(campaign_id):
     campaign = get_campaign(campaign_id)
     require_scope(campaign.department_id, write=True)
+    form = CloseForm()
+    if not form.validate_on_submit():
+        flash_errors(form)
+        return redirect(url_for(".campaign", campaign_id=campaign.id))
+    figures = service.figures(campaign)
+    ready = campaign.is_open and not figures["by_decision"]["未处理"] and not figures["unconfirmed"]
+    if ready and form.sure.data != "1":  # first show the figures the campaign will close with
+        return render_template("certificates/cleanup/confirm.html", campaign=campaign, form=form, step="close",
+                               total=figures["candidates"],
+                               counts={k: v for k, v in figures["by_decision"].items() if v and k != "未处理"})
     try:
         service.close(campaign, actor=current_user)
     except (service.CleanupError, StateChanged) as exc:

@@ -1,13 +1,15 @@
 """The 司法局's settings page for the plugin's configurable rules."""
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import flash, redirect, render_template, url_for
 
 from intranet import audit
 from intranet.access import deployment_settings_view
 from intranet.extensions import db
 
-from .. import settings
+from .. import pdf, settings
 from ..forms import SettingsForm
 from . import bp
 from .helpers import flash_errors
@@ -28,12 +30,17 @@ def settings_view():
         new = {k: getattr(form, k).data for k in settings.DEFAULTS}
         for key in LIST_KEYS:
             new[key] = _lines(new[key])
-        new["issuing_authority"] = (new["issuing_authority"] or "").strip()
+        for key in ("issuing_authority", "public_url", "default_region"):
+            new[key] = (new[key] or "").strip()
         problems = []
         try:
             settings.check_pattern(new["number_pattern"])
         except settings.PatternError as exc:
             problems.append(str(exc))
+        if new["public_url"]:
+            parts = urlsplit(new["public_url"])
+            if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+                problems.append("公开查询网址应为 http:// 或 https:// 开头的网址，如 https://sfj.example.gov.cn")
         if any(len(c) > 30 for c in new["categories"]):
             problems.append("执法类别每项不能超过30个字")
         if new["default_version"] not in new["versions"]:
@@ -58,4 +65,5 @@ def settings_view():
         example = settings.describe_pattern(current["number_pattern"])
     except settings.PatternError:
         pass
-    return render_template("certificates/settings.html", form=form, example=example)
+    return render_template("certificates/settings.html", form=form, example=example,
+                           address_warning=pdf.address_warning(pdf.verification_url("0")))
