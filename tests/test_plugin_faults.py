@@ -102,10 +102,10 @@ def test_an_admin_sees_the_error_reference_that_is_in_the_log(client, org, caplo
 
 
 def test_submitting_an_incomplete_report_is_refused(client, db, org):
-    login(client, org.users["bureau"])
-    response = client.post("/reports/submit", data={"year": YEAR, "department_id": org.county.id})
-    assert response.status_code == 302
-    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    login(client, org.users["dept_admin_a"])
+    response = client.post(f"/reports/submissions/{org.town_a.id}/{YEAR}/submit", data={})
+    page = client.get(response.headers["Location"]).get_data(as_text=True) if response.status_code == 302 \
+        else response.get_data(as_text=True)
     assert "插件「faulty」" in page and "报告不完整" in page
     assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "submit")) is None
 

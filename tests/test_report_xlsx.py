@@ -47,8 +47,8 @@ def test_summary_lists_every_figure_with_previous_year_and_change(book):
     assert book.sheetnames == ["指标汇总", "领导干部和工作人员学法", "学法考试与执法资格考试"]
     header = rows(book["指标汇总"])[2]
     assert header == ["部分", "指标", "2025年", "2024年", "变化", "说明"]
-    assert summary_line(book, "学法活动次数")[2:5] == [48, 40, "+8"]
-    assert summary_line(book, "参学人数")[2:5] == [1200, 1300, "-100"]
+    assert summary_line(book, "学法活动次数")[2:5] == [48, 40, "+8（+20.0%）"]
+    assert summary_line(book, "参学人数")[2:5] == [1200, 1300, "−100（−7.7%）"]
     rate = summary_line(book, "学时达标率")
     assert rate[2:5] == [0.6561, 0.6, "+5.6个百分点"]
     assert summary_line(book, "举办考试场次")[4] == "持平"
@@ -126,5 +126,5 @@ def test_formatting_helpers():
     assert figure_text("certified_rate", 0.6561) == "65.6%"
     assert figure_text("n", 3) == "3" and figure_text("x", 2.50) == "2.5"
     assert figure_text("n", 0.5, "持证率") == "50.0%"
-    assert change_text("pass_rate", 0.9, 0.925) == "-2.5个百分点"
+    assert change_text("pass_rate", 0.9, 0.925) == "−2.5个百分点"
     assert change_text("n", 5, None) == "—"

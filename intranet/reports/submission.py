@@ -225,7 +225,7 @@ def content_hash(data: dict, files: dict[str, bytes]) -> str:
 
 def build_snapshot(year: int, dept: Department, texts: dict) -> tuple[dict, dict[str, bytes]]:
     """The report as it stands, with its texts, and every registered format's file."""
-    report = assemble(year, dept, with_labels=True)
+    report = assemble(year, dept, with_labels=True, with_previous=True)
     refuse_incomplete(report)
     report["texts"] = {key: texts.get(key, "") for key in TEXT_SECTIONS}
     files = {}

@@ -1,19 +1,21 @@
-"""Report pages: assemble for a year and a department in scope, download, submit (报送), snapshots."""
+"""Report pages: assemble for a year and a department in scope, download; the early snapshots.
+
+Submitting (报送) and review live in ``submissions``; ``ReportSnapshot`` rows made before it existed
+stay readable here (read-only: nothing of record is lost)."""
 from __future__ import annotations
 
 from datetime import date
 from urllib.parse import quote
 
-from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, jsonify, render_template, request
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from markupsafe import Markup
 from sqlalchemy import select
-from wtforms import HiddenField, SelectField, StringField
-from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
+from wtforms import SelectField
+from wtforms.validators import InputRequired, ValidationError
 
-from .. import audit
-from ..access import MANAGE_ROLES, apply_scope, departments_in_scope, require_scope, roles_required, scoped_get
+from ..access import apply_scope, departments_in_scope, require_scope, roles_required, scoped_get
 from ..extensions import db
 from ..models import Department, ReportSnapshot, User
 from ..pagination import paginate
@@ -21,7 +23,7 @@ from ..forms import IntegerField, db_id, form_errors
 from ..inputs import arg_int
 
 from . import formatting
-from .assemble import (FIRST_YEAR, MIMETYPES, ReportError, assemble, check_year, file_name, refuse_incomplete,
+from .assemble import (FIRST_YEAR, MIMETYPES, ReportError, assemble, file_name, refuse_incomplete,
                        render, render_json)
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
@@ -78,12 +80,6 @@ class ReportQueryForm(FlaskForm):
     def validate_department(self, field):
         if field.data == -1:
             raise ValidationError("单位参数无效，请从列表中选择单位")
-
-
-class SubmitForm(FlaskForm):
-    year = HiddenField(validators=[DataRequired("缺少年度")])
-    department_id = HiddenField(validators=[DataRequired("缺少单位")])
-    note = StringField("报送说明（可选）", validators=[Optional(), Length(max=500, message="说明不能超过500个字")])
 
 
 def _department_choices(departments) -> list[tuple[int, str]]:
@@ -152,47 +148,7 @@ def index():
     download = request.args.get("download")
     if download in DOWNLOADS:
         return _download(report, download)
-    submit_form = None
-    if current_user.can_write and not report.get("missing_fragments"):
-        submit_form = SubmitForm(formdata=None, year=report["year"], department_id=department.id)
-    return render_template("reports/index.html", form=form, report=report, department=department,
-                           submit_form=submit_form)
-
-
-@bp.route("/submit", methods=["POST"])
-@roles_required(*MANAGE_ROLES)
-def submit():
-    form = SubmitForm()
-    if not form.validate_on_submit():
-        for errors in form.errors.values():
-            for error in errors:
-                flash(error, "error")
-        return redirect(url_for(".index"))
-    try:
-        year = check_year(form.year.data)
-        department_id = db_id(form.department_id.data)
-    except (ReportError, ValueError) as exc:
-        flash(str(exc) if isinstance(exc, ReportError) else "单位无效", "error")
-        return redirect(url_for(".index"))
-    department = db.session.get(Department, department_id) or abort(404)
-    require_scope(department.id, write=True)
-    data = assemble(year, department, with_labels=True)
-    try:
-        refuse_incomplete(data)
-    except ReportError as exc:
-        flash(str(exc), "error")
-        return redirect(url_for(".index", year=year, department=department.id))
-    snapshot = ReportSnapshot(year=year, department_id=department.id, submitted_by_id=current_user.id,
-                              data=data, note=(form.note.data or "").strip())
-    db.session.add(snapshot)
-    db.session.flush()
-    audit.record("submit", "report_snapshot", snapshot.id, summary=f"报送{year}年度{department.name}法治政府建设工作报告",
-                 reason=snapshot.note, after={"year": year, "department": department.code,
-                                              "fragments": [f"{f['plugin']}.{f['key']}" for f in data["fragments"]]},
-                 department_id=department.id)
-    db.session.commit()
-    flash(f"已报送{year}年度报告，报送内容已存档，不再随数据变化", "success")
-    return redirect(url_for(".snapshot", snapshot_id=snapshot.id))
+    return render_template("reports/index.html", form=form, report=report, department=department)
 
 
 @bp.route("/snapshots")
