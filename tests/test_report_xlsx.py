@@ -54,7 +54,7 @@ def test_summary_lists_every_figure_with_previous_year_and_change(book):
     assert summary_line(book, "举办考试场次")[4] == "持平"
     assert summary_line(book, "人均学时")[3:5] == [None, "—"]     # no value last year
     # a dict figure: one line per entry, labelled with its path
-    assert summary_line(book, "按考试类型 · 执法资格考试 · 参考人数")[2:5] == [40, 30, "+10"]
+    assert summary_line(book, "按考试类型 · 执法资格考试 · 参考人数")[2:5] == [40, 30, "+10（+33.3%）"]
     assert summary_line(book, "按考试类型 · 年度学法考试 · 通过率")[2] == 0.95
 
 
