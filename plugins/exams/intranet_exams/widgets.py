@@ -9,7 +9,7 @@ from intranet.extensions import db
 from intranet.hookspecs import PersonSection, Widget
 
 from .models import Exam, ExamResult, Exemption, Registration
-from .service import now, open_exams_stmt
+from .service import in_audience, now, open_exams_stmt
 
 
 def dashboard_widgets(user) -> list[Widget]:
@@ -67,4 +67,19 @@ def person_sections(person, viewer) -> list[PersonSection]:
     return [PersonSection(plugin="exams", title="考试", order=40,
                           figures=[("参加考试", sat), ("考试合格", passed)],
                           columns=["考试", "类型", "日期", "次数", "参考状态", "成绩", "结果"], rows=table,
-                          empty_text="暂无考试记录")]
+                          empty_text="暂无考试记录", links=registration_links(person, viewer))]
+
+
+def registration_links(person, viewer, limit: int = 5) -> list[tuple[str, str]]:
+    """报名 for the coming exams ``person`` must sit and is not entered for, offered to whoever may
+    register them (their unit's admin or the bureau, with write access)."""
+    from intranet.access import MANAGE_ROLES, in_scope
+    if (viewer.role not in MANAGE_ROLES or not viewer.can_write or person.status != "在岗"
+            or not in_scope(person.department_id, user=viewer)):
+        return []
+    entered = select(Registration.exam_id).where(Registration.person_id == person.id,
+                                                 Registration.status != "已取消")
+    exams = db.session.scalars(open_exams_stmt(now()).where(Exam.id.not_in(entered))
+                               .order_by(Exam.exam_date, Exam.opens_at, Exam.id).limit(20))
+    found = [e for e in exams if in_audience(e, person)][:limit]
+    return [(f"报名：{e.title}", url_for("exams.register", exam_id=e.id, q=person.name)) for e in found]

@@ -354,3 +354,30 @@ def test_settings_change_only_for_a_whole_tree_bureau_user(db, client, org):
     login(client, city)  # the root department's 司法局 sees the whole tree
     assert client.post("/exams/settings", data=data).status_code == 302
     assert Setting.get("exams.qualification_valid_years") == 7
+
+
+def test_person_page_offers_registration_for_coming_exams(client, db, org, make_exam, register_people):
+    import re
+    from datetime import timedelta
+    person = make_person(org.town_a, "待报名")
+    db.session.commit()
+    coming = make_exam(name="年度学法考试", exam_date=date.today() + timedelta(days=10))
+    make_exam(name="已结束的考试", exam_date=date.today() - timedelta(days=10))
+    make_exam(name="已撤销的考试", exam_date=date.today() + timedelta(days=5), active=False)
+
+    def section():
+        html = client.get(f"/people/{person.id}").get_data(as_text=True)
+        return re.search(r'data-plugin="exams">(.*?)</section>', html, re.S).group(1)
+
+    login(client, org.users["dept_admin_a"])
+    links = re.findall(r'<a[^>]*href="([^"]*)"[^>]*>报名：([^<]*)</a>', section())
+    assert [title for _, title in links] == ["年度学法考试"]
+    page = client.get(links[0][0].replace("&amp;", "&")).get_data(as_text=True)
+    assert f'value="{person.id}"' in page                # the register page lists the person
+    login(client, org.users["staff_a"])
+    assert "报名：" not in client.get(f"/people/{person.id}").get_data(as_text=True)   # staff register nobody
+    login(client, org.users["dept_admin_b"])
+    assert client.get(f"/people/{person.id}").status_code in (403, 404)
+    register_people(coming, [person])
+    login(client, org.users["dept_admin_a"])
+    assert "报名：" not in section()                       # entered already
