@@ -69,5 +69,7 @@ def person_sections(person, viewer) -> list[PersonSection]:
     figures = [(f"{year}年已计入学时", f"{s['hours']:g} / {s['target']}")]
     figures += [(source, s["by_source"][source]) for source in SOURCES if s["by_source"][source]]
     figures += [("参加学法活动", s["sessions"]), ("学习法律", "".join(s["laws"]) or "—")]
+    links = [("下载学法档案（Word，供年度述职）", url_for("law_study.archive", person_id=person.id, year=year))]
     return [PersonSection("law_study", "学法学时", order=30, figures=figures,
-                          columns=["日期", "来源", "学时", "法律", "佐证", "状态"], rows=rows, empty_text="暂无学时记录")]
+                          columns=["日期", "来源", "学时", "法律", "佐证", "状态"], rows=rows, empty_text="暂无学时记录",
+                          links=links)]

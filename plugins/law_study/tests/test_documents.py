@@ -50,3 +50,31 @@ def test_compilation_lists_held_sessions_and_plan(client, db, org, make_session,
     html = client.get(f"/law-study/compilation?department={org.town_a.id}&year={YEAR}").get_data(as_text=True)
     assert "举行的活动" in html and "计划中的活动" not in html and "计划事项 1 项，已按计划举行 1 项" in html
     assert client.get(f"/law-study/compilation?department={org.town_b.id}&year={YEAR}").status_code == 404
+
+
+def test_a_persons_archive_downloads_as_word_for_the_year(client, db, org, make_session, attend):
+    from docx import Document
+    s = make_session(org.town_a, topic="学习《行政复议法》", laws=["《行政复议法》"], held_on=date(YEAR, 5, 6),
+                     duration_minutes=120)
+    make_session(org.town_a, topic="别的年度", held_on=date(YEAR - 1, 5, 6))
+    attend(s, {org.staff_person: "出席"})
+    person = org.staff_person
+    login(client, org.users["staff_a"])                       # the person themself
+    response = client.get(f"/law-study/people/{person.id}/archive.docx?year={YEAR}")
+    assert response.status_code == 200 and response.mimetype.endswith("wordprocessingml.document")
+    text = "\n".join(p.text for p in Document(io.BytesIO(response.data)).paragraphs)
+    tables = Document(io.BytesIO(response.data)).tables
+    assert f"{person.name}{YEAR}年度学法情况" in text.replace("\n", "")
+    assert f"{YEAR}年已计入学时2学时" in text and "全年参加学法活动1次" in text and "《行政复议法》" in text
+    assert any("学习《行政复议法》" in c.text for t in tables for r in t.rows for c in r.cells)
+    assert not any("别的年度" in c.text for t in tables for r in t.rows for c in r.cells)
+    assert person.id_number not in response.data.decode("latin-1")
+    login(client, org.users["dept_admin_a"])
+    assert client.get(f"/law-study/people/{person.id}/archive.docx?year={YEAR}").status_code == 200
+    login(client, org.users["dept_admin_b"])                  # another town's admin
+    assert client.get(f"/law-study/people/{person.id}/archive.docx?year={YEAR}").status_code == 403
+    other = make_person(org.town_a, "同事")
+    db.session.commit()
+    login(client, org.users["staff_a"])                       # staff see only their own
+    assert client.get(f"/law-study/people/{other.id}/archive.docx").status_code == 403
+    assert client.get(f"/law-study/people/{person.id}/archive.docx?year=1800").status_code == 404

@@ -4,12 +4,13 @@ from __future__ import annotations
 from datetime import date
 
 from flask import abort, render_template, send_file
+from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 import io
 
-from intranet.access import in_scope, roles_required, scoped_get
+from intranet.access import READ_ROLES, in_scope, require_scope, roles_required, scoped_get
 from intranet.extensions import db
 from intranet.inputs import arg_int
 from intranet.models import Department, Person
@@ -61,3 +62,21 @@ def compilation():
         StudySession.plan_item_id.in_([i.id for i in items]), StudySession.status == HELD))) if items else set()
     return render_template("law_study/compilation.html", department=department, year=year, rows=rows,
                            planned=planned, held=held, items=items, done=done, today=date.today())
+
+
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+
+@bp.route("/people/<int:person_id>/archive.docx")
+@roles_required(*READ_ROLES)
+def archive(person_id):
+    """A person's 学法档案 as Word (for the 年度述职): the person themself, or who may see their unit."""
+    from ..archive import archive_docx
+    person = db.session.get(Person, person_id) or abort(404)
+    if current_user.person_id != person.id:
+        if current_user.role not in LIST_ROLES:
+            abort(403)
+        require_scope(person.department_id)
+    year = arg_int("year", date.today().year, minimum=2000, maximum=date.today().year)
+    return send_file(io.BytesIO(archive_docx(person, year)), mimetype=DOCX, as_attachment=True,
+                     download_name=f"{person.name}{year}年度学法档案.docx")
