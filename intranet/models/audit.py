@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, DateTime, Integer, String, Text, event, func
+from sqlalchemy import JSON, DateTime, Index, Integer, String, Text, event, func
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from ..extensions import db
@@ -11,6 +11,8 @@ from ..extensions import db
 
 class AuditEvent(db.Model):
     __tablename__ = "audit_event"
+    # One object's history (its page, the login throttle's count per account) without a scan.
+    __table_args__ = (Index("ix_audit_event_object", "object_type", "object_id", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(DateTime, server_default=func.now(), index=True)
