@@ -73,6 +73,8 @@ def load(scale: str, ctx) -> None:
             continue
         start = date(year - rng.choice([0, 1, 1]), rng.randint(1, 12), 1)
         years = rng.choice([1, 2, 2, 3])
+        if d["kind"] in ("市", "县(区)"):
+            start, years = date(year - 1, rng.randint(1, 12), 1), rng.choice([2, 3])
         end = add_years(start, years) - timedelta(days=1)
         if rng.random() < 0.12:           # some end within the next 90 days
             end = today + timedelta(days=rng.randint(5, 85))

@@ -120,7 +120,7 @@ def save_adviser(adviser: Adviser | None, v: AdviserValues, user) -> Adviser:
         if adviser.kind != v.kind:
             raise AdviserError("顾问类型不能修改")
     name = (v.name or "").strip()
-    if not name or len(name) > 200:
+    if v.kind != PUBLIC and (not name or len(name) > 200):
         raise AdviserError("请填写顾问名称（不超过200个字）")
     code = checked_code(v.kind, v.code)
     if code:
