@@ -71,12 +71,12 @@ class ServiceForm(FlaskForm):
     matter = StringField("事项", validators=[DataRequired("请填写服务事项"), Length(max=300, message="事项不能超过300个字")])
     hours = StringField("用时（小时）", default="1")
     outcome = StringField("结果", validators=[Length(max=500, message="结果不能超过500个字")])
-    lecture_ref = SelectField("关联的学法活动（法治讲座）", choices=[("", "（不关联）")], validate_choice=False, default="")
+    lecture_ref = SelectField("关联的学法活动（法治讲座）", choices=options([("", "（不关联）")]), validate_choice=False, default="")
     attachment = FileField("附件（PDF 或 JPG、PNG 图片，可不传）")
 
 
 class RatingForm(FlaskForm):
-    rating = SelectField("评价", choices=options([(str(n), f"{n}分") for n in (5, 4, 3, 2, 1)]))
+    rating = SelectField("评价", choices=options([(str(n), f"{n}分") for n in (5, 4, 3, 2, 1)]), validate_choice=False)
     comment = StringField("评价意见", validators=[Length(max=300, message="评价意见不能超过300个字")])
 
 

@@ -13,6 +13,8 @@ from intranet import audit
 from intranet.access import (MANAGE_ROLES, apply_scope, department_filter, departments_in_scope, require_scope,
                              roles_required, scoped_get)
 from intranet.extensions import db
+from intranet.forms import options as choices
+from intranet.inputs import arg_int
 from intranet.locking import StateChanged, lock
 from intranet.pagination import paginate
 
@@ -165,7 +167,7 @@ def contract(contract_id):
     renewals = list(db.session.scalars(select(Contract).where(Contract.renewal_of_id == contract.id)))
     service_form = ServiceForm()
     options = lectures.options(contract.department, date.today())
-    service_form.lecture_ref.choices = [("", "（不关联）")] + list(options.items())
+    service_form.lecture_ref.choices = choices([("", "（不关联）")] + list(options.items()))
     can_write = current_user.can_write and current_user.role in MANAGE_ROLES
     counts = dict(db.session.execute(select(Service.kind, func.count()).where(
         Service.contract_id == contract.id, Service.status == SERVICE_ACTIVE).group_by(Service.kind)).all())
@@ -248,7 +250,8 @@ def assess(contract_id):
     contract = scoped_get(Contract, contract_id, write=True)
     today = date.today()
     default_year = min(today.year - 1 if today.month < 12 else today.year, contract.end_on.year)
-    form = AssessmentForm(year=max(default_year, contract.start_on.year))
+    asked = arg_int("year", minimum=2000, maximum=2100)
+    form = AssessmentForm(year=asked or max(default_year, contract.start_on.year))
     dimensions = settings.dimensions()
     year = form.year.data or default_year
     summary = service.year_summary(contract, year)

@@ -11,6 +11,7 @@ from sqlalchemy.orm import joinedload
 from intranet import audit
 from intranet.access import MANAGE_ROLES, apply_scope, department_filter, departments_in_scope, roles_required, scoped_get
 from intranet.extensions import db
+from intranet.forms import options
 from intranet.inputs import arg_int
 from intranet.locking import StateChanged, lock
 from intranet.pagination import paginate
@@ -38,16 +39,16 @@ def _add_file(svc: Service, storage, user) -> ServiceFile:
 def add_service(contract_id):
     contract = scoped_get(Contract, contract_id, write=True)
     form = ServiceForm()
-    form.lecture_ref.choices = [("", "（不关联）")]
+    form.lecture_ref.choices = options([("", "（不关联）")])
     back = redirect(url_for(".contract", contract_id=contract_id))
     if not form.validate_on_submit():
         flash_form(form)
         return back
-    options = lectures.options(contract.department, form.served_on.data) if form.lecture_ref.data else {}
+    offered = lectures.options(contract.department, form.served_on.data) if form.lecture_ref.data else {}
     values = ServiceValues(served_on=form.served_on.data, kind=form.kind.data, matter=form.matter.data or "",
                            hours=form.hours.data, outcome=form.outcome.data or "", lecture_ref=form.lecture_ref.data or "")
     try:
-        svc = service.add_service(contract, values, current_user, lectures=options)
+        svc = service.add_service(contract, values, current_user, lectures=offered)
         if form.attachment.data is not None and getattr(form.attachment.data, "filename", ""):
             _add_file(svc, form.attachment.data, current_user)
     except (AdviserError, StateChanged) as exc:
