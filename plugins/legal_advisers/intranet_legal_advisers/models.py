@@ -120,7 +120,8 @@ class Contract(db.Model):
 
     @property
     def filed_late(self) -> bool:
-        return bool(self.signed_on and self.filed_on and (self.filed_on - self.signed_on).days > 15)
+        from .settings import get
+        return bool(self.signed_on and self.filed_on and (self.filed_on - self.signed_on).days > int(get("filing_days")))
 
     def audit_state(self) -> dict:
         return {"number": self.number, "department": self.department_id, "form": self.form,

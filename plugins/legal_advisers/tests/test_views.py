@@ -150,7 +150,7 @@ def test_coverage_lists_units_without_adviser_and_idle_ones(client, db, org, fir
     listed = page.split('id="coverage-list"')[1]
     assert "乙镇" in listed and "永安县" in listed and "甲镇" not in listed
     assert "66.7%" not in page and "33.3%" in page      # 1 of 3 units of the county
-    idle = text(client.get(f"/legal-advisers/coverage?show=idle"))
+    idle = text(client.get("/legal-advisers/coverage?show=idle"))
     listed = idle.split('id="coverage-list"')[1]
     assert "永安市市场监督管理局" in listed and "甲镇" not in listed
     past = text(client.get(f"/legal-advisers/coverage?date={(TODAY - timedelta(days=400)).isoformat()}"))

@@ -23,6 +23,7 @@ from . import LIST_ROLES, bp, flash_form
 from .contracts import filtered_contracts
 from .services import filtered_services
 
+SHOWN = 200        # the alerts page lists this many of each kind, with the total
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -80,9 +81,10 @@ def alerts():
         left = (c.end_on - today).days
         buckets[30 if left <= 30 else 60 if left <= 60 else 90].append((c, left))
     cov = coverage.compute(root, today, scope_filter(Department.id))
-    return render_template("legal_advisers/alerts.html", buckets=buckets, without=cov.without[:200],
-                           without_total=len(cov.without), due=coverage.assessments_due(root, scope, today),
-                           late=coverage.filed_late(root, scope, today), today=today)
+    due, late = coverage.assessments_due(root, scope, today), coverage.filed_late(root, scope, today)
+    return render_template("legal_advisers/alerts.html", buckets=buckets, without=cov.without[:SHOWN],
+                           without_total=len(cov.without), due=due[:SHOWN], due_total=len(due), late=late[:SHOWN],
+                           late_total=len(late), today=today, shown=SHOWN)
 
 
 @bp.route("/departments/<int:dept_id>")
