@@ -95,7 +95,7 @@ def export_kinds():
 @hookimpl
 def scheduled_jobs():
     from .jobs import expire_job
-    return [ScheduledJob(NAME, "expire", expire_job, "daily", "将超过结束日期的生效法律顾问合同标记为到期")]
+    return [ScheduledJob(NAME, "expire-contracts", expire_job, "daily", "将超过结束日期的生效法律顾问合同标记为到期")]
 
 
 @hookimpl

@@ -75,3 +75,23 @@ def test_demo_data_at_every_scale(app, db):
     n = db.session.scalar(select(func.count()).select_from(Contract))
     assert n > 5
     assert db.session.scalar(select(func.count()).select_from(Service)) > n
+
+
+def test_export_kinds_write_the_subtree(app, db, org, firm, make_contract, tmp_path):
+    import openpyxl
+    from intranet.hookspecs import ExportKind
+    from intranet.plugins import call_safely
+    from intranet_legal_advisers import service
+    from intranet_legal_advisers.service import ServiceValues
+    a = make_contract(org.town_a, [firm()], number="=HYPERLINK(1)")
+    make_contract(org.market, [firm("福建正衡律师事务所", 2)], number="SJ-1")
+    service.add_service(a, ServiceValues(served_on=date.today(), kind="合同审查", matter="审查", hours=1), None)
+    db.session.commit()
+    kinds = {k.name: k for k in call_safely("export_kinds", expect=ExportKind)[0] if k.plugin == "legal_advisers"}
+    assert set(kinds) == {"adviser-contracts", "adviser-services"}
+    kinds["adviser-contracts"].write(tmp_path / "c.xlsx", org.county)
+    rows = list(openpyxl.load_workbook(tmp_path / "c.xlsx").active.iter_rows(values_only=True))
+    assert rows[0][0] == "合同编号" and [r[0] for r in rows[1:]] == ["=HYPERLINK(1)"]   # text, not a formula
+    kinds["adviser-services"].write(tmp_path / "s.xlsx", None)
+    rows = list(openpyxl.load_workbook(tmp_path / "s.xlsx").active.iter_rows(values_only=True))
+    assert len(rows) == 2 and rows[1][3] == "合同审查"

@@ -251,7 +251,7 @@ def test_the_daily_job_expires_contracts_past_their_end(app, db, org, firm, make
     db.session.commit()
     jobs, failures = call_safely("scheduled_jobs", expect=ScheduledJob)
     [job] = [j for j in jobs if j.plugin == "legal_advisers"]
-    assert not failures and job.schedule == "daily"
+    assert not failures and (job.name, job.schedule) == ("expire-contracts", "daily")
     assert job.func() == "已将1份超过结束日期的法律顾问合同标记为到期"
     db.session.expire_all()
     assert (db.session.get(Contract, past.id).status, db.session.get(Contract, current.id).status) == ("到期", "生效")
