@@ -76,7 +76,7 @@ def test_bureau_records_a_firm_and_a_contract_with_scan(client, db, org):
     page = text(client.get(f"/legal-advisers/contracts/{contract.id}"))
     assert "HT-WEB-1" in page and "登记服务" in page and "福建商通律师事务所" in page
     # a PNG scan replaces it, re-encoded
-    response = client.post(f"/legal-advisers/contracts/{contract.id}/scan",
+    response = client.post(f"/legal-advisers/contracts/{contract.id}/scan/upload",
                            data={"scan": (io.BytesIO(png_bytes()), "扫描.png")}, content_type="multipart/form-data")
     assert response.status_code == 302
     db.session.expire_all()

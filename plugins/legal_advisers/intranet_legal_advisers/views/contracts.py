@@ -214,7 +214,7 @@ def terminate(contract_id):
     return redirect(url_for(".contract", contract_id=contract_id))
 
 
-@bp.route("/contracts/<int:contract_id>/scan", methods=["POST"])
+@bp.route("/contracts/<int:contract_id>/scan/upload", methods=["POST"])
 @roles_required(*MANAGE_ROLES)
 def upload_scan(contract_id):
     contract = scoped_get(Contract, contract_id, write=True)
