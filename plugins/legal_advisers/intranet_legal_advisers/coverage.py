@@ -63,17 +63,17 @@ def rate(part: int, whole: int) -> float:
     return round(part / whole, 4) if whole else 0
 
 
-def compute(root: Department | None, day: date, scope=None) -> Coverage:
-    """Coverage of ``root``'s subtree (None: the whole tree) on ``day``; ``scope`` a condition on Department.id."""
+def compute(top: Department | None, day: date, scope=None) -> Coverage:
+    """Coverage of ``top``'s subtree (None: the whole tree) on ``day``; ``scope`` a condition on Department.id."""
     stmt = select(Department).where(Department.active.is_(True)).order_by(Department.path)
-    if root is not None:
-        stmt = stmt.where(root.subtree_filter())
+    if top is not None:
+        stmt = stmt.where(top.subtree_filter())
     if scope is not None:
         stmt = stmt.where(scope)
     units = list(db.session.scalars(stmt))
     ids = select(Department.id).where(Department.active.is_(True))
-    if root is not None:
-        ids = ids.where(root.subtree_filter())
+    if top is not None:
+        ids = ids.where(top.subtree_filter())
     covered = set(db.session.scalars(select(Contract.department_id).distinct()
                                      .where(active_on(day), Contract.department_id.in_(ids))))
     served = set(db.session.scalars(select(Service.department_id).distinct().where(
@@ -84,21 +84,20 @@ def compute(root: Department | None, day: date, scope=None) -> Coverage:
 
 # --- alerts ----------------------------------------------------------------------------------
 
-def _scoped(stmt, root, scope):
-    if root is not None:
-        stmt = stmt.where(root.subtree_filter(Contract.department_id))
+def _scoped(stmt, scope):
+    """``scope``: the user's scope as a condition on Contract.department_id (scope_filter), or None."""
     if scope is not None:
         stmt = stmt.where(scope)
     return stmt
 
 
-def ending(root, scope, today: date, days: int = 90) -> list[Contract]:
+def ending(scope, today: date, days: int = 90) -> list[Contract]:
     stmt = (select(Contract).where(Contract.status == ACTIVE, Contract.end_on >= today,
                                    Contract.end_on <= today + timedelta(days=days)).order_by(Contract.end_on, Contract.id))
-    return list(db.session.scalars(_scoped(stmt, root, scope)))
+    return list(db.session.scalars(_scoped(stmt, scope)))
 
 
-def assessments_due(root, scope, today: date) -> list[tuple[Contract, int]]:
+def assessments_due(scope, today: date) -> list[tuple[Contract, int]]:
     """Contracts in force during last year without last year's assessment, and contracts that ended
     this year without this year's."""
     last = today.year - 1
@@ -111,16 +110,16 @@ def assessments_due(root, scope, today: date) -> list[tuple[Contract, int]]:
                          and_(Contract.status == TERMINATED, Contract.ended_on >= date(today.year, 1, 1),
                               Contract.start_on <= Contract.ended_on)),
                      missing(today.year))
-    out = [(c, last) for c in db.session.scalars(_scoped(select(Contract).where(in_last).order_by(Contract.id), root, scope))]
+    out = [(c, last) for c in db.session.scalars(_scoped(select(Contract).where(in_last).order_by(Contract.id), scope))]
     out += [(c, today.year) for c in db.session.scalars(_scoped(select(Contract).where(ended_now).order_by(Contract.id),
-                                                                   root, scope))]
+                                                                   scope))]
     return out
 
 
-def filed_late(root, scope, today: date) -> list[Contract]:
+def filed_late(scope, today: date) -> list[Contract]:
     days = int(settings.get("filing_days"))
     contracts = db.session.scalars(_scoped(select(Contract).where(Contract.status != DRAFT, Contract.signed_on.is_not(None))
-                                           .order_by(Contract.signed_on.desc(), Contract.id), root, scope))
+                                           .order_by(Contract.signed_on.desc(), Contract.id), scope))
     return [c for c in contracts
             if (c.filed_on is not None and (c.filed_on - c.signed_on).days > days)
             or (c.filed_on is None and (today - c.signed_on).days > days)]

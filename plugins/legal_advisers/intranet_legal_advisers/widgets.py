@@ -6,7 +6,7 @@ from datetime import date, timedelta
 from flask import url_for
 from sqlalchemy import func, select
 
-from intranet.access import scope_filter, scope_root
+from intranet.access import apply_scope, scope_filter, scope_root
 from intranet.extensions import db
 from intranet.hookspecs import Widget
 from intranet.models import Department
@@ -18,8 +18,7 @@ LIST_ROLES = ("admin", "bureau", "dept_admin", "inspector")
 
 
 def _count(stmt, column, user):
-    cond = scope_filter(column, user)
-    return db.session.scalar(stmt if cond is None else stmt.where(cond))
+    return db.session.scalar(apply_scope(stmt, column, user))
 
 
 def dashboard_widgets(user) -> list[Widget]:

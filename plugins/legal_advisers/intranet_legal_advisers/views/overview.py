@@ -75,13 +75,13 @@ def coverage_page():
 def alerts():
     today, root = date.today(), scope_root()
     scope = scope_filter(Contract.department_id)
-    ending = coverage.ending(root, scope, today)
+    ending = coverage.ending(scope, today)
     buckets = {30: [], 60: [], 90: []}
     for c in ending:
         left = (c.end_on - today).days
         buckets[30 if left <= 30 else 60 if left <= 60 else 90].append((c, left))
     cov = coverage.compute(root, today, scope_filter(Department.id))
-    due, late = coverage.assessments_due(root, scope, today), coverage.filed_late(root, scope, today)
+    due, late = coverage.assessments_due(scope, today), coverage.filed_late(scope, today)
     return render_template("legal_advisers/alerts.html", buckets=buckets, without=cov.without[:SHOWN],
                            without_total=len(cov.without), due=due[:SHOWN], due_total=len(due), late=late[:SHOWN],
                            late_total=len(late), today=today, shown=SHOWN)
