@@ -1,0 +1,1 @@
+"""法律顾问: an intranet plugin."""
