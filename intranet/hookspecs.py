@@ -52,6 +52,19 @@ class PersonSection:
 
 
 @dataclass
+class DepartmentSection:
+    """A section of a department's page (its advisers, its certificates …), as PersonSection."""
+    plugin: str
+    title: str
+    order: int = 100
+    figures: list[tuple[str, Any]] = field(default_factory=list)
+    columns: list[str] = field(default_factory=list)
+    rows: list[list[Any]] = field(default_factory=list)
+    empty_text: str = "暂无记录"
+    links: list[tuple[str, str]] = field(default_factory=list)
+
+
+@dataclass
 class ReportTable:
     title: str
     columns: list[str]
@@ -196,6 +209,11 @@ def dashboard_widgets(user):
 @hookspec
 def person_sections(person, viewer):
     """Return a list of :class:`PersonSection` for ``person``'s 学法档案 as seen by ``viewer``."""
+
+
+@hookspec
+def department_sections(department, viewer):
+    """Return a list of :class:`DepartmentSection` for ``department``'s page as seen by ``viewer``."""
 
 
 @hookspec

@@ -154,6 +154,19 @@ def test_hook_person_sections(client, db, org):
     assert "张三的谈话记录" in html and "查看样例笔记" not in html
 
 
+def test_hook_department_sections(client, db, org):
+    add_note(db, org.town_a, "甲镇的记录")
+    add_note(db, org.town_b, "乙镇的记录")
+    db.session.commit()
+    login(client, org.users["dept_admin_a"])
+    html = client.get(f"/departments/{org.town_a.id}").get_data(as_text=True)
+    section = re.search(r'class="panel department-section" data-plugin="sample_notes">(.*?)</section>', html, re.S).group(1)
+    assert "甲镇的记录" in section and "乙镇的记录" not in section and "查看样例笔记" in section
+    login(client, org.users["inspector"])                       # read-only: no actions offered
+    html = client.get(f"/departments/{org.town_a.id}").get_data(as_text=True)
+    assert "甲镇的记录" in html and "查看样例笔记" not in html
+
+
 def test_hook_report_fragments(app, db, org):
     from intranet.reports.assemble import assemble
     year = date.today().year - 1

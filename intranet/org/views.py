@@ -9,10 +9,12 @@ from wtforms.fields.choices import SelectChoice
 
 from ..access import MANAGE_ROLES, apply_scope, departments_in_scope, in_scope, roles_required, scope_root, scoped_get
 from ..extensions import db
+from ..hookspecs import DepartmentSection
 from ..inputs import bounded_int
 from ..locking import StateChanged
 from ..models import Department, Person
 from ..pagination import paginate
+from ..plugins import call_safely
 from ..forms import form_errors
 from . import bp
 from .forms import DepartmentFilterForm, DepartmentForm, ReasonForm
@@ -60,9 +62,12 @@ def detail(dept_id):
                         .order_by(Department.active.desc(), Department.code))
     people_count = db.session.scalar(select(func.count()).select_from(Person)
                                      .where(Person.department_id == dept.id, Person.status == "在岗"))
+    sections, failures = call_safely("department_sections", expect=DepartmentSection, department=dept,
+                                     viewer=current_user)
     return render_template("org/detail.html", dept=dept, children=children, people_count=people_count,
                            ancestors=dept.ancestors(), may_manage=current_user.can_write,
-                           own_root=_is_own_root(dept), reason_form=ReasonForm())
+                           own_root=_is_own_root(dept), reason_form=ReasonForm(),
+                           sections=sorted(sections, key=lambda s: (s.order, s.title)), failures=failures)
 
 
 def _parent_choices(exclude: Department | None = None) -> list[SelectChoice]:

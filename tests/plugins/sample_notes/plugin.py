@@ -16,7 +16,7 @@ from sqlalchemy import func, insert, select, update
 from intranet import audit
 from intranet.access import apply_scope
 from intranet.extensions import db
-from intranet.hookspecs import (AccessSamples, AuditLabels, ExportKind, NavItem, Permission, PersonSection,
+from intranet.hookspecs import (AccessSamples, AuditLabels, DepartmentSection, ExportKind, NavItem, Permission, PersonSection,
                                 ReportFragment, ReportTable, ScheduledJob, Widget, hookimpl)
 from intranet.imports import Column, ImportKind
 from intranet.models import Department
@@ -78,6 +78,15 @@ def person_sections(person, viewer):
     links = [("查看样例笔记", url_for("sample_notes.index"))] if viewer.role != "staff" else []
     return PersonSection(NAME, "样例笔记", order=90, columns=["日期", "标题"],
                          rows=[[n.noted_on, n.title] for n in notes], empty_text="暂无样例笔记", links=links)
+
+
+@hookimpl
+def department_sections(department, viewer):
+    notes = db.session.scalars(select(Note).where(Note.department_id == department.id)
+                               .order_by(Note.noted_on.desc()).limit(20))
+    links = [("查看样例笔记", url_for("sample_notes.index"))] if viewer.can_write else []
+    return DepartmentSection(NAME, "样例笔记", order=90, columns=["日期", "标题"],
+                             rows=[[n.noted_on, n.title] for n in notes], empty_text="暂无样例笔记", links=links)
 
 
 @hookimpl
