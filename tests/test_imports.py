@@ -463,3 +463,26 @@ class TestWithCsrf:
                                data={"people-file": (io.BytesIO(data * 3), "a.xlsx"), "people-csrf_token": token})
         assert response.status_code == 413 and "上传的文件过大" in response.get_data(as_text=True)
         assert count(db, Person) == 2
+
+
+@pytest.mark.parametrize("every_row", [False, True])
+def test_every_row_kinds_get_rows_with_cell_errors_marked(app, db, every_row):
+    from intranet.imports import Column, ImportKind
+    seen = []
+
+    def apply(rows, ctx):
+        seen.extend((r.row, r.values, r.bad) for r in rows)
+        for r in rows:
+            if r.values["分数"] is not None and r.values["分数"] > 100:
+                ctx.error(r.row, "分数", "分数超过满分")
+
+    kind = ImportKind("core", "scores", "分数", [Column("身份证号", "id_number"), Column("分数", "number")],
+                      apply, every_row=every_row)
+    result = run_import(kind, io.BytesIO(xlsx_bytes(["身份证号", "分数"], [["12345", 120], [make_id(), 90]])))
+    messages = sorted((e.row, e.column) for e in result.errors)
+    if every_row:
+        assert seen[0] == (2, {"身份证号": None, "分数": 120}, {"身份证号"}) and seen[1][2] == set()
+        assert messages == [(2, "分数"), (2, "身份证号")]     # both errors of row 2 in one run
+    else:
+        assert [row for row, _, _ in seen] == [3] and messages == [(2, "身份证号")]
+    assert db.session.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "import")) == 0

@@ -46,6 +46,7 @@ class RowError:
 class ParsedRow:
     row: int
     values: dict[str, Any]
+    bad: set[str] = field(default_factory=set)   # columns whose cell failed to parse (value None)
 
 
 @dataclass
@@ -109,7 +110,9 @@ class ImportKind:
     reports problems with ``ctx.error`` and stages the changes in ``db.session`` (bulk
     statements for large files); it sets ``ctx.result.created/updated/unchanged``.
     Rows with a cell error (wrong type, bad ID number, missing value) are reported by the framework
-    and not passed to ``apply``. The framework commits only when no error was reported.
+    and not passed to ``apply`` — unless ``every_row``: then ``apply`` gets them too, with
+    ``row.bad`` naming the failed columns (their values None), so it can report the row's other
+    errors at once. The framework commits only when no error was reported.
     """
     plugin: str
     name: str
@@ -118,6 +121,7 @@ class ImportKind:
     apply: Callable[[list[ParsedRow], ImportContext], None]
     roles: tuple[str, ...] = ("admin", "bureau")
     description: str = ""
+    every_row: bool = False
 
     @property
     def column_names(self) -> list[str]:
@@ -281,15 +285,17 @@ def _read_sheet(kind: ImportKind, sheet, result: ImportResult) -> list[ParsedRow
         if all(v is None or (isinstance(v, str) and not v.strip()) for v in values):
             continue
         result.raw_rows.append((row_number, values))
-        out = {}
+        out, bad = {}, set()
         for col in kind.columns:
             value, error, warning = _parse_cell(col, values[positions[col.name]])
             if error:
                 result.errors.append(RowError(row_number, col.name, error))
+                bad.add(col.name)
+                value = None
             if warning:
                 result.warnings.append(RowError(row_number, col.name, warning))
             out[col.name] = value
-        parsed.append(ParsedRow(row_number, out))
+        parsed.append(ParsedRow(row_number, out, bad))
     return parsed
 
 
@@ -306,7 +312,7 @@ def run_import(kind: ImportKind, stream, *, user=None, dry_run: bool = False,
     ctx = ImportContext(kind=kind, user=user, dry_run=dry_run, result=result, progress=progress)
     try:
         bad_rows = {e.row for e in result.errors}
-        kind.apply([r for r in rows if r.row not in bad_rows], ctx)
+        kind.apply(rows if kind.every_row else [r for r in rows if r.row not in bad_rows], ctx)
         result.errors.sort(key=lambda e: (e.row, e.column))
         if result.errors or dry_run:
             db.session.rollback()

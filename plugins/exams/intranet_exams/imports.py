@@ -94,30 +94,6 @@ def _people(id_numbers):
     return found
 
 
-def _all_rows(rows, ctx) -> list:
-    """The rows the framework passed (no cell errors) plus those it held back, with the cells that
-    did parse, so every error of a row is reported at once (a bad ID and a score above full mark)."""
-    from intranet.imports.framework import ParsedRow, _parse_cell
-    failed: dict[int, set] = {}
-    for e in ctx.result.errors:
-        failed.setdefault(e.row, set()).add(e.column)
-    good = {r.row: r for r in rows}
-    columns = ctx.kind.columns
-    header = ctx.result.raw_header
-    out = []
-    for number, raw in ctx.result.raw_rows:
-        if number in good:
-            good[number].bad = set()
-            out.append(good[number])
-            continue
-        bad = failed.get(number, set())
-        values = {c.name: (None if c.name in bad else _parse_cell(c, raw[header.index(c.name)])[0]) for c in columns}
-        row = ParsedRow(number, values)
-        row.bad = bad
-        out.append(row)
-    return out
-
-
 def _label_warnings(ctx) -> None:
     """An ID whose area code did not exist in the birth year is a labelled remark, not an error."""
     raw = dict(ctx.result.raw_rows)
@@ -129,8 +105,7 @@ def _label_warnings(ctx) -> None:
 
 
 def apply_results(rows, ctx) -> None:
-    _label_warnings(ctx)
-    rows = _all_rows(rows, ctx)
+    _label_warnings(ctx)   # every row arrives (every_row): each row's errors are reported at once
     codes = {r.values["考试编号"] for r in rows if r.values["考试编号"]}
     exams = {e.code: e for e in db.session.scalars(select(Exam).where(Exam.code.in_(codes)))} if codes else {}
     people = _people(r.values["身份证号"] for r in rows if r.values["身份证号"])
@@ -309,7 +284,7 @@ def import_kinds() -> list[ImportKind]:
                    help="已报名的人员可留空"),
             Column("参考状态", "choice", required=False, choices=["参考", "缺考", "免考"]),
             Column("成绩", "number", required=False, help="参考时必填，不能为负数或超过满分"),
-        ], apply_results, description="报名与第一次考试成绩；补考成绩请在考试页面录入"),
+        ], apply_results, description="报名与第一次考试成绩；补考成绩请在考试页面录入", every_row=True),
         ImportKind("exams", "questions", "题库", [
             Column("题型", "choice", choices=QUESTION_TYPES), Column("题干", max_length=2000),
             Column("选项A", required=False, max_length=500), Column("选项B", required=False, max_length=500),
