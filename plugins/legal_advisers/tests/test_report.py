@@ -93,3 +93,70 @@ def test_current_year_counts_contracts_in_force_now(db, org, firm, make_contract
     db.session.commit()
     assert compute(today.year, org.county)[0]["townships_total"] == 3
     assert isinstance(compute(today.year, org.county)[0]["fees_total"], Decimal)
+
+
+def test_every_figure_drills_down_to_as_many_records(app, db, client, org, firm, make_contract):
+    """Each count's link lists exactly what was counted (city, county, a town; several pages)."""
+    from intranet.reports.drilldown import listed_total
+    from intranet.testing import login
+    from intranet_legal_advisers.models import SERVICE_KINDS
+    from intranet_legal_advisers.reports import DRILLABLE
+    f1, f2, f3 = firm(), firm("福建正衡律师事务所", 2), firm("福建明德律师事务所", 3)
+    county = make_contract(org.county, [f1, f2], number="XQ-1", form="法律顾问团", start=date(YEAR, 3, 1))
+    town = make_contract(org.town_a, [f2], number="JZ-1", start=date(YEAR, 1, 1))
+    market = make_contract(org.market, [f3], number="SJ-1", start=date(YEAR - 1, 6, 1))
+    make_contract(org.town_b, [f3], number="YZ-1", start=date(YEAR - 3, 1, 1), years=1)      # expired long ago
+    make_contract(org.town_b, [f1], number="YZ-2", start=date(YEAR, 5, 1), status="草拟")     # a draft counts nowhere
+    for i, kind in enumerate(SERVICE_KINDS):
+        log(county, date(YEAR, 4 + i % 8, 2), kind, 1 + i % 3)
+        log(town, date(YEAR, 2 + i % 10, 5), kind, i % 2)
+    log(market, date(YEAR, 7, 1), "合同审查", 4)
+    withdrawn = service.add_service(town, ServiceValues(served_on=date(YEAR, 6, 6), kind="合同审查", matter="撤销的",
+                                                        hours=1), None, today=date(YEAR, 12, 31))
+    withdrawn.status = "已撤销"
+    db.session.commit()
+    app.config["PER_PAGE"] = 3
+    login(client, org.users["bureau"])
+    nonzero = 0
+    for dept in (org.city, org.county, org.town_a):
+        report = assemble(YEAR, dept, with_labels=True)
+        links = report["drilldown"]["legal_advisers.legal_advisers"]
+        figures = fragment(YEAR, dept)["figures"]
+        assert set(links) == set(DRILLABLE) == set(KEYS) - {"coverage_rate", "fees_total"}
+        for key, url in links.items():
+            response = client.get(url)
+            assert response.status_code == 200, url
+            assert listed_total(response.get_data(as_text=True)) == figures[key], (key, dept.name)
+            nonzero += figures[key] > 0
+    assert nonzero >= 35
+    page = client.get(assemble(YEAR, org.county, with_labels=True)["drilldown"]["legal_advisers.legal_advisers"]
+                      ["contracts_active"]).get_data(as_text=True)
+    assert "XQ-1" in page and "福建商通律师事务所、福建正衡律师事务所" in page and "YZ-" not in page
+    assert client.get(f"/legal-advisers/report/fees_total?year={YEAR}&department={org.county.id}").status_code == 404
+    assert client.get(f"/legal-advisers/report/lectures?year=abc&department={org.county.id}").status_code == 400
+    login(client, org.users["dept_admin_b"])
+    town_a = assemble(YEAR, org.town_a, with_labels=True)["drilldown"]["legal_advisers.legal_advisers"]
+    assert client.get(town_a["services_total"]).status_code == 403
+
+
+def test_kinds_units_charts_and_scope_word(db, org, firm, make_contract):
+    from intranet_legal_advisers.reports import build
+    make_contract(org.town_a, [firm()], number="A-1", start=date(YEAR, 1, 1), fee="12345.6")
+    county = make_contract(org.county, [firm("福建正衡律师事务所", 2)], number="C-1", start=date(YEAR, 1, 1))
+    log(county, date(YEAR, 3, 3), "合同审查", 2)
+    log(county, date(YEAR, 4, 3), "法治讲座")
+    db.session.commit()
+    frag = build(YEAR, org.county)
+    assert frag.kinds == {"coverage_rate": "rate", "fees_total": "number"} and frag.units["fees_total"] == "元"
+    assert set(frag.units) == set(KEYS) - {"coverage_rate"}
+    by_kind, by_category = frag.charts
+    assert (by_kind.labels, by_kind.values, by_kind.unit) == (["合同审查", "法治讲座"], [2, 1], "件次")
+    assert by_category.labels == ["人民政府", "乡镇(街道)"] and by_category.values == [1.0, 0.5]
+    assert by_category.unit == "%"
+    text = "".join(frag.paragraphs)
+    assert "全县2个乡镇街道中已有1个聘请了法律顾问" in text and "全县3个单位中已有2个" in text and "全市" not in text
+    assert "覆盖率66.7%" in text
+    city = "".join(build(YEAR, org.city).paragraphs)
+    assert "全市" in city and "全县" not in city
+    # a town without records: no chart, no sentence
+    assert build(YEAR, org.town_b).charts == [] and build(YEAR, org.town_b).paragraphs == []
