@@ -8,7 +8,7 @@ from decimal import Decimal
 from intranet.reports.assemble import assemble
 from intranet.testing import make_department
 from intranet_legal_advisers import service
-from intranet_legal_advisers.reports import FIGURE_KEYS, compute
+from intranet_legal_advisers.reports import FIGURE_KEYS, LABELS, compute
 from intranet_legal_advisers.service import ServiceValues
 
 KEYS = ["contracts_active", "contracts_signed", "advisers", "units_total", "units_covered", "coverage_rate",
@@ -160,3 +160,48 @@ def test_kinds_units_charts_and_scope_word(db, org, firm, make_contract):
     assert "全市" in city and "全县" not in city
     # a town without records: no chart, no sentence
     assert build(YEAR, org.town_b).charts == [] and build(YEAR, org.town_b).paragraphs == []
+
+
+def test_page_word_and_excel_read_the_fragment(app, db, client, org, firm, make_contract):
+    """The report page links the counts and formats the rate, the fee and the units; Word and Excel
+    carry the sentences, the figures (the rate as a percentage) and the charts."""
+    import io
+    import re
+
+    import openpyxl
+    from docx import Document
+    from intranet.testing import login
+    county = make_contract(org.county, [firm()], number="XQ-1", start=date(YEAR, 9, 1), fee="80000")
+    town = make_contract(org.town_a, [firm("福建正衡律师事务所", 2)], number="JZ-1", start=date(YEAR, 1, 1), fee="12000")
+    log(county, date(YEAR, 10, 8), "合同审查", 3)
+    log(town, date(YEAR, 3, 8), "法治讲座", 2)
+    db.session.commit()
+    login(client, org.users["bureau"])
+    url = f"/reports/?year={YEAR}&department={org.county.id}"
+    html = client.get(url).get_data(as_text=True)
+    section = html.split('data-plugin="legal_advisers"')[1].split("</section>")[0]
+    assert "全县3个单位中已有2个聘请了法律顾问，覆盖率66.7%。" in section and "全市" not in section
+    assert re.search(r'<tr data-figure="coverage_rate"><td class="label">法律顾问覆盖率</td><td class="num">66.7%</td>',
+                     section)
+    assert f'href="/legal-advisers/report/contracts_active?year={YEAR}&amp;department={org.county.id}"' in section
+    assert ">2份</a>" in section and ">5件次</a>" in section and "92,000元" in section
+    assert 'data-figure="decision_reviews"><td class="label">重大行政决策合法性审查件数</td><td class="num">0件</td>' \
+           in section                                                  # nothing to list: no link
+    assert section.count("<svg") == 2 and "法律顾问服务件次（按服务类型）" in section
+    word = client.get(url + "&download=docx")
+    assert word.status_code == 200
+    doc = Document(io.BytesIO(word.data))
+    text = "\n".join(p.text for p in doc.paragraphs)
+    assert "政府法律顾问" in text and "全县3个单位中已有2个聘请了法律顾问" in text
+    assert "全县法律顾问共提供法律服务5件次，其中审查政府契约3件，开展法治讲座2场。" in text
+    assert "法律顾问覆盖率（按单位类别）" in text                       # the chart's caption
+    rows = {r.cells[0].text: r.cells[1].text for t in doc.tables for r in t.rows if len(r.cells) == 2}
+    assert rows["法律顾问覆盖率"] == "66.7%" and rows["本年签订合同服务费合计（元）"] == "92,000"
+    book = openpyxl.load_workbook(io.BytesIO(client.get(url + "&download=xlsx").data))
+    lines = {r[1]: r for r in book["指标汇总"].iter_rows(values_only=True) if r[0] == "政府法律顾问"}
+    assert set(lines) == {LABELS[k] for k in KEYS}
+    assert lines["法律顾问覆盖率"][2] == 0.6667 and lines["法律顾问服务件次"][2] == 5
+    [rate_cell] = [r[2] for r in book["指标汇总"].iter_rows() if r[1].value == "法律顾问覆盖率"]
+    assert rate_cell.number_format.endswith("%")
+    sheet = [c for r in book["政府法律顾问"].iter_rows(values_only=True) for c in r if c]
+    assert "未聘请法律顾问的单位" in sheet and "乙镇" in sheet
