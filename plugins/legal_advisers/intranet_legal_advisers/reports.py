@@ -15,7 +15,7 @@ from intranet.reports.formatting import NUMBER, RATE, pct, scope_word
 
 from . import coverage
 from .models import (CONTRACT_REVIEW, DECISION_REVIEW, DOCUMENT_REVIEW, DRAFT, LECTURE, LETTER, LITIGATION,
-                     SERVICE_ACTIVE, SERVICE_KINDS, Contract, ContractAdviser, Service)
+                     PANEL, SERVICE_ACTIVE, SERVICE_KINDS, Contract, ContractAdviser, Service)
 from .service import active_on, term_years
 
 KIND_FIGURES = {"contract_reviews": CONTRACT_REVIEW, "decision_reviews": DECISION_REVIEW,
@@ -144,8 +144,10 @@ def government_sentences(year: int, department) -> list[str]:
     for c in rows:
         day = c.signed_on or c.start_on
         names = c.adviser_names
-        out.append(f"{day.year}年{day.month}月{coverage.unit_name(c.department)}与{names}签订了法律顾问服务合同，"
-                   f"聘请{names}为{coverage.unit_name(c.department)}的{c.form}，期限{term_years(c.start_on, c.end_on)}")
+        unit = coverage.unit_name(c.department)
+        role = f"由{names}组成{unit}法律顾问团" if c.form == PANEL else f"聘请{names}为{unit}的{c.form}"
+        out.append(f"{day.year}年{day.month}月{unit}与{names}签订了法律顾问服务合同，{role}，"
+                   f"期限{term_years(c.start_on, c.end_on)}")
     return out
 
 

@@ -156,7 +156,10 @@ def test_kinds_units_charts_and_scope_word(db, org, firm, make_contract):
     text = "".join(frag.paragraphs)
     assert "全县2个乡镇街道中已有1个聘请了法律顾问" in text and "全县3个单位中已有2个" in text and "全市" not in text
     assert "覆盖率66.7%" in text
+    make_contract(org.city, [firm("福建明德律师事务所", 3), firm("福建中信律师事务所", 4)], number="P-1",
+                  form="法律顾问团", start=date(YEAR, 6, 1))
     city = "".join(build(YEAR, org.city).paragraphs)
+    assert "由福建明德律师事务所、福建中信律师事务所组成永安市人民政府法律顾问团，期限二年" in city
     assert "全市" in city and "全县" not in city
     # a town without records: no chart, no sentence
     assert build(YEAR, org.town_b).charts == [] and build(YEAR, org.town_b).paragraphs == []
