@@ -121,6 +121,13 @@ def certificate_prerequisites(person):
     return [answer] if answer else []
 
 
+@hookimpl(optionalhook=True)
+def adviser_lecture_sessions(department, day):
+    """The department's 法治专题讲座 near ``day``, as the legal_advisers plugin asks (see lectures.py)."""
+    from .lectures import near
+    return near(department, day)
+
+
 @hookimpl
 def study_hours(person, year):
     from .prerequisites import study_hours as answer

@@ -62,3 +62,30 @@ def test_demo_data_small(db):
     assert present > 0 and credited == present
     assert db.session.scalar(select(func.count()).select_from(StudySession).where(
         StudySession.status == "已举行", StudySession.held_on > date.today())) == 0
+
+
+def test_adviser_lecture_sessions_answers_the_units_lectures_near_the_day(db, org, make_session):
+    """The answer to legal_advisers' optional hook (that plugin is not enabled here: nothing breaks)."""
+    from intranet_law_study.models import CANCELLED, LECTURE, PLANNED, PRE_MEETING_KINDS
+    from intranet_law_study.plugin import adviser_lecture_sessions
+    day = date(YEAR, 6, 15)
+    near = make_session(org.town_a, kind=LECTURE, held_on=day - timedelta(days=2), topic="民法典", speaker="张律师")
+    later = make_session(org.town_a, kind=LECTURE, held_on=day + timedelta(days=20), topic="行政复议法")
+    planned = make_session(org.town_a, kind=LECTURE, held_on=day + timedelta(days=1), topic="安全生产法",
+                           status=PLANNED)
+    make_session(org.town_a, kind=LECTURE, held_on=day - timedelta(days=40), topic="太早")
+    make_session(org.town_a, kind=PRE_MEETING_KINDS[0], held_on=day, topic="会前学法")
+    make_session(org.town_b, kind=LECTURE, held_on=day, topic="别的单位")
+    make_session(org.county, kind=LECTURE, held_on=day, topic="上级单位")
+    gone = make_session(org.town_a, kind=LECTURE, held_on=day, topic="撤销的")
+    service.cancel_session(gone, None)
+    db.session.commit()
+    assert gone.status == CANCELLED
+    answer = adviser_lecture_sessions(department=org.town_a, day=day)
+    assert [a["ref"] for a in answer] == [f"law_study:{s.id}" for s in (planned, near, later)]   # nearest first
+    assert answer[1]["label"] == f"{near.held_on.isoformat()} 法治专题讲座：民法典（主讲：张律师）"
+    assert answer[0]["label"].endswith("（计划）")
+    assert adviser_lecture_sessions(department=org.town_b, day=day - timedelta(days=60)) == []
+    # through the plugin manager, as legal_advisers asks (keyword arguments)
+    [hooked] = [a for a in flatten(get_pm().hook.adviser_lecture_sessions(department=org.town_a, day=day))][:1]
+    assert hooked == answer[0]

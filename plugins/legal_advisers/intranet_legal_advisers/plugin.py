@@ -27,6 +27,7 @@ def migration_dirs():
 @hookimpl
 def register_blueprints(app):
     from .views import bp
+    from . import drilldown  # noqa: F401  (the report's drill-down pages, on bp)
     app.register_blueprint(bp)
 
 
