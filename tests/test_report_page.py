@@ -146,3 +146,10 @@ def test_dashboard_shows_the_report_charts(db, client, org, figures_plugin):
     assert "工作图表" in html and "<svg" in html and "查看完整年度报告" in html
     login(client, org.users["staff_a"])
     assert "工作图表" not in client.get("/dashboard").get_data(as_text=True)
+
+
+def test_money_reads_to_the_fen():
+    from intranet.reports import formatting
+    assert formatting.format_value(92000.55, "money", "元") == "92,000.55元"
+    assert formatting.format_value(92000.0, "money", "元") == "92,000元"
+    assert formatting.figure_text("fees_total", 92000.55, "服务费", {"fees_total": "money"}) == "92,000.55"

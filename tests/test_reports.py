@@ -6,7 +6,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 TEST_PLUGINS = str(Path(__file__).parent / "plugins")   # the test plugins are not installed packages
 if TEST_PLUGINS not in sys.path:
@@ -15,7 +15,7 @@ if TEST_PLUGINS not in sys.path:
 from sample_config import plugin_config  # noqa: E402
 
 from intranet.hookspecs import ReportFragment, ReportTable, hookimpl  # noqa: E402
-from intranet.models import AuditEvent, ReportSnapshot  # noqa: E402
+from intranet.models import ReportSnapshot  # noqa: E402
 from intranet.plugins import get_pm  # noqa: E402
 from intranet.reports.assemble import (ReportError, assemble, build_report_file, check_year,  # noqa: E402
                                        find_department)

@@ -326,7 +326,6 @@ def test_the_session_cookie_carries_no_names(client, db, org):
 def test_no_template_has_inline_script():
     """The CSP runs scripts from this site only: an onclick= or javascript: link would do nothing."""
     import re
-    from pathlib import Path
 
     from intranet.config import REPO_ROOT
     inline = re.compile(r"\son[a-z]+\s*=|javascript:|<script(?![^>]*\ssrc=)", re.I)

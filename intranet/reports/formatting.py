@@ -14,7 +14,8 @@ from typing import Any
 RATE = "rate"       # a ratio 0..1, shown as 65.6%
 COUNT = "count"     # a whole number, shown as 12,345
 NUMBER = "number"   # a decimal (hours per person), shown with one decimal at most
-KINDS = (RATE, COUNT, NUMBER)
+MONEY = "money"     # an amount of yuan, shown to the fen: 92,000.55 (whole yuan: 92,000)
+KINDS = (RATE, COUNT, NUMBER, MONEY)
 
 
 def scope_word(department) -> str:
@@ -78,8 +79,15 @@ def format_value(value, kind: str = COUNT, unit: str = "") -> str:
     """One figure's value as people read it (a dict is not formatted here: see :func:`sub_table`)."""
     if kind == RATE:
         return pct(value)
-    text = number(value)
+    text = money(value) if kind == MONEY else number(value)
     return f"{text}{unit}" if unit and value is not None else text
+
+
+def money(value) -> str:
+    if value is None:
+        return "—"
+    value = float(value)
+    return f"{value:,.0f}" if value.is_integer() else f"{value:,.2f}"
 
 
 def change(current, previous, kind: str = COUNT) -> str:
@@ -217,7 +225,9 @@ def figure_text(key: str, value: Any, label: str = "", kinds: dict | None = None
     """One scalar figure as text: a ratio as a percentage, a number plainly."""
     if is_ratio(key, label, kinds) and isinstance(value, (int, float)) and not isinstance(value, bool):
         return pct(value)
-    return "" if value is None else number(value)
+    if value is None:
+        return ""
+    return money(value) if figure_kind(str(key), kinds) == MONEY else number(value)
 
 
 def change_text(key: str, value: Any, previous: Any, label: str = "", kinds: dict | None = None) -> str:

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from intranet.extensions import db
 from intranet.hookspecs import ReportChart, ReportFragment, ReportTable
-from intranet.reports.formatting import NUMBER, RATE, pct, scope_word
+from intranet.reports.formatting import MONEY, RATE, pct, scope_word
 
 from . import coverage
 from .models import (CONTRACT_REVIEW, DECISION_REVIEW, DOCUMENT_REVIEW, DRAFT, LECTURE, LETTER, LITIGATION,
@@ -31,7 +31,7 @@ LABELS = {
     "litigation": "代理行政复议、诉讼、仲裁案件数", "fees_total": "本年签订合同服务费合计（元）",
 }
 FIGURE_KEYS = list(LABELS)
-KINDS = {"coverage_rate": RATE, "fees_total": NUMBER}
+KINDS = {"coverage_rate": RATE, "fees_total": MONEY}
 UNITS = {"contracts_active": "份", "contracts_signed": "份", "advisers": "名", "units_total": "个",
          "units_covered": "个", "townships_total": "个", "townships_covered": "个", "units_covered_idle": "个",
          "services_total": "件次", "contract_reviews": "件", "decision_reviews": "件", "document_reviews": "件",

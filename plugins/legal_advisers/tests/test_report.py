@@ -147,7 +147,7 @@ def test_kinds_units_charts_and_scope_word(db, org, firm, make_contract):
     log(county, date(YEAR, 4, 3), "法治讲座")
     db.session.commit()
     frag = build(YEAR, org.county)
-    assert frag.kinds == {"coverage_rate": "rate", "fees_total": "number"} and frag.units["fees_total"] == "元"
+    assert frag.kinds == {"coverage_rate": "rate", "fees_total": "money"} and frag.units["fees_total"] == "元"
     assert set(frag.units) == set(KEYS) - {"coverage_rate"}
     by_kind, by_category = frag.charts
     assert (by_kind.labels, by_kind.values, by_kind.unit) == (["合同审查", "法治讲座"], [2, 1], "件次")
