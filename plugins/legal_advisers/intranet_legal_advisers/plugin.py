@@ -76,6 +76,12 @@ def dashboard_widgets(user):
 
 
 @hookimpl
+def department_sections(department, viewer):
+    from .widgets import department_sections as sections
+    return sections(department, viewer)
+
+
+@hookimpl
 def report_fragments(year, department):
     from .reports import build
     return build(year, department)

@@ -38,3 +38,27 @@ def dashboard_widgets(user) -> list[Widget]:
     links = [("覆盖情况", url_for("legal_advisers.coverage_page")), ("提醒", url_for("legal_advisers.alerts")),
              ("合同", url_for("legal_advisers.index"))]
     return [Widget("legal_advisers", "法律顾问", order=40, figures=figures, links=links)]
+
+
+def department_sections(department, viewer):
+    """The unit's legal adviser on its page: the contracts in force, the service of the last twelve
+    months, and the way to the plugin's page of the unit."""
+    from intranet.hookspecs import DepartmentSection
+    from sqlalchemy.orm import selectinload
+    today = date.today()
+    contracts = list(db.session.scalars(
+        select(Contract).options(selectinload(Contract.advisers))
+        .where(Contract.department_id == department.id, Contract.status == ACTIVE)
+        .order_by(Contract.end_on, Contract.id).limit(20)))
+    served = db.session.scalar(select(func.count()).select_from(Service).where(
+        Service.department_id == department.id, Service.status == SERVICE_ACTIVE,
+        Service.served_on > today - timedelta(days=365))) or 0
+    figures = [("法律顾问", "已聘请" if contracts else "未聘请"), ("近12个月服务", f"{served}件次")]
+    if contracts and not served:
+        figures.append(("提示", "有合同但近12个月无服务记录"))
+    rows = [[c.number, "、".join(a.name for a in c.advisers), c.form, c.end_on] for c in contracts]
+    links = [("法律顾问详情", url_for("legal_advisers.department", dept_id=department.id))] \
+        if viewer.role in LIST_ROLES else []
+    return [DepartmentSection("legal_advisers", "法律顾问", order=40, figures=figures,
+                              columns=["合同编号", "顾问", "形式", "期限至"] if contracts else [], rows=rows,
+                              empty_text="未聘请法律顾问", links=links)]

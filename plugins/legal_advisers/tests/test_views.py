@@ -209,3 +209,24 @@ def test_dashboard_widget(client, db, org, firm, make_contract):
     login(client, org.users["dept_admin_a"])
     page = text(client.get("/dashboard"))
     assert "法律顾问覆盖率" in page and "100.0%" in page
+
+
+def test_the_core_department_page_shows_the_units_adviser(client, db, org, firm, make_contract):
+    import re
+    contract = make_contract(org.town_a, [firm()])
+
+    def section(dept):
+        html = client.get(f"/departments/{dept.id}").get_data(as_text=True)
+        return re.search(r'class="panel department-section" data-plugin="legal_advisers">(.*?)</section>', html, re.S).group(1)
+
+    login(client, org.users["dept_admin_a"])
+    own = section(org.town_a)
+    assert "已聘请" in own and contract.number in own and "福建商通律师事务所" in own
+    assert "有合同但近12个月无服务记录" in own                # covered but idle
+    assert f"/legal-advisers/departments/{org.town_a.id}" in own
+    service.add_service(contract, ServiceValues(served_on=TODAY, kind="合同审查", matter="审查合同", hours=1), None)
+    db.session.commit()
+    own = section(org.town_a)
+    assert "1件次" in own and "无服务记录" not in own
+    login(client, org.users["bureau"])
+    assert "未聘请" in section(org.town_b) and contract.number not in section(org.town_b)
