@@ -133,9 +133,11 @@ class HoursTally:
     person, on all their hours of the year wherever entered)."""
 
     def __init__(self, year: int, department):
+        # Plain rows through the connection: tens of thousands of tuples, no ORM loading per row.
+        conn = db.session.connection()
         in_tree = select(Department.id).where(Department.path.startswith(department.path, autoescape=True))
-        tree = set(db.session.scalars(in_tree))
-        people = dict(db.session.execute(select(Person.id, Person.enforcement_post).where(
+        tree = set(conn.execute(in_tree).scalars())
+        people = dict(conn.execute(select(Person.id, Person.enforcement_post).where(
             Person.status == IN_POST, Person.department_id.in_(in_tree))).all())
         stmt = (select(HoursEntry.person_id, HoursEntry.department_id, HoursEntry.source, func.sum(HoursEntry.minutes))
                 .where(HoursEntry.year == year, HoursEntry.state.in_(CREDITED))
@@ -147,7 +149,7 @@ class HoursTally:
                 EXTERNAL: int(settings.get("external_cap_hours") or 0) * 60}
         self.by_department: dict[int, int] = {}
         per_person: dict[tuple[int, str], int] = {}
-        for pid, did, source, minutes in db.session.execute(stmt):
+        for pid, did, source, minutes in conn.execute(stmt):
             minutes = int(minutes or 0)
             if did in tree:
                 cap = caps.get(source) or 0
