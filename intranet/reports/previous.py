@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import Department
-from .assemble import FIRST_YEAR, assemble
+from .assemble import previous_figures as figures_of_year
 
 
 def by_fragment(report: dict) -> dict[str, dict]:
@@ -22,11 +22,8 @@ def previous_figures(report: dict) -> dict[str, dict]:
     given = report.get("previous")
     if isinstance(given, dict):
         return by_fragment(given) if "fragments" in given else given
-    year = int(report["year"]) - 1
-    if year < FIRST_YEAR:
-        return {}
     code = (report.get("department") or {}).get("code")
     department = db.session.scalar(select(Department).where(Department.code == code)) if code else None
     if department is None:
         return {}
-    return by_fragment(assemble(year, department))
+    return figures_of_year(int(report["year"]) - 1, department)
