@@ -52,16 +52,8 @@ class PersonSection:
 
 
 @dataclass
-class DepartmentSection:
-    """A section of a department's page (its advisers, its certificates …), as PersonSection."""
-    plugin: str
-    title: str
-    order: int = 100
-    figures: list[tuple[str, Any]] = field(default_factory=list)
-    columns: list[str] = field(default_factory=list)
-    rows: list[list[Any]] = field(default_factory=list)
-    empty_text: str = "暂无记录"
-    links: list[tuple[str, str]] = field(default_factory=list)
+class DepartmentSection(PersonSection):
+    """A section of a department's page (its advisers, its certificates …); shown like a PersonSection."""
 
 
 @dataclass

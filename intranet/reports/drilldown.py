@@ -7,7 +7,6 @@ list view of the plugin that reads ``?year=&department=`` with :func:`report_sco
 from __future__ import annotations
 
 from flask import abort, current_app, has_request_context, render_template, request, url_for
-from sqlalchemy import select
 
 from ..access import require_scope
 from ..extensions import db
@@ -56,13 +55,6 @@ def records_page(*, title: str, stmt, columns: list[str], row, year: int, depart
     back = url_for("reports.index", year=year, department=department.id)
     return render_template("reports/records.html", title=title, page=page, columns=columns, rows=rows,
                            year=year, department=department, note=note, back=back)
-
-
-def department_names(ids) -> dict[int, str]:
-    ids = {i for i in ids if i is not None}
-    if not ids:
-        return {}
-    return dict(db.session.execute(select(Department.id, Department.name).where(Department.id.in_(ids))).all())
 
 
 def listed_total(html: str) -> int | None:

@@ -365,7 +365,6 @@ def _current(version: ReportVersion, user, wanted: tuple[str, ...]) -> ReportDra
     dept = version.department
     if not can_review(user, dept):
         raise SubmissionError("只有上一级的司法局可以审核、发布该报告")
-    write_lock()
     draft = lock(db.session.get(ReportDraft, version.draft_id), check=False)
     if draft.current_version_id != version.id:
         raise SubmissionError(f"第{version.number}版已不是当前报送的版本，不能再处理")

@@ -14,20 +14,21 @@ from sqlalchemy import select
 from wtforms import StringField, TextAreaField
 from wtforms.validators import Length, Optional
 
-from ..access import MANAGE_ROLES, public_view, require_scope, roles_required, scoped_get
+from ..access import BUREAU_ROLES, MANAGE_ROLES, public_view, require_scope, roles_required, scoped_get
 from ..extensions import db
+from ..forms import form_errors
 from ..inputs import arg_int
 from ..models import Department, ReportDraft, ReportVersion, ReportVersionFile
 from ..models.report_submission import STATUSES, TEXT_SECTIONS
 from ..pagination import Page, requested_page
 from . import submission as rules
+from .drilldown import VIEW_ROLES
 from .assemble import FIRST_YEAR, MIMETYPES, ReportError, assemble, check_year, file_name
 
 bp = Blueprint("submissions", __name__, url_prefix="/reports/submissions")
 public_bp = Blueprint("published_reports", __name__, url_prefix="/public/reports")
 
-VIEW_ROLES = ("admin", "bureau", "dept_admin", "inspector")
-REVIEW_ROLES = ("admin", "bureau")
+REVIEW_ROLES = BUREAU_ROLES
 
 
 class TextsForm(FlaskForm):
@@ -128,7 +129,7 @@ def save_texts(dept_id, year):
     back = url_for(".unit", dept_id=dept.id, year=year)
     form = TextsForm()
     if not form.validate():
-        return _refused(rules.SubmissionError("；".join(e for errs in form.errors.values() for e in errs)), back)
+        return _refused(rules.SubmissionError(form_errors(form)), back)
     try:
         rules.save_texts(year, dept, {k: getattr(form, k).data for k in TEXT_SECTIONS}, current_user)
     except rules.SubmissionError as exc:
@@ -145,7 +146,7 @@ def submit(dept_id, year):
     back = url_for(".unit", dept_id=dept.id, year=year)
     form = SubmitForm()
     if not form.validate():
-        return _refused(rules.SubmissionError("；".join(e for errs in form.errors.values() for e in errs)), back)
+        return _refused(rules.SubmissionError(form_errors(form)), back)
     try:
         version = rules.submit(year, dept, current_user, form.note.data or "")
     except rules.SubmissionError as exc:
@@ -186,7 +187,7 @@ def _decide(version_id, step, done: str):
     back = url_for(".unit", dept_id=snap.department_id, year=snap.year)
     form = CommentForm()
     if not form.validate():
-        return _refused(rules.SubmissionError("；".join(e for errs in form.errors.values() for e in errs)), back)
+        return _refused(rules.SubmissionError(form_errors(form)), back)
     try:
         step(snap, (form.comment.data or "").strip())
     except rules.SubmissionError as exc:

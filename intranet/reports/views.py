@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date
 from urllib.parse import quote
 
-from flask import Blueprint, Response, abort, jsonify, render_template, request
+from flask import Blueprint, Response, jsonify, render_template, request
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from markupsafe import Markup
@@ -23,6 +23,7 @@ from ..forms import IntegerField, db_id, form_errors
 from ..inputs import arg_int
 
 from . import formatting
+from .drilldown import VIEW_ROLES
 from .assemble import (FIRST_YEAR, MIMETYPES, ReportError, assemble, file_name, refuse_incomplete,
                        render, render_json)
 
@@ -38,7 +39,6 @@ def chart_svg(chart: dict) -> Markup:
     from .charts import svg
     return Markup(svg(chart))
 
-VIEW_ROLES = ("admin", "bureau", "dept_admin", "inspector")
 DOWNLOADS = ("json", "html", "docx", "xlsx")
 
 
@@ -93,14 +93,6 @@ def _default_department(departments) -> Department | None:
     if current_user.department_id:
         return current_user.department
     return departments[0] if departments else None
-
-
-def _department_or_abort(department_id) -> Department:
-    dept = db.session.get(Department, department_id)
-    if dept is None:
-        abort(404)
-    require_scope(dept.id)
-    return dept
 
 
 def _download(report: dict, fmt: str) -> Response:

@@ -18,8 +18,7 @@ from intranet.extensions import db
 from intranet.models import Department, Person
 
 from . import settings
-from .models import (CREDITED, EXTERNAL, HELD, LECTURE, MEETING, PRE_MEETING_KINDS, PRESENT, REPORTED, SELF_STUDY,
-                     SOURCES, TRAINING, PLAN_ACTIVE, Attendance, HoursEntry, PlanItem, SessionLaw, StudySession)
+from .models import (CREDITED, HELD, LECTURE, MEETING, PRE_MEETING_KINDS, PRESENT, REPORTED, SOURCES, TRAINING, PLAN_ACTIVE, Attendance, HoursEntry, PlanItem, SessionLaw, StudySession)
 
 IN_POST = "在岗"
 
@@ -43,9 +42,9 @@ def _capped_minutes(year: int, entry_cond=None, by_department: bool = False):
            .where(HoursEntry.year == year, HoursEntry.state.in_(CREDITED),
                   true() if entry_cond is None else entry_cond)
            .group_by(*keys, HoursEntry.source).subquery())
+    from .service import cap_minutes
     whens = []
-    for source, key in ((SELF_STUDY, "self_study_cap_hours"), (EXTERNAL, "external_cap_hours")):
-        cap = int(settings.get(key) or 0) * 60
+    for source, cap in cap_minutes().items():
         if cap:
             whens.append((and_(per.c.source == source, per.c.m > cap), literal(cap)))
     capped = case(*whens, else_=per.c.m) if whens else per.c.m
@@ -145,8 +144,8 @@ class HoursTally:
         if department.parent_id is not None:      # the whole tree needs no filter
             stmt = stmt.where(or_(HoursEntry.department_id.in_(in_tree), HoursEntry.person_id.in_(
                 select(Person.id).where(Person.department_id.in_(in_tree)))))
-        caps = {SELF_STUDY: int(settings.get("self_study_cap_hours") or 0) * 60,
-                EXTERNAL: int(settings.get("external_cap_hours") or 0) * 60}
+        from .service import cap_minutes
+        caps = cap_minutes()
         self.by_department: dict[int, int] = {}
         per_person: dict[tuple[int, str], int] = {}
         for pid, did, source, minutes in conn.execute(stmt):

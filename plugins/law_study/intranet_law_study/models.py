@@ -138,7 +138,8 @@ class HoursEntry(db.Model):
     """One credited amount in the 学时台账 (minutes, so sums stay exact)."""
 
     __tablename__ = "law_study_hours"
-    __table_args__ = (Index("ix_law_study_hours_person_year", "person_id", "year"),)
+    __table_args__ = (Index("ix_law_study_hours_person_year", "person_id", "year"),
+                      Index("uq_law_study_hours_person_year_ref", "person_id", "year", "ref", unique=True))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("person.id"))

@@ -512,10 +512,16 @@ def person_minutes(person_id: int, year: int) -> dict[str, int]:
     return {source: int(m or 0) for source, m in rows}
 
 
+def cap_minutes() -> dict[str, int]:
+    """Each capped source's yearly cap in minutes (0: no cap)."""
+    return {source: int(settings.get(key) or 0) * 60 for source, key in CAP_KEYS.items()}
+
+
 def credited_minutes(by_source: dict[str, int]) -> int:
     """Total credited minutes with the source caps applied (self-study beyond the cap does not count)."""
+    caps = cap_minutes()
     total = 0
     for source, minutes in by_source.items():
-        cap = int(settings.get(CAP_KEYS[source]) or 0) * 60 if source in CAP_KEYS else 0
+        cap = caps.get(source) or 0
         total += min(minutes, cap) if cap else minutes
     return total
