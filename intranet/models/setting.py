@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, DateTime, String, func, select
+from sqlalchemy import JSON, DateTime, String, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
@@ -18,7 +18,7 @@ class Setting(db.Model):
 
     @staticmethod
     def get(key: str, default=None):
-        row = db.session.scalar(select(Setting).where(Setting.key == key))
+        row = db.session.get(Setting, key)   # the session's copy once loaded: no query per row of a list
         return default if row is None else row.value
 
     @staticmethod

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from sqlalchemy import and_, exists, or_, select
+from sqlalchemy.orm import joinedload
 
 from intranet.extensions import db
 from intranet.models import Department
@@ -85,7 +86,9 @@ def compute(top: Department | None, day: date, scope=None) -> Coverage:
 # --- alerts ----------------------------------------------------------------------------------
 
 def _scoped(stmt, scope):
-    """``scope``: the user's scope as a condition on Contract.department_id (scope_filter), or None."""
+    """``scope``: the user's scope as a condition on Contract.department_id (scope_filter), or None.
+    The alert lists name each contract's unit: loaded with it."""
+    stmt = stmt.options(joinedload(Contract.department))
     if scope is not None:
         stmt = stmt.where(scope)
     return stmt

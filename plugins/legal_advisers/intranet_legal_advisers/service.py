@@ -19,7 +19,7 @@ from intranet.models import Department, Person
 
 from . import settings
 from .models import (ACTIVE, DECISIONS, DRAFT, EXCELLENT, COMPETENT, BASIC, EXPIRED, FIRM, INCOMPETENT, LAWYER,
-                     LECTURE, PANEL, PUBLIC, RENEW, SERVICE_ACTIVE, SERVICE_KINDS, STANDING, TERMINATED, FORMS,
+                     LECTURE, PANEL, PUBLIC, RENEW, SERVICE_ACTIVE, SERVICE_KINDS, SERVICE_WITHDRAWN, STANDING, TERMINATED, FORMS,
                      ADVISER_KINDS, Adviser, Assessment, Contract, ContractAdviser, Service)
 from .validators import AdviserCodeError, firm_code, licence_number
 
@@ -473,16 +473,17 @@ def rate(service: Service, rating, comment: str, user) -> Service:
 
 
 def withdraw_service(service: Service, user) -> Service:
+    lock(service.contract, check=False)   # as assess does: the year's assessment and this withdrawal take turns
     service = lock(service)
     if service.status != SERVICE_ACTIVE:
         raise StateChanged("该服务记录已撤销")
     if db.session.scalar(select(Assessment.id).where(Assessment.contract_id == service.contract_id,
                                                      Assessment.year == service.served_on.year)) is not None:
         raise AdviserError(f"{service.served_on.year}年度已考核，不能撤销该年度的服务记录")
-    service.status = "已撤销"
+    service.status = SERVICE_WITHDRAWN
     audit.record("legal_advisers.service_withdraw", "legal_advisers_service", service.id,
                  summary=f"撤销法律顾问服务记录：{service.matter}", before={"status": SERVICE_ACTIVE},
-                 after={"status": "已撤销"}, department_id=service.department_id, actor=user)
+                 after={"status": SERVICE_WITHDRAWN}, department_id=service.department_id, actor=user)
     return service
 
 

@@ -56,7 +56,7 @@ def department_sections(department, viewer):
     figures = [("法律顾问", "已聘请" if contracts else "未聘请"), ("近12个月服务", f"{served}件次")]
     if contracts and not served:
         figures.append(("提示", "有合同但近12个月无服务记录"))
-    rows = [[c.number, "、".join(a.name for a in c.advisers), c.form, c.end_on] for c in contracts]
+    rows = [[c.number, c.adviser_names, c.form, c.end_on] for c in contracts]
     links = [("法律顾问详情", url_for("legal_advisers.department", dept_id=department.id))] \
         if viewer.role in LIST_ROLES else []
     return [DepartmentSection("legal_advisers", "法律顾问", order=40, figures=figures,
