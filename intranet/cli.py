@@ -326,6 +326,34 @@ def report_build(year, department, fmt, output):
     click.echo(f"已生成 {output}")
 
 
+# --- backup / restore -------------------------------------------------------------------
+
+@cli.command("backup", help="备份数据库与上传文件到一个 zip（SQLite 与 PostgreSQL 通用）")
+@click.argument("file", type=click.Path(dir_okay=False))
+@with_appcontext
+def backup_command(file):
+    from .backup import BackupError, backup
+    try:
+        manifest = backup(file, echo=lambda msg: click.echo(msg, err=True))
+    except (BackupError, OSError) as exc:
+        fail(f"错误：{exc}")
+    tables = sum(1 for n in manifest["members"] if n.startswith("tables/"))
+    click.echo(f"已备份 {tables} 张数据表到 {file}")
+
+
+@cli.command("restore", help="从 intranet backup 的 zip 恢复（数据库须为空且结构版本相同，否则加 --force）")
+@click.argument("file", type=click.Path(dir_okay=False, exists=True))
+@click.option("--force", is_flag=True, help="数据库已有数据时也用备份覆盖")
+@with_appcontext
+def restore_command(file, force):
+    from .backup import BackupError, restore
+    try:
+        restore(file, force=force, echo=lambda msg: click.echo(msg, err=True))
+    except BackupError as exc:
+        fail(f"错误：{exc}")
+    click.echo(f"已从 {file} 恢复")
+
+
 # --- jobs --------------------------------------------------------------------------------
 
 @cli.group("jobs", help="定时任务（由 cron 调用）")

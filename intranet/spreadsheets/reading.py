@@ -25,10 +25,11 @@ from openpyxl.utils.cell import range_boundaries
 from openpyxl.xml.constants import ARC_CONTENT_TYPES, SHARED_STRINGS
 from openpyxl.xml.functions import fromstring  # defusedxml's, since it is installed
 
+from ..zipcheck import check_members
+
 MB = 1024 * 1024
 CHUNK = 1024 * 1024
 INDEX_PART_BYTES = 5 * MB  # the parts read to find the sheets: content types, workbook, its relations
-RATIO_FROM_BYTES = MB  # small parts may compress very well and are harmless
 ROW_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]{0,30}:)?row(?=[\s/>])[^>]*")  # any namespace prefix
 ROW_NUMBER = re.compile(rb"""\sr\s*=\s*["']\s*(\d+)""")
 DIMENSION = re.compile(rb"""<(?:[A-Za-z_][\w.-]{0,30}:)?dimension\s[^>]*?ref\s*=\s*["']([^"']{1,40})["']""")
@@ -110,17 +111,10 @@ def _index_part(archive: zipfile.ZipFile, name: str) -> bytes:
 
 
 def _check_sizes(archive: zipfile.ZipFile, sheet: str, limits: Limits) -> None:
-    """Sizes from the zip directory: zipfile never expands a part beyond its declared size."""
-    total = 0
-    for info in archive.infolist():
-        total += info.file_size
-        if info.file_size > RATIO_FROM_BYTES and info.file_size > limits.max_ratio * max(info.compress_size, 1):
-            raise SpreadsheetError(f"文件中的“{info.filename}”压缩比异常（解压后超过压缩时的 {limits.max_ratio} 倍），"
-                                   "可能是恶意构造的文件，已拒绝")
-        if info.filename != sheet and info.file_size > limits.max_part_bytes:
-            raise SpreadsheetError(f"文件中的“{info.filename}”过大（解压后超过 {limits.max_part_bytes // MB} MB），已拒绝")
-    if total > limits.max_unzipped_bytes:
-        raise SpreadsheetError(f"文件解压后过大（超过 {limits.max_unzipped_bytes // MB} MB），请拆分后分批导入")
+    """Sizes from the zip directory (the first sheet is bounded by its row count instead)."""
+    check_members(archive, max_total=limits.max_unzipped_bytes, max_member=limits.max_part_bytes,
+                  max_ratio=limits.max_ratio, exempt=(sheet,), error=SpreadsheetError,
+                  too_big_advice="，请拆分后分批导入")
 
 
 def _check_dimension(head: bytes, limits: Limits) -> None:
