@@ -29,6 +29,9 @@ def create_app(config: dict | None = None) -> Flask:
     pm = make_plugin_manager(loaded)
     app.extensions["intranet_pm"] = pm
 
+    # Test each pooled connection before use: one the database dropped (a restart, an idle
+    # timeout) is replaced instead of failing the request.
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True, **app.config["SQLALCHEMY_ENGINE_OPTIONS"]}
     db.init_app(app)
     _configure_engine(app)
     migrate.init_app(app, db, directory=str(REPO_ROOT / "migrations"))

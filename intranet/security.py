@@ -5,9 +5,10 @@ from datetime import timedelta
 
 from urllib.parse import urlsplit
 
-from flask import current_app, flash, jsonify, redirect, render_template, request
+from flask import current_app, flash, jsonify, make_response, redirect, render_template, request
 from flask_login import login_url
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from .access import refuse_read_only_writes, view_marked
 from .extensions import db, login_manager
@@ -28,6 +29,7 @@ ERROR_MESSAGES = {
     413: "上传的文件过大",
     429: "请求过于频繁，请稍后再试",
     500: "服务器内部错误，请联系系统管理员",
+    503: "数据库暂时无法访问，请稍后刷新重试；如持续出现，请联系系统管理员",
 }
 CSRF_MESSAGE = "表单已失效或缺少安全令牌（CSRF），请刷新页面后重试"
 
@@ -119,6 +121,27 @@ def init_app(app) -> None:
     for code in (400, 401, 403, 404, 405, 413, 429):
         app.register_error_handler(code, lambda exc, code=code: _error_response(
             code, getattr(exc, "description", None) if code in (400, 403, 404) and _is_custom(exc) else None))
+
+    @app.errorhandler(OperationalError)
+    def database_unavailable(exc):
+        """The database went away (restarted, unreachable, file missing): say so, and let the next
+        request start afresh. The pool is emptied, so no connection to the lost database is reused;
+        the pool's pre-ping (create_app) catches connections that died while idle."""
+        current_app.logger.warning("database unavailable: %s", exc)
+        try:
+            db.session.rollback()
+        except SQLAlchemyError:
+            pass
+        db.session.remove()
+        db.engine.dispose()
+        message = ERROR_MESSAGES[503]
+        if wants_json():
+            response = jsonify({"error": message, "status": 503})
+        else:   # not the site's layout: it would ask the database for the user and the menu
+            response = make_response(PLAIN_ERROR_PAGE.format(code=503, message=message))
+        response.status_code = 503
+        response.headers["Retry-After"] = "5"
+        return response
 
     @app.errorhandler(500)
     def server_error(exc):
