@@ -35,7 +35,12 @@ class Defaults:
     SESSION_FILE_LIMIT = 20000  # server-side session files kept in instance/sessions
     WTF_CSRF_TIME_LIMIT = None
     WTF_I18N_ENABLED = False  # WTForms' own Chinese catalogue instead (see intranet.forms)
+    # Per worker process by default; with several workers (gunicorn) use Redis so that every worker
+    # counts the same login attempts: redis://127.0.0.1:6379/0 (deploy/ sets it).
     RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_KEY_PREFIX = "intranet"
+    # Server-side sessions in Redis instead of instance/sessions (shared by workers and machines).
+    SESSION_REDIS_URL = None
     # Reverse proxies in front of the app (0: none). Each trusted hop's X-Forwarded-For/-Proto/-Host
     # is believed, so the login throttle and the audit log see the client's address.
     PROXY_HOPS = 0

@@ -41,6 +41,7 @@ class AppLimiter(Limiter):
     def init_app(self, app) -> None:
         app.config.setdefault("RATELIMIT_ENABLED", True)
         self._initialising = True
+        self._key_prefix = None   # Flask-Limiter keeps the first app's RATELIMIT_KEY_PREFIX otherwise
         try:
             super().init_app(app)
         finally:

@@ -1,7 +1,9 @@
 """Server-side sessions (Flask-Session): the cookie carries only a random id.
 
 The login, the CSRF token and flash messages (which may name people) stay on the server, in
-files under ``instance/sessions`` (an in-memory store for tests); logging out deletes them.
+files under ``instance/sessions`` (an in-memory store for tests), or in Redis when
+``SESSION_REDIS_URL`` is set, so that every worker and every machine behind the proxy sees the
+same sessions; logging out deletes them.
 """
 from __future__ import annotations
 
@@ -16,9 +18,14 @@ SESSION_FILE_LIMIT = 20000  # the default of the SESSION_FILE_LIMIT setting
 
 
 def init_app(app) -> None:
+    if app.config.get("SESSION_REDIS_URL"):
+        import redis
+        app.config["SESSION_TYPE"] = "redis"
+        app.config["SESSION_REDIS"] = redis.Redis.from_url(app.config["SESSION_REDIS_URL"])
+        app.config.setdefault("SESSION_KEY_PREFIX", "intranet:session:")
     app.config.setdefault("SESSION_TYPE", "cachelib")
     app.config.setdefault("SESSION_PERMANENT", False)  # a browser-session cookie unless "remember me"
-    if app.config.get("SESSION_CACHELIB") is None:
+    if app.config["SESSION_TYPE"] == "cachelib" and app.config.get("SESSION_CACHELIB") is None:
         if app.testing:
             store = SimpleCache(threshold=SESSION_FILE_LIMIT)
         else:
