@@ -31,5 +31,20 @@ test: install
 bench: install
 	$(BIN)/python -m pytest benchmarks -p no:randomly --benchmark-only -q
 
+# Production on this machine: gunicorn (deploy/gunicorn.conf.py) on the local PostgreSQL and Redis.
+# No reverse proxy here, so no proxy hop is trusted; behind nginx (deploy/nginx.conf) use PROXY_HOPS=1.
+.PHONY: serve-prod
+PROD_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/intranet
+PROD_SECRET_KEY_FILE ?= instance/secret_key
+PROD_ENV = DATABASE_URL=$(PROD_DATABASE_URL) INTRANET_SECRET_KEY_FILE=$(abspath $(PROD_SECRET_KEY_FILE))
+serve-prod: install
+	@redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 || { echo "需要 127.0.0.1:6379 上的 Redis（redis-server）" >&2; exit 1; }
+	$(BIN)/python deploy/create_database.py $(PROD_DATABASE_URL)
+	@test -s $(PROD_SECRET_KEY_FILE) || { mkdir -p $(dir $(PROD_SECRET_KEY_FILE)); umask 077; \
+		$(BIN)/python -c "import secrets; print(secrets.token_hex(32))" > $(PROD_SECRET_KEY_FILE); }
+	$(PROD_ENV) $(BIN)/intranet db upgrade
+	@echo "首次使用请创建管理员：$(PROD_ENV) $(BIN)/intranet users create-admin"
+	$(PROD_ENV) INTRANET_PROXY_HOPS=0 GUNICORN_BIND=$(HOST):8000 $(BIN)/gunicorn -c deploy/gunicorn.conf.py
+
 clean:
 	rm -rf $(VENV) .pytest_cache

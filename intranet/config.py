@@ -7,7 +7,8 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
 class Defaults:
-    SECRET_KEY = None  # always set from instance/config.py or the environment
+    SECRET_KEY = None  # always set from instance/config.py, the environment or SECRET_KEY_FILE
+    SECRET_KEY_FILE = None  # a file holding the key (production); overrides SECRET_KEY
     SQLALCHEMY_DATABASE_URI = None  # computed: SQLite in the instance folder
     SQLALCHEMY_TRACK_MODIFICATIONS = False
     SQLALCHEMY_ENGINE_OPTIONS: dict = {}
@@ -81,6 +82,21 @@ def _parse_env_value(key: str, raw: str):
     return raw
 
 
+def _secret_from_file(app) -> None:
+    """SECRET_KEY_FILE (config or INTRANET_SECRET_KEY_FILE): the key is read from that file (kept
+    out of the code, the environment and instance/config.py; readable by the app's user only)."""
+    path = app.config.get("SECRET_KEY_FILE")
+    if not path:
+        return
+    try:
+        key = Path(path).read_text(encoding="utf-8").strip()
+    except OSError as exc:
+        raise RuntimeError(f"无法读取 SECRET_KEY_FILE {path}：{exc.strerror}") from None
+    if len(key) < 32:
+        raise RuntimeError(f"SECRET_KEY_FILE {path} 中的密钥太短（至少 32 个字符）")
+    app.config["SECRET_KEY"] = key
+
+
 def load_config(app, overrides: dict | None) -> None:
     app.config.from_object(Defaults)
     app.config.from_pyfile(str(ensure_instance_config(Path(app.instance_path))))
@@ -91,6 +107,7 @@ def load_config(app, overrides: dict | None) -> None:
         app.config["SQLALCHEMY_DATABASE_URI"] = os.environ["DATABASE_URL"]
     if overrides:
         app.config.update(overrides)
+    _secret_from_file(app)
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{Path(app.instance_path) / 'intranet.db'}"
     for key in ("SESSION_COOKIE_SECURE", "REMEMBER_COOKIE_SECURE"):
