@@ -46,14 +46,18 @@ main()
 """
 
 
-@pytest.fixture
-def people_file(tmp_path, db):
+def write_people(tmp_path, db, rows: int):
     make_department("K01", "被杀导入测试单位", "市直部门")
     db.session.commit()
-    rows = [[f"导入{i}", make_id(), "K01", "科员", "行政编制", "是", "在岗", None, "否"] for i in range(ROWS)]
+    data = [[f"导入{i}", make_id(), "K01", "科员", "行政编制", "是", "在岗", None, "否"] for i in range(rows)]
     path = tmp_path / "people.xlsx"
-    path.write_bytes(xlsx_bytes(PEOPLE_HEADER, rows))
+    path.write_bytes(xlsx_bytes(PEOPLE_HEADER, data))
     return path
+
+
+@pytest.fixture
+def people_file(tmp_path, db):
+    return write_people(tmp_path, db, ROWS)
 
 
 def command_env(database, tmp_path) -> dict:
@@ -133,3 +137,32 @@ def test_killed_while_writing_never_leaves_a_part(database, people_file, tmp_pat
     after = counts(database)
     # Killed before COMMIT reached the database: nothing; after: everything. Never a part.
     assert after in (before, (before[0] + ROWS, before[1] + 1)), after
+
+
+PARALLEL_ROWS = 500
+
+
+def test_same_import_four_times_at_once_gives_one_set_of_rows(database, db, tmp_path):
+    """Four `intranet import` processes on one file at once: the rows exist once; each run either
+    imported (the first) or found them there, or was refused with the conflict message — never an
+    error trace, never a duplicate."""
+    from intranet.imports.framework import CONFLICT
+    people_file = write_people(tmp_path, db, PARALLEL_ROWS)
+    before = counts(database)
+    procs = [subprocess.Popen([sys.executable, "-c", "from intranet.cli import main; main()", "import", "people",
+                               str(people_file)], env=command_env(database, tmp_path / f"run{i}"),
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for i in range(4)]
+    outcomes = [(p.wait(600), *p.communicate()) for p in procs]
+    for code, _out, err in outcomes:
+        assert "Traceback" not in err, err
+        assert code == 0 or CONFLICT in err, err
+    assert any(code == 0 for code, _o, _e in outcomes)
+    people, imports = counts(database)
+    assert people == before[0] + PARALLEL_ROWS
+    assert imports == before[1] + sum(1 for code, _o, _e in outcomes if code == 0)
+    engine = create_engine(database.url)
+    try:
+        with engine.connect() as conn:
+            assert conn.execute(select(func.count(func.distinct(Person.id_number)))).scalar() == people
+    finally:
+        engine.dispose()
