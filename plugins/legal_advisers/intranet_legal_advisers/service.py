@@ -358,6 +358,9 @@ def renewal_values(old: Contract) -> ContractValues:
 
 
 def renew(old: Contract, v: ContractValues, user) -> Contract:
+    # The unit first, then the contract, as save_contract and activate lock them: the other order
+    # deadlocks against an activation of the same contract on PostgreSQL.
+    lock(old.department, check=False)
     old = lock(old, check=False)
     if old.status == DRAFT:
         raise AdviserError("草拟中的合同不能续签")
