@@ -36,6 +36,7 @@ bench: install
 .PHONY: serve-prod
 PROD_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/intranet
 PROD_SECRET_KEY_FILE ?= instance/secret_key
+PROD_PORT ?= 8000
 PROD_ENV = DATABASE_URL=$(PROD_DATABASE_URL) INTRANET_SECRET_KEY_FILE=$(abspath $(PROD_SECRET_KEY_FILE))
 serve-prod: install
 	@redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 || { echo "需要 127.0.0.1:6379 上的 Redis（redis-server）" >&2; exit 1; }
@@ -44,7 +45,7 @@ serve-prod: install
 		$(BIN)/python -c "import secrets; print(secrets.token_hex(32))" > $(PROD_SECRET_KEY_FILE); }
 	$(PROD_ENV) $(BIN)/intranet db upgrade
 	@echo "首次使用请创建管理员：$(PROD_ENV) $(BIN)/intranet users create-admin"
-	$(PROD_ENV) INTRANET_PROXY_HOPS=0 GUNICORN_BIND=$(HOST):8000 $(BIN)/gunicorn -c deploy/gunicorn.conf.py
+	$(PROD_ENV) INTRANET_PROXY_HOPS=0 GUNICORN_BIND=$(HOST):$(PROD_PORT) $(BIN)/gunicorn -c deploy/gunicorn.conf.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -24,6 +24,9 @@ errorlog = "-"
 # X-Forwarded-* are handled by the app's ProxyFix (PROXY_HOPS), not by gunicorn.
 forwarded_allow_ips = "127.0.0.1"
 proc_name = "intranet"
+# gunicorn ≥ 23's control socket lives at one path per user (~/.gunicorn/gunicorn.ctl), which two
+# instances on one machine would share; the app needs none.
+control_socket_disable = True
 
 os.environ.setdefault("INTRANET_RATELIMIT_STORAGE_URI", "redis://127.0.0.1:6379/0")
 os.environ.setdefault("INTRANET_SESSION_REDIS_URL", "redis://127.0.0.1:6379/0")
