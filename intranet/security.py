@@ -133,7 +133,8 @@ def init_app(app) -> None:
         except SQLAlchemyError:
             pass
         db.session.remove()
-        db.engine.dispose()
+        if not _lock_conflict(exc):   # a lost lock race is not a lost database: keep the pool
+            db.engine.dispose()
         message = ERROR_MESSAGES[503]
         if wants_json():
             response = jsonify({"error": message, "status": 503})
@@ -147,6 +148,12 @@ def init_app(app) -> None:
     def server_error(exc):
         db.session.rollback()
         return _error_response(500)
+
+
+def _lock_conflict(exc) -> bool:
+    """A deadlock, serialization failure, lock timeout (PostgreSQL) or a busy file (SQLite)."""
+    return (getattr(exc.orig, "sqlstate", None) in ("40001", "40P01", "55P03")
+            or getattr(exc.orig, "sqlite_errorname", "").startswith(("SQLITE_BUSY", "SQLITE_LOCKED")))
 
 
 def _is_custom(exc) -> bool:
