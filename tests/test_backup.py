@@ -3,6 +3,7 @@ and PostgreSQL both ways; refusals change nothing; a hostile zip is refused befo
 from __future__ import annotations
 
 import json
+import os
 import zipfile
 from pathlib import Path
 from contextlib import contextmanager
@@ -149,12 +150,16 @@ def hostile(tmp_path, name, members: dict[str, bytes], manifest_members=None):
     return path
 
 
-@pytest.mark.parametrize("case", ["bomb", "traversal", "unlisted", "count", "not a zip"])
+@pytest.mark.parametrize("case", ["bomb", "member size", "traversal", "unlisted", "count", "not a zip"])
 def test_hostile_zip_refused_before_expansion(app, db, tmp_path, case):
     app.config["BACKUP_MAX_MEMBERS"] = 50
     if case == "bomb":
         path = hostile(tmp_path, "bomb.zip", {"tables/department.jsonl": b"\n" * (200 * 1024 * 1024)})
         message = "压缩比异常"
+    elif case == "member size":
+        app.config["BACKUP_MAX_MEMBER_MB"] = 1
+        path = hostile(tmp_path, "big.zip", {"files/certificates/big.jpg": os.urandom(2 * 1024 * 1024)})
+        message = "过大"
     elif case == "traversal":
         path = hostile(tmp_path, "trav.zip", {"files/../../evil.txt": b"x"})
         message = "不允许的条目"
