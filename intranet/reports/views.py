@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date
 from urllib.parse import quote
 
-from flask import Blueprint, Response, jsonify, render_template, request
+from flask import Blueprint, Response, abort, current_app, jsonify, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from markupsafe import Markup
@@ -18,12 +18,12 @@ from wtforms.validators import InputRequired, ValidationError
 from ..access import apply_scope, departments_in_scope, require_scope, roles_required, scoped_get
 from ..extensions import db
 from ..models import Department, ReportSnapshot, User
-from ..pagination import paginate
+from ..pagination import Page, paginate, requested_page
 from ..forms import IntegerField, db_id, form_errors
 from ..inputs import arg_int
 
-from . import formatting
-from .drilldown import VIEW_ROLES
+from . import formatting, pieces
+from .drilldown import VIEW_ROLES, report_scope
 from .assemble import (FIRST_YEAR, MIMETYPES, ReportError, assemble, file_name, refuse_incomplete,
                        render, render_json)
 
@@ -140,7 +140,54 @@ def index():
     download = request.args.get("download")
     if download in DOWNLOADS:
         return _download(report, download)
-    return render_template("reports/index.html", form=form, report=report, department=department)
+    return render_template("reports/index.html", form=form, report=report, department=department,
+                           pieces=pieces.page_pieces(report, department.id))
+
+
+def _piece(key: str, kind: str):
+    """(department, year, chart or table) named by ``key`` and ``?year=&department=&ref=&n=``: 400 on
+    bad arguments, 403 out of scope, 404 when the report has no such piece (any more)."""
+    year, department = report_scope()
+    data = pieces.recall(key, department.id, year)
+    if data is None:      # not kept (pruned, another machine): find it again in the report
+        n = arg_int("n", -1, minimum=0, maximum=999)
+        report = assemble(year, department, with_labels=True)
+        data = pieces.find_in_report(report, request.args.get("ref", ""), n, kind)
+        if data is None or pieces.remember(department.id, year, data) != key:
+            abort(404, description="该图表或表格已不在报告中，请重新生成报告")
+    return department, year, data
+
+
+@bp.route("/chart/<key>.<fmt>")
+@roles_required(*VIEW_ROLES)
+def chart(key, fmt):
+    """A chart of the report page as SVG or PNG; its key is the hash of its figures, so it never
+    changes: cached by the browser (ETag, immutable)."""
+    if fmt not in ("svg", "png"):
+        abort(404)
+    if request.if_none_match.contains(key):
+        response = Response(status=304)
+    else:
+        _department, _year, data = _piece(key, "chart")
+        response = Response(pieces.drawn(key, data, fmt),
+                            content_type="image/svg+xml" if fmt == "svg" else "image/png")
+    response.set_etag(key)
+    response.headers["Cache-Control"] = "private, max-age=31536000, immutable"
+    return response
+
+
+@bp.route("/table/<key>")
+@roles_required(*VIEW_ROLES)
+def table(key):
+    """All the rows of a long table of the report page, paged."""
+    department, year, data = _piece(key, "table")
+    rows = data["rows"]
+    per_page = current_app.config["PER_PAGE"] * 2
+    page = min(requested_page(), max(1, -(-len(rows) // per_page)))
+    page = Page(rows[(page - 1) * per_page:page * per_page], page, per_page, len(rows))
+    back = url_for("reports.index", year=year, department=department.id)
+    return render_template("reports/table.html", table=data, page=page, year=year, department=department,
+                           back=back)
 
 
 @bp.route("/snapshots")
