@@ -92,6 +92,13 @@ def find_in_report(report: dict, ref: str, n: int, kind: str):
     return found[n] if 0 <= n < len(found) else None
 
 
+def chart_url(chart: dict, department_id: int, year: int, n: int = 0) -> str:
+    """The URL of one chart kept for ``department_id`` and ``year`` (the ``n``-th of its fragment)."""
+    key = remember(department_id, year, chart)
+    return url_for("reports.chart", key=key, fmt="svg", year=year, department=department_id,
+                   ref=f"{chart['plugin']}.{chart['fragment']}", n=n)
+
+
 def page_pieces(report: dict, department_id: int) -> dict:
     """For the page template: ``charts`` {"plugin.key/n": URL} and ``tables`` {"plugin.key/n": URL}
     of the tables longer than FOLD_ROWS."""
@@ -101,9 +108,7 @@ def page_pieces(report: dict, department_id: int) -> dict:
     for chart in report.get("charts") or []:
         ref = f"{chart['plugin']}.{chart['fragment']}"
         n = seen[ref] = seen.get(ref, -1) + 1
-        key = remember(department_id, year, chart)
-        charts[f"{ref}/{n}"] = url_for("reports.chart", key=key, fmt="svg", year=year, department=department_id,
-                                    ref=ref, n=n)
+        charts[f"{ref}/{n}"] = chart_url(chart, department_id, year, n)
     for fragment in report["fragments"]:
         ref = f"{fragment['plugin']}.{fragment['key']}"
         for n, table in enumerate(fragment["tables"]):

@@ -39,6 +39,8 @@ def chart_svg(chart: dict) -> Markup:
     from .charts import svg
     return Markup(svg(chart))
 
+bp.add_app_template_global(pieces.chart_url, "report_chart_url")
+
 DOWNLOADS = ("json", "html", "docx", "xlsx")
 
 
