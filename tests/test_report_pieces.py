@@ -85,3 +85,16 @@ def test_pieces_check_role_and_scope(db, client, org, long_plugin):
     assert client.get(forged).status_code == 404
     assert client.get(other_chart.replace(".svg?", ".gif?")).status_code == 404
     assert client.get(other_table.replace(f"year={YEAR}", "year=abc")).status_code == 400
+
+
+def test_unit_list_shows_governments_and_the_chosen_units_own(db, client, org):
+    """The unit list holds the units with units below them and the chosen unit's own units (a
+    province's every unit would be most of the page)."""
+    login(client, org.users["bureau"])
+    options = lambda html: set(re.findall(r'<option[^>]*value="(\d+)"', html))  # noqa: E731
+    city = options(page(client, org.city))
+    assert {str(org.city.id), str(org.county.id), str(org.market.id)} <= city
+    assert str(org.town_a.id) not in city
+    county = options(page(client, org.county))
+    assert {str(org.town_a.id), str(org.town_b.id)} <= county
+    assert "甲镇" in page(client, org.town_a)      # a unit chosen is always in the list

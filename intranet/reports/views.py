@@ -84,11 +84,20 @@ class ReportQueryForm(FlaskForm):
             raise ValidationError("单位参数无效，请从列表中选择单位")
 
 
-def _department_choices(departments) -> list[tuple[int, str]]:
+def _department_choices(departments, current_id=None) -> list[tuple[int, str]]:
+    """The units with units below them, and the chosen unit with its own units: a province's 2,500
+    units would make the page's HTML mostly this list."""
     if not departments:
         return []
     top = min(d.depth for d in departments)
-    return [(d.id, "　" * (d.depth - top) + d.name) for d in departments]
+    parents = {d.parent_id for d in departments}
+    by_id = {d.id: d for d in departments}
+    current = by_id.get(current_id)
+    shown = {d.id for d in departments if d.id in parents or d.depth == top}
+    if current is not None:
+        shown |= {current.id} | {d.id for d in departments if d.parent_id == current.parent_id}
+        shown |= {d.id for d in departments if d.parent_id == current.id}
+    return [(d.id, "　" * (d.depth - top) + d.name) for d in departments if d.id in shown]
 
 
 def _default_department(departments) -> Department | None:
@@ -115,7 +124,7 @@ def index():
     default = _default_department(departments)
     form = ReportQueryForm(request.args if request.args else None,
                            data={"year": date.today().year, "department": default.id if default else None})
-    form.department.choices = _department_choices(departments)
+    form.department.choices = _department_choices(departments, form.department.data)
     wants_json = request.args.get("format") == "json"
     if request.args and not form.validate():
         if wants_json:
