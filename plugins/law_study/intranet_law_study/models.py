@@ -141,8 +141,8 @@ class HoursEntry(db.Model):
     __tablename__ = "law_study_hours"
     __table_args__ = (Index("ix_law_study_hours_person_year", "person_id", "year"),
                       Index("uq_law_study_hours_person_year_ref", "person_id", "year", "ref", unique=True),
-                      # the report's hours tally reads the index alone
-                      Index("ix_law_study_hours_tally", "year", "state", "person_id", "department_id", "source",
+                      # the report's hours tally reads the index alone, in its GROUP BY order
+                      Index("ix_law_study_hours_tally", "year", "person_id", "department_id", "source", "state",
                             "minutes"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
