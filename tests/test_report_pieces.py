@@ -75,6 +75,8 @@ def test_pieces_check_role_and_scope(db, client, org, long_plugin):
     login(client, org.users["dept_admin_b"])     # town B's admin: neither the city's nor town A's
     for url in (table, chart, other_table, other_chart):
         assert client.get(url).status_code == 403
+    etag = re.search(r"/chart/(\w+)", chart).group(1)
+    assert client.get(chart, headers={"If-None-Match": f'"{etag}"'}).status_code == 403
     login(client, org.users["staff_a"])          # staff never see reports
     assert client.get(other_table).status_code == 403
     login(client, org.users["dept_admin_a"])

@@ -155,10 +155,9 @@ def index():
                            pieces=pieces.page_pieces(report, department.id))
 
 
-def _piece(key: str, kind: str):
-    """(department, year, chart or table) named by ``key`` and ``?year=&department=&ref=&n=``: 400 on
-    bad arguments, 403 out of scope, 404 when the report has no such piece (any more)."""
-    year, department = report_scope()
+def _piece(key: str, kind: str, year: int, department: Department):
+    """The chart or table named by ``key`` and ``?ref=&n=`` in the report of ``year`` and
+    ``department``; 404 when the report has no such piece (any more)."""
     data = pieces.recall(key, department.id, year)
     if data is None:      # not kept (pruned, another machine): find it again in the report
         n = arg_int("n", -1, minimum=0, maximum=999)
@@ -166,7 +165,7 @@ def _piece(key: str, kind: str):
         data = pieces.find_in_report(report, request.args.get("ref", ""), n, kind)
         if data is None or pieces.remember(department.id, year, data) != key:
             abort(404, description="该图表或表格已不在报告中，请重新生成报告")
-    return department, year, data
+    return data
 
 
 @bp.route("/chart/<key>.<fmt>")
@@ -176,10 +175,11 @@ def chart(key, fmt):
     changes: cached by the browser (ETag, immutable)."""
     if fmt not in ("svg", "png"):
         abort(404)
+    year, department = report_scope()      # 400 bad arguments, 403 out of scope
     if request.if_none_match.contains(key):
         response = Response(status=304)
     else:
-        _department, _year, data = _piece(key, "chart")
+        data = _piece(key, "chart", year, department)
         response = Response(pieces.drawn(key, data, fmt),
                             content_type="image/svg+xml" if fmt == "svg" else "image/png")
     response.set_etag(key)
@@ -191,7 +191,8 @@ def chart(key, fmt):
 @roles_required(*VIEW_ROLES)
 def table(key):
     """All the rows of a long table of the report page, paged."""
-    department, year, data = _piece(key, "table")
+    year, department = report_scope()
+    data = _piece(key, "table", year, department)
     rows = data["rows"]
     per_page = current_app.config["PER_PAGE"] * 2
     page = min(requested_page(), max(1, -(-len(rows) // per_page)))
