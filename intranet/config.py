@@ -47,6 +47,7 @@ class Defaults:
     PROXY_HOPS = 0
     RATELIMIT_HEADERS_ENABLED = True
     UPLOAD_FOLDER = None  # computed: instance/uploads
+    REPORT_CACHE_FOLDER = None  # report page's charts and long tables (intranet.reports.pieces): instance/cache/report
     REGION_NAME = "永安市"
     # The annual report's deadlines (厅字〔2019〕28号), month-day of the year after the report's year:
     # departments report to their government by 1 March, governments to the level above by 1 April.

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date
 from urllib.parse import quote
 
-from flask import Blueprint, Response, jsonify, render_template, request
+from flask import Blueprint, Response, abort, current_app, jsonify, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from markupsafe import Markup
@@ -18,12 +18,12 @@ from wtforms.validators import InputRequired, ValidationError
 from ..access import apply_scope, departments_in_scope, require_scope, roles_required, scoped_get
 from ..extensions import db
 from ..models import Department, ReportSnapshot, User
-from ..pagination import paginate
+from ..pagination import Page, paginate, requested_page
 from ..forms import IntegerField, db_id, form_errors
 from ..inputs import arg_int
 
-from . import formatting
-from .drilldown import VIEW_ROLES
+from . import formatting, pieces
+from .drilldown import VIEW_ROLES, report_scope
 from .assemble import (FIRST_YEAR, MIMETYPES, ReportError, assemble, file_name, refuse_incomplete,
                        render, render_json)
 
@@ -38,6 +38,8 @@ def chart_svg(chart: dict) -> Markup:
     """Inline SVG of one chart (drawn on the server: see intranet/reports/charts.py)."""
     from .charts import svg
     return Markup(svg(chart))
+
+bp.add_app_template_global(pieces.chart_url, "report_chart_url")
 
 DOWNLOADS = ("json", "html", "docx", "xlsx")
 
@@ -82,11 +84,20 @@ class ReportQueryForm(FlaskForm):
             raise ValidationError("单位参数无效，请从列表中选择单位")
 
 
-def _department_choices(departments) -> list[tuple[int, str]]:
+def _department_choices(departments, current_id=None) -> list[tuple[int, str]]:
+    """The units with units below them, and the chosen unit with its own units: a province's 2,500
+    units would make the page's HTML mostly this list."""
     if not departments:
         return []
     top = min(d.depth for d in departments)
-    return [(d.id, "　" * (d.depth - top) + d.name) for d in departments]
+    parents = {d.parent_id for d in departments}
+    by_id = {d.id: d for d in departments}
+    current = by_id.get(current_id)
+    shown = {d.id for d in departments if d.id in parents or d.depth == top}
+    if current is not None:
+        shown |= {current.id} | {d.id for d in departments if d.parent_id == current.parent_id}
+        shown |= {d.id for d in departments if d.parent_id == current.id}
+    return [(d.id, "　" * (d.depth - top) + d.name) for d in departments if d.id in shown]
 
 
 def _default_department(departments) -> Department | None:
@@ -113,7 +124,7 @@ def index():
     default = _default_department(departments)
     form = ReportQueryForm(request.args if request.args else None,
                            data={"year": date.today().year, "department": default.id if default else None})
-    form.department.choices = _department_choices(departments)
+    form.department.choices = _department_choices(departments, form.department.data)
     wants_json = request.args.get("format") == "json"
     if request.args and not form.validate():
         if wants_json:
@@ -140,7 +151,55 @@ def index():
     download = request.args.get("download")
     if download in DOWNLOADS:
         return _download(report, download)
-    return render_template("reports/index.html", form=form, report=report, department=department)
+    return render_template("reports/index.html", form=form, report=report, department=department,
+                           pieces=pieces.page_pieces(report, department.id))
+
+
+def _piece(key: str, kind: str, year: int, department: Department):
+    """The chart or table named by ``key`` and ``?ref=&n=`` in the report of ``year`` and
+    ``department``; 404 when the report has no such piece (any more)."""
+    data = pieces.recall(key, department.id, year)
+    if data is None:      # not kept (pruned, another machine): find it again in the report
+        n = arg_int("n", -1, minimum=0, maximum=999)
+        report = assemble(year, department, with_labels=True)
+        data = pieces.find_in_report(report, request.args.get("ref", ""), n, kind)
+        if data is None or pieces.remember(department.id, year, data) != key:
+            abort(404, description="该图表或表格已不在报告中，请重新生成报告")
+    return data
+
+
+@bp.route("/chart/<key>.<fmt>")
+@roles_required(*VIEW_ROLES)
+def chart(key, fmt):
+    """A chart of the report page as SVG or PNG; its key is the hash of its figures, so it never
+    changes: cached by the browser (ETag, immutable)."""
+    if fmt not in ("svg", "png"):
+        abort(404)
+    year, department = report_scope()      # 400 bad arguments, 403 out of scope
+    if request.if_none_match.contains(key):
+        response = Response(status=304)
+    else:
+        data = _piece(key, "chart", year, department)
+        response = Response(pieces.drawn(key, data, fmt),
+                            content_type="image/svg+xml" if fmt == "svg" else "image/png")
+    response.set_etag(key)
+    response.headers["Cache-Control"] = "private, max-age=31536000, immutable"
+    return response
+
+
+@bp.route("/table/<key>")
+@roles_required(*VIEW_ROLES)
+def table(key):
+    """All the rows of a long table of the report page, paged."""
+    year, department = report_scope()
+    data = _piece(key, "table", year, department)
+    rows = data["rows"]
+    per_page = current_app.config["PER_PAGE"] * 2
+    page = min(requested_page(), max(1, -(-len(rows) // per_page)))
+    page = Page(rows[(page - 1) * per_page:page * per_page], page, per_page, len(rows))
+    back = url_for("reports.index", year=year, department=department.id)
+    return render_template("reports/table.html", table=data, page=page, year=year, department=department,
+                           back=back)
 
 
 @bp.route("/snapshots")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import distinct, func, or_, select
+from sqlalchemy import case, distinct, func, or_, select
 
 from intranet.extensions import db
 from intranet.hookspecs import ReportChart, ReportFragment, ReportTable
@@ -74,6 +74,19 @@ def event_card_ids(key: str, year: int, department: Department):
                    department.subtree_filter(Certificate.department_id)))
 
 
+def event_counts(year: int, department: Department) -> dict[str, int]:
+    """{EVENT_FIGURES key: cards of the subtree with such an event in the year}, in one query."""
+    start, end = year_bounds(year)
+    figure = case(*[(CertificateEvent.action.in_(actions), key) for key, actions in EVENT_FIGURES.items()])
+    counted = dict(db.session.execute(
+        select(figure, func.count(distinct(CertificateEvent.certificate_id)))
+        .join(Certificate, Certificate.id == CertificateEvent.certificate_id)
+        .where(CertificateEvent.action.in_([a for actions in EVENT_FIGURES.values() for a in actions]),
+               CertificateEvent.happened_on.between(start, end), department.subtree_filter(Certificate.department_id))
+        .group_by(figure)).all())
+    return {key: int(counted.get(key, 0)) for key in EVENT_FIGURES}
+
+
 def candidate_ids(year: int, department: Department):
     start, end = year_bounds(year)
     return (select(CleanupCandidate.id).join(CleanupCampaign, CleanupCampaign.id == CleanupCandidate.campaign_id)
@@ -106,8 +119,7 @@ def compute(year: int, department: Department) -> dict:
             .join(hs, hs.c.department_id == Department.id).group_by(Department.kind).order_by(Department.kind))
     }
     figures["issued"] = _count(issued_ids(year, department))
-    for key in EVENT_FIGURES:
-        figures[key] = _count(event_card_ids(key, year, department))
+    figures.update(event_counts(year, department))
     figures["cleanup_candidates"] = _count(candidate_ids(year, department))
     figures["enforcement_staff"] = _count(enforcement_staff(department))
     certified = _count(certified_staff_ids(year, department))

@@ -61,4 +61,8 @@ def test_report_fits_a_phone(cards, phone_page):
         assert width <= viewport, (path, width, viewport)
     page.goto(page.base_url + "/reports/")
     assert page.locator(".report-fragment .table-wrap").count() > 0
-    assert page.locator("figure.report-chart svg").count() > 0        # charts drawn, shrunk to the screen
+    page.wait_for_load_state("networkidle")
+    charts = page.locator("figure.report-chart img")                 # charts drawn, shrunk to the screen
+    assert charts.count() > 0
+    for src in charts.evaluate_all("els => els.map(e => e.src)"):     # lazy images: fetched as the reader scrolls
+        assert page.request.get(src).headers["content-type"] == "image/svg+xml"

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import and_, case, distinct, func, or_, select
+from sqlalchemy import and_, case, distinct, func, or_, select, true
 
 from intranet.extensions import db
 from intranet.models import Department
@@ -31,15 +31,19 @@ LABELS = {"registered": "报名", "preregistered": "预报名", "required": "应
           "pass_rate": "通过率", "units": "参加单位"}
 
 
-def _flags():
-    """Registrations joined with per-person result flags and exemption, as a subquery."""
+def _flags(exams=None):
+    """Registrations joined with per-person result flags and exemption, as a subquery; ``exams``
+    (a select of exam ids) limits the results and exemptions grouped to those exams."""
     res = (select(ExamResult.exam_id, ExamResult.person_id,
                   func.max(case((ExamResult.status == "参考", 1), else_=0)).label("sat"),
                   func.max(case((ExamResult.status == "缺考", 1), else_=0)).label("absent"),
                   func.max(case((ExamResult.passed.is_(True), 1), else_=0)).label("passed"))
-           .group_by(ExamResult.exam_id, ExamResult.person_id).subquery())
+           .group_by(ExamResult.exam_id, ExamResult.person_id))
     exm = (select(Exemption.exam_id, Exemption.person_id).where(Exemption.status == "已批准")
-           .group_by(Exemption.exam_id, Exemption.person_id).subquery())
+           .group_by(Exemption.exam_id, Exemption.person_id))
+    if exams is not None:
+        res, exm = res.where(ExamResult.exam_id.in_(exams)), exm.where(Exemption.exam_id.in_(exams))
+    res, exm = res.subquery(), exm.subquery()
     registered = Registration.status == "已报名"
     exempt = and_(registered, exm.c.person_id.is_not(None))
     required = and_(registered, exm.c.person_id.is_(None))
@@ -82,11 +86,14 @@ def rate(part: int, whole: int) -> float:
 def flags(*, exam_ids=None, exam_cond=None, department_cond=None):
     """The per-registration flags (registration_id, exam_id, department_id, registered, … passed,
     sat_department) of the registrations matching the filters, as a select (see :func:`compute`)."""
-    f = _flags()
+    exams = None
     if exam_ids is not None:
-        f = f.where(Registration.exam_id.in_(list(exam_ids)))
+        exams = list(exam_ids)
     if exam_cond is not None:
-        f = f.where(Registration.exam_id.in_(select(Exam.id).where(exam_cond)))
+        exams = select(Exam.id).where(exam_cond, Exam.id.in_(exams) if exams is not None else true())
+    f = _flags(exams)
+    if exams is not None:
+        f = f.where(Registration.exam_id.in_(exams))
     if department_cond is not None:
         f = f.where(department_cond(Registration.department_id))
     return f

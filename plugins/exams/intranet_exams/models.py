@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import (JSON, Boolean, Date, DateTime, Float, ForeignKey, Integer, String, Text,
+from sqlalchemy import (JSON, Boolean, Date, DateTime, Float, ForeignKey, Index, Integer, String, Text,
                         UniqueConstraint, func)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -144,7 +144,8 @@ class Exemption(db.Model):
 class ExamResult(db.Model):
     """One attempt of one person at one exam: 参考 with a score, 缺考 or 免考. The best attempt counts."""
     __tablename__ = "exams_result"
-    __table_args__ = (UniqueConstraint("exam_id", "person_id", "attempt"),)
+    __table_args__ = (UniqueConstraint("exam_id", "person_id", "attempt"),
+                      Index("ix_exams_result_flags", "exam_id", "person_id", "status", "passed"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     exam_id: Mapped[int] = mapped_column(ForeignKey("exams_exam.id"), index=True)

@@ -16,7 +16,7 @@ from intranet.hookspecs import ReportChart, ReportFragment, ReportTable
 from intranet.reports.formatting import pct, scope_word
 
 from . import figures
-from .models import KINDS, QUALIFICATION, Exam
+from .models import KINDS, QUALIFICATION, Exam, Registration
 
 FIGURE_KEYS = ["registered", "preregistered", "required", "sat", "absent", "exempt", "passed",
                "participation_rate", "pass_rate", "units_participating"]
@@ -56,8 +56,9 @@ def open_year_exams(year: int, at: datetime | None = None):
 
 def exams_stmt(exam_cond, department):
     """Exams matching ``exam_cond`` with a registration (not cancelled) of the subtree."""
-    regs = figures.flags(exam_cond=exam_cond, department_cond=department.subtree_filter).subquery()
-    return select(Exam.id).where(Exam.id.in_(select(regs.c.exam_id)))
+    return select(Exam.id).where(exam_cond, Exam.id.in_(
+        select(Registration.exam_id).where(Registration.status != "已取消",
+                                           department.subtree_filter(Registration.department_id))))
 
 
 def flagged_registrations(flag: str, year: int, department, kind: str | None = None):

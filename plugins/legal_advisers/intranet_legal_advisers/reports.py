@@ -8,8 +8,10 @@ from datetime import date
 from decimal import Decimal
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import contains_eager, joinedload
 
 from intranet.extensions import db
+from intranet.models import Department
 from intranet.hookspecs import ReportChart, ReportFragment, ReportTable
 from intranet.reports.formatting import MONEY, RATE, pct, scope_word
 
@@ -137,9 +139,10 @@ def money(value: Decimal) -> str:
 def government_sentences(year: int, department) -> list[str]:
     """"2019年9月市政府与某律师事务所签订了法律顾问服务合同，…期限二年": the governments' own contracts."""
     rows = db.session.scalars(select(Contract).join(Contract.department)
+                              .options(contains_eager(Contract.department), joinedload(Contract.advisers))
                               .where(department.subtree_filter(Contract.department_id), signed_in(year),
-                                     Contract.department.has(kind="市") | Contract.department.has(kind="县(区)"))
-                              .order_by(Contract.start_on, Contract.id).limit(5))
+                                     Department.kind.in_(("市", "县(区)")))
+                              .order_by(Contract.start_on, Contract.id).limit(5)).unique()
     out = []
     for c in rows:
         day = c.signed_on or c.start_on

@@ -190,7 +190,7 @@ def test_page_word_and_excel_read_the_fragment(app, db, client, org, firm, make_
     assert ">2份</a>" in section and ">5件次</a>" in section and "92,000元" in section
     assert 'data-figure="decision_reviews"><td class="label">重大行政决策合法性审查件数</td><td class="num">0件</td>' \
            in section                                                  # nothing to list: no link
-    assert section.count("<svg") == 2 and "法律顾问服务件次（按服务类型）" in section
+    assert section.count("<img src=\"/reports/chart/") == 2 and "法律顾问服务件次（按服务类型）" in section
     word = client.get(url + "&download=docx")
     assert word.status_code == 200
     doc = Document(io.BytesIO(word.data))

@@ -65,4 +65,8 @@ def test_report_and_records_fit_a_phone(records, phone_page):
         viewport = page.evaluate("window.innerWidth")
         assert width <= viewport, (path, width, viewport)
     page.goto(f"{page.base_url}/reports/?year={YEAR}&department={records['county']}")
-    assert page.locator("section[data-plugin=legal_advisers] figure.report-chart svg").count() == 2
+    page.wait_for_load_state("networkidle")
+    charts = page.locator("section[data-plugin=legal_advisers] figure.report-chart img")
+    assert charts.count() == 2
+    for src in charts.evaluate_all("els => els.map(e => e.src)"):     # lazy images: fetched as the reader scrolls
+        assert page.request.get(src).headers["content-type"] == "image/svg+xml"
