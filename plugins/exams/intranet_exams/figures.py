@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import and_, case, distinct, func, or_, select
+from sqlalchemy import and_, case, distinct, func, or_, select, true
 
 from intranet.extensions import db
 from intranet.models import Department
@@ -31,14 +31,19 @@ LABELS = {"registered": "报名", "preregistered": "预报名", "required": "应
           "pass_rate": "通过率", "units": "参加单位"}
 
 
-def _flags():
-    """Registrations joined with per-person result flags and exemption, as a subquery."""
+def _flags(exams=None):
+    """Registrations joined with per-person result flags and exemption, as a subquery.
+
+    ``exams(column)`` limits the results and exemptions grouped to the exams counted (a condition
+    on an exam-id column), so that one exam's figures do not group every exam's results."""
     res = (select(ExamResult.exam_id, ExamResult.person_id,
                   func.max(case((ExamResult.status == "参考", 1), else_=0)).label("sat"),
                   func.max(case((ExamResult.status == "缺考", 1), else_=0)).label("absent"),
                   func.max(case((ExamResult.passed.is_(True), 1), else_=0)).label("passed"))
+           .where(true() if exams is None else exams(ExamResult.exam_id))
            .group_by(ExamResult.exam_id, ExamResult.person_id).subquery())
-    exm = (select(Exemption.exam_id, Exemption.person_id).where(Exemption.status == "已批准")
+    exm = (select(Exemption.exam_id, Exemption.person_id)
+           .where(Exemption.status == "已批准", true() if exams is None else exams(Exemption.exam_id))
            .group_by(Exemption.exam_id, Exemption.person_id).subquery())
     registered = Registration.status == "已报名"
     exempt = and_(registered, exm.c.person_id.is_not(None))
@@ -82,11 +87,18 @@ def rate(part: int, whole: int) -> float:
 def flags(*, exam_ids=None, exam_cond=None, department_cond=None):
     """The per-registration flags (registration_id, exam_id, department_id, registered, … passed,
     sat_department) of the registrations matching the filters, as a select (see :func:`compute`)."""
-    f = _flags()
+    conditions = []
     if exam_ids is not None:
-        f = f.where(Registration.exam_id.in_(list(exam_ids)))
+        ids = list(exam_ids)
+        conditions.append(lambda column: column.in_(ids))
     if exam_cond is not None:
-        f = f.where(Registration.exam_id.in_(select(Exam.id).where(exam_cond)))
+        conditions.append(lambda column: column.in_(select(Exam.id).where(exam_cond)))
+
+    def exams(column):
+        return and_(*[c(column) for c in conditions])
+    f = _flags(exams if conditions else None)
+    if conditions:
+        f = f.where(exams(Registration.exam_id))
     if department_cond is not None:
         f = f.where(department_cond(Registration.department_id))
     return f

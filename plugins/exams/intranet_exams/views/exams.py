@@ -15,7 +15,7 @@ from intranet.idnumber import sees_full_id
 from intranet.inputs import arg_int
 from intranet.locking import lock
 from intranet.models import Department, Person
-from intranet.pagination import Page, paginate, requested_page
+from intranet.pagination import Page, paginate, paginate_grouped, requested_page
 
 from .. import figures, online, settings
 from ..export import results_workbook
@@ -166,26 +166,36 @@ def detail(exam_id):
     cond = scope_cond()
     totals = figures.exam_figures(exam.id, cond)
     status = request.args.get("status", "")
-    best = best_results_stmt().where(ExamResult.exam_id == exam.id).subquery()
-    exemption = (select(Exemption.status).where(Exemption.exam_id == Registration.exam_id,
-                                                Exemption.person_id == Registration.person_id)
-                 .order_by(Exemption.id.desc()).limit(1).correlate(Registration).scalar_subquery())
-    stmt = (select(Registration, best.c.best_score, best.c.passed, best.c.attempts, exemption.label("exemption"),
-                   best.c.sat, best.c.exempt)
-            .join(Person, Person.id == Registration.person_id)
-            .outerjoin(best, best.c.person_id == Registration.person_id)
-            .options(joinedload(Registration.person), joinedload(Registration.department))
+    stmt = (select(Registration).join(Person, Person.id == Registration.person_id)
             .where(Registration.exam_id == exam.id)
             .order_by(Registration.department_id, Person.name_key, Person.name, Registration.id))
     if status:
         stmt = stmt.where(Registration.status == status)
-    page = paginate(apply_scope(stmt, Registration.department_id), scalars=False)
+    page = paginate_grouped(apply_scope(stmt, Registration.department_id), Registration.department_id, [],
+                            options=[joinedload(Registration.person), joinedload(Registration.department)])
+    page.items = _with_results(exam, page.items)
     pending = db.session.scalar(apply_scope(select(func.count()).select_from(Exemption).where(
         Exemption.exam_id == exam.id, Exemption.status == "待审批"), Exemption.department_id))
     return render_template("exams/detail.html", exam=exam, totals=totals, page=page, status=status,
                            pending=pending, manage=can_manage(exam, current_user),
                            may_register=current_user.can_write, labels=figures.LABELS, outcome=outcome,
                            blueprint=online.blueprint_of(exam) if exam.online else None)
+
+
+def _with_results(exam, registrations) -> list[tuple]:
+    """(registration, best score, passed, attempts, latest exemption status, sat, exempt) for the
+    page's registrations: their results are grouped for these people only, not for the whole exam."""
+    people = [r.person_id for r in registrations]
+    best = {row.person_id: row for row in db.session.execute(best_results_stmt().where(
+        ExamResult.exam_id == exam.id, ExamResult.person_id.in_(people)))} if people else {}
+    exemptions = dict(db.session.execute(select(Exemption.person_id, Exemption.status).where(
+        Exemption.exam_id == exam.id, Exemption.person_id.in_(people)).order_by(Exemption.id)).all()) if people else {}
+    rows = []
+    for reg in registrations:
+        b = best.get(reg.person_id)
+        rows.append((reg, b and b.best_score, b and b.passed, b.attempts if b else None,
+                     exemptions.get(reg.person_id), b and b.sat, b and b.exempt))
+    return rows
 
 
 @bp.route("/<int:exam_id>/departments")
