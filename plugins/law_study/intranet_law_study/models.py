@@ -138,13 +138,15 @@ class HoursEntry(db.Model):
     """One credited amount in the 学时台账 (minutes, so sums stay exact)."""
 
     __tablename__ = "law_study_hours"
+    # Totals per person and year (targets, reminders, the dashboard) read the totals index alone.
     __table_args__ = (Index("ix_law_study_hours_person_year", "person_id", "year"),
-                      Index("uq_law_study_hours_person_year_ref", "person_id", "year", "ref", unique=True))
+                      Index("uq_law_study_hours_person_year_ref", "person_id", "year", "ref", unique=True),
+                      Index("ix_law_study_hours_totals", "year", "person_id", "source", "state", "minutes"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
     department_id: Mapped[int] = mapped_column(ForeignKey("department.id"), index=True)
-    year: Mapped[int] = mapped_column(Integer, index=True)
+    year: Mapped[int] = mapped_column(Integer)   # indexed first in the totals index
     day: Mapped[date] = mapped_column(Date)
     source: Mapped[str] = mapped_column(String(10))
     minutes: Mapped[int] = mapped_column(Integer)
