@@ -48,7 +48,7 @@ def paginate(stmt, per_page: int | None = None, scalars: bool = True) -> Page:
 
 
 def paginate_grouped(stmt, group, group_order, *, options=(), per_page: int | None = None,
-                     scalars: bool = True) -> Page:
+                     scalars: bool = True, rows=None) -> Page:
     """:func:`paginate` for a list ordered by groups first (people by unit in tree order): the same
     pages, but a deep page costs no more than the first.
 
@@ -57,6 +57,8 @@ def paginate_grouped(stmt, group, group_order, *, options=(), per_page: int | No
     group in that order (the total comes from it); the page's rows are then read from the few
     groups the page spans, so the OFFSET skips rows of one group only, not of every group before.
     ``options`` (loader options such as ``contains_eager``) apply to the page's rows only.
+    ``rows(groups)``, when given, is the statement for the rows of those groups (same columns and
+    order as ``stmt``), for a list whose subqueries can be narrowed to them too.
     """
     per_page = per_page or current_app.config["PER_PAGE"]
     counts = db.session.execute(stmt.order_by(None).with_only_columns(group, func.count(), maintain_column_froms=True)
@@ -76,6 +78,7 @@ def paginate_grouped(stmt, group, group_order, *, options=(), per_page: int | No
             break
     items = []
     if groups:
-        query = stmt.options(*options).where(group.in_(groups)).limit(per_page).offset(skip)
+        query = (stmt.where(group.in_(groups)) if rows is None else rows(groups)).options(*options)
+        query = query.limit(per_page).offset(skip)
         items = list(db.session.scalars(query)) if scalars else list(db.session.execute(query))
     return Page(items, page, per_page, total)
