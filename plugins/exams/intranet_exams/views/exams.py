@@ -1,6 +1,7 @@
 """Exam records: list, create, edit, the exam page, statistics, 成绩册 export and settings."""
 from __future__ import annotations
 
+from collections import defaultdict
 from datetime import date
 
 from flask import flash, redirect, render_template, request, send_file, url_for
@@ -212,15 +213,25 @@ def statistics():
     year = arg_int("year", date.today().year, maximum=9999)
     cond = scope_cond()
     exam_cond = and_(Exam.year == year, Exam.active.is_(True))
-    totals = figures.compute(exam_cond=exam_cond, department_cond=cond)
-    by_kind = figures.compute(exam_cond=exam_cond, department_cond=cond, group_by="kind")
-    by_exam = figures.compute(exam_cond=exam_cond, department_cond=cond, group_by="exam")
+    grid = figures.grid(exam_cond=exam_cond, department_cond=cond)   # one query, folded four ways
+    totals = figures.combine(grid)
+    by_kind = _combined(grid, "kind")
+    by_exam = _combined(grid, "exam_id")
     exams = {e.id: e for e in db.session.scalars(select(Exam).where(Exam.id.in_(list(by_exam))))}
     exam_rows = sorted(((exams[i], f) for i, f in by_exam.items()), key=lambda r: r[0].code)
-    dept_rows = figures.by_department(exam_cond=exam_cond, department_cond=cond)
+    by_unit = _combined(grid, "department_id")
+    dept_rows = [(d, by_unit[d.id]) for d in db.session.scalars(
+        select(Department).where(Department.id.in_(list(by_unit))).order_by(Department.path))] if by_unit else []
     years = list(db.session.scalars(select(Exam.year).group_by(Exam.year).order_by(Exam.year.desc())))
     return render_template("exams/statistics.html", year=year, years=years, totals=totals, by_kind=by_kind,
                            exam_rows=exam_rows, page=page_of(dept_rows), labels=figures.LABELS)
+
+
+def _combined(grid, key) -> dict:
+    groups = defaultdict(list)
+    for row in grid:
+        groups[row[key]].append(row)
+    return {k: figures.combine(rows) for k, rows in groups.items()}
 
 
 @bp.route("/<int:exam_id>/results.xlsx")
