@@ -57,8 +57,9 @@ def paginate_grouped(stmt, group, group_order, *, options=(), per_page: int | No
     group in that order (the total comes from it); the page's rows are then read from the few
     groups the page spans, so the OFFSET skips rows of one group only, not of every group before.
     ``options`` (loader options such as ``contains_eager``) apply to the page's rows only.
-    ``rows(groups)``, when given, is the statement for the rows of those groups (same columns and
-    order as ``stmt``), for a list whose subqueries can be narrowed to them too.
+    ``rows(groups)``, when given, is the statement for the rows of those groups (same rows and
+    order as ``stmt``), for a list whose joins or subqueries are needed for the page's rows only
+    or can be narrowed to those groups.
     """
     per_page = per_page or current_app.config["PER_PAGE"]
     counts = db.session.execute(stmt.order_by(None).with_only_columns(group, func.count(), maintain_column_froms=True)

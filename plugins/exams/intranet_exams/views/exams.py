@@ -167,12 +167,15 @@ def detail(exam_id):
     cond = scope_cond()
     totals = figures.exam_figures(exam.id, cond)
     status = request.args.get("status", "")
-    stmt = (select(Registration).join(Person, Person.id == Registration.person_id)
-            .where(Registration.exam_id == exam.id)
-            .order_by(Registration.department_id, Person.name_key, Person.name, Registration.id))
+    stmt = select(Registration).where(Registration.exam_id == exam.id)
     if status:
         stmt = stmt.where(Registration.status == status)
-    page = paginate_grouped(apply_scope(stmt, Registration.department_id), Registration.department_id, [],
+    stmt = apply_scope(stmt, Registration.department_id)
+
+    def rows(units):   # the people's names order the rows: joined for the page's units only, not to count
+        return (stmt.join(Person, Person.id == Registration.person_id).where(Registration.department_id.in_(units))
+                .order_by(Registration.department_id, Person.name_key, Person.name, Registration.id))
+    page = paginate_grouped(stmt, Registration.department_id, [], rows=rows,
                             options=[joinedload(Registration.person), joinedload(Registration.department)])
     page.items = _with_results(exam, page.items)
     pending = db.session.scalar(apply_scope(select(func.count()).select_from(Exemption).where(
