@@ -151,10 +151,19 @@ class AccessSamples:
     of that department. ``shared`` maps an endpoint to the reason why a sibling department may
     legitimately open it with these ids (a bureau-wide exam anyone may register people for);
     the access walk then accepts any answer but a 5xx or a change of data there.
+
+    For the query-count walk (tests/test_query_counts.py): ``values`` gives the plugin's other URL
+    arguments (a certificate number, a kind name), ``query`` the query-string arguments a page
+    needs (endpoint → arguments), and ``grow(n)`` adds ``n`` more rows under
+    each sample record that heads a list (the registrations of the exam, the attendance of the
+    session, the services of the contract), so that every detail page has more rows to show.
     """
     plugin: str
     ids: dict[str, int] = field(default_factory=dict)
     shared: dict[str, str] = field(default_factory=dict)
+    values: dict[str, str] = field(default_factory=dict)
+    query: dict[str, dict[str, Any]] = field(default_factory=dict)
+    grow: Callable[[int], None] | None = None
 
 
 @hookspec(historic=True)

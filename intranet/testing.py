@@ -224,13 +224,25 @@ def core_access_samples(department):
     event = AuditEvent(action="update", object_type="person", object_id=str(person.id), actor_name="测试",
                        department_id=department.id, summary=f"修改人员 {person.name}")
     snapshot = ReportSnapshot(year=date.today().year - 1, department_id=department.id,
-                              data={"year": date.today().year - 1, "fragments": []}, note="")
+                              data={"year": date.today().year - 1, "fragments": [],
+                                    "department": {"code": department.code, "name": department.name}}, note="")
     db.session.add_all([event, snapshot])
     version = _submitted_report_sample(department, date.today().year - 1)
     db.session.flush()
+
+    def grow(n: int) -> None:
+        """More people, logins, audit events and sub-units of the department."""
+        for _ in range(n):
+            make_user("staff", department, make_person(department))
+            make_department(parent=department)
+            db.session.add(AuditEvent(action="update", object_type="person", object_id=str(person.id),
+                                      actor_name="测试", department_id=department.id, summary="修改人员"))
+        db.session.flush()
+
     return AccessSamples("core", ids={"dept_id": department.id, "person_id": person.id, "user_id": user.id,
                                       "event_id": event.id, "snapshot_id": snapshot.id, "year": version.year,
-                                      "version_id": version.id})
+                                      "version_id": version.id},
+                         values={"kind_name": "people"}, grow=grow)
 
 
 def _submitted_report_sample(department, year):

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, DateTime, String, func
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import JSON, DateTime, String, event, func, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from ..extensions import db
 
@@ -18,8 +18,9 @@ class Setting(db.Model):
 
     @staticmethod
     def get(key: str, default=None):
-        row = db.session.get(Setting, key)   # the session's copy once loaded: no query per row of a list
-        return default if row is None else row.value
+        """The setting's value: every setting is read once per transaction (one query, however many
+        rows of a list ask, and whether or not the key is set)."""
+        return _read_all().get(key, default)
 
     @staticmethod
     def put(key: str, value) -> None:
@@ -28,3 +29,21 @@ class Setting(db.Model):
             db.session.add(Setting(key=key, value=value))
         else:
             row.value = value
+        _read_all()[key] = value
+
+
+SESSION_KEY = "intranet_settings"
+
+
+def _read_all() -> dict:
+    info = db.session.info
+    if SESSION_KEY not in info:
+        info[SESSION_KEY] = dict(db.session.execute(select(Setting.key, Setting.value)).all())
+    return info[SESSION_KEY]
+
+
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_rollback")
+def _forget_settings(session) -> None:
+    """Another transaction may change settings: read them afresh in the next one."""
+    session.info.pop(SESSION_KEY, None)

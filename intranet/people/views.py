@@ -15,7 +15,7 @@ from ..extensions import db
 from ..idnumber import check_id_number
 from ..inputs import arg_int, bounded_int
 from ..models import Department, Person
-from ..pagination import paginate
+from ..pagination import paginate_grouped
 from ..hookspecs import PersonSection
 from ..plugins import call_safely
 from . import bp
@@ -40,7 +40,7 @@ def _search_condition(q: str):
 @roles_required(*VIEW_ROLES)
 def index():
     form = PeopleFilterForm(request.args)
-    stmt = select(Person).join(Person.department).options(contains_eager(Person.department))
+    stmt = select(Person).join(Person.department)
     stmt, within = department_filter(apply_scope(stmt, Department.id), request.args.get("department_id"),
                                      Department.id)
     if (form.q.data or "").strip():
@@ -54,7 +54,8 @@ def index():
         stmt = stmt.where(Person.staffing == form.staffing.data)
     if form.enforcement.data in ("0", "1"):
         stmt = stmt.where(Person.enforcement_post.is_(form.enforcement.data == "1"))
-    page = paginate(stmt.order_by(Department.path, Person.name_key, Person.name, Person.id))
+    page = paginate_grouped(stmt.order_by(Department.path, Person.name_key, Person.name, Person.id),
+                            Department.id, [Department.path], options=[contains_eager(Person.department)])
     return render_template("people/list.html", form=form, page=page, within=within, full_id=sees_full_id(),
                            id_hint=idnumber.id_search_hint(form.q.data, current_user))
 

@@ -48,7 +48,20 @@ def samples(department) -> AccessSamples:
                                      basis="测试确认")
         db.session.add(subject)
     db.session.flush()
+
+    def grow(n: int) -> None:
+        """More cards of the department, each a candidate of the campaign, and more applications."""
+        for _ in range(n):
+            other = make_person(department)
+            card = _card(other, department, f"SAMPLE-{department.id}-{other.id}")
+            db.session.add_all([
+                CleanupCandidate(campaign_id=campaign.id, certificate_id=card.id, department_id=department.id,
+                                 group="other", groups="other"),
+                CertificateApplication(person_id=other.id, department_id=department.id, category="综合行政执法",
+                                       region=department.name, status="待审核", checks=[])])
+        db.session.flush()
+
     return AccessSamples("certificates", ids={
         "cert_id": cert.id, "app_id": application.id, "campaign_id": campaign.id, "notice_id": notice.id,
         "subject_id": subject.id,
-    })
+    }, values={"number": cert.number, "action": "review"}, grow=grow)

@@ -59,6 +59,9 @@ class Certificate(db.Model):
     """One card. Its number is unique and never reused; its history is in CertificateEvent."""
 
     __tablename__ = "certificates_certificate"
+    # The roster (valid cards by unit): its per-unit count reads this index alone.
+    __table_args__ = (Index("ix_certificates_certificate_roster", "status", "department_id", "valid_until",
+                            "person_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(40), unique=True)
@@ -73,7 +76,7 @@ class Certificate(db.Model):
     version: Mapped[str] = mapped_column(String(30), default="")
     photo_file: Mapped[str] = mapped_column(String(100), default="")   # generated name under uploads
     photo_name: Mapped[str] = mapped_column(String(200), default="")   # the uploaded file's own name
-    status: Mapped[str] = mapped_column(String(10), default=VALID, index=True)
+    status: Mapped[str] = mapped_column(String(10), default=VALID)   # indexed first in the roster index
     status_changed_on: Mapped[date | None] = mapped_column(Date)
     last_review_on: Mapped[date | None] = mapped_column(Date)
     next_review_due: Mapped[date | None] = mapped_column(Date, index=True)

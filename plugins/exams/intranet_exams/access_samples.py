@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 from intranet.extensions import db
 from intranet.hookspecs import AccessSamples
 
-from .models import BlueprintRule, Exam, Exemption, Paper, PaperBlueprint, Question, Registration
+from .models import BlueprintRule, Exam, ExamResult, Exemption, Paper, PaperBlueprint, Question, Registration
 
 SHARED_EXAM_PAGES = {
     "exams.detail": "考试对各单位公开，页面只列出本单位范围内的报名",
@@ -52,7 +52,20 @@ def samples(department) -> AccessSamples:
     rule = BlueprintRule(blueprint_id=blueprint.id, qtype="单选", count=1, points=1)
     db.session.add(rule)
     db.session.flush()
-    return AccessSamples("exams", ids={
+
+    def grow(n: int) -> None:
+        """More people of the department registered for the exam, with a result and an exemption request."""
+        for _ in range(n):
+            other = make_person(department)
+            db.session.add_all([
+                Registration(exam_id=exam.id, person_id=other.id, department_id=department.id, status="已报名",
+                             registered_at=datetime.now()),
+                Exemption(exam_id=exam.id, person_id=other.id, department_id=department.id, reason="其他"),
+                ExamResult(exam_id=exam.id, person_id=other.id, department_id=department.id, status="参考",
+                           score=80, passed=True)])
+        db.session.flush()
+
+    return AccessSamples("exams", grow=grow, values={"kind_name": "exam-results"}, ids={
         "exam_id": exam.id, "registration_id": registration.id, "exemption_id": exemption.id,
         "paper_id": paper.id, "rule_id": rule.id, "question_id": question.id,
     }, shared=dict(SHARED_EXAM_PAGES))

@@ -74,6 +74,20 @@ def in_audience(exam: Exam, person: Person) -> bool:
     return bool(db.session.scalar(stmt))
 
 
+def audience_exams(exams, person: Person) -> list[Exam]:
+    """Those of ``exams`` that ``person`` must sit: :func:`audience_filter`'s rule on the loaded
+    rows, so a list of offers costs no query per exam (load ``Exam.audience_department`` with them)."""
+    if person.status != "在岗":
+        return []
+    path = person.department.path
+
+    def must_sit(exam: Exam) -> bool:
+        if exam.audience == "subtree" and exam.audience_department is not None:
+            return path.startswith(exam.audience_department.path)
+        return exam.audience != "enforcement" or bool(person.enforcement_post)
+    return [exam for exam in exams if must_sit(exam)]
+
+
 # --- registration ------------------------------------------------------------------------------
 
 def register(exam: Exam, people: list[Person], status: str, user, *, self_registered: bool = False) -> int:

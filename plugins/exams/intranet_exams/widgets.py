@@ -3,13 +3,14 @@ from __future__ import annotations
 
 from flask import url_for
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 
 from intranet.access import apply_scope
 from intranet.extensions import db
 from intranet.hookspecs import PersonSection, Widget
 
 from .models import Exam, ExamResult, Exemption, Registration
-from .service import in_audience, now, open_exams_stmt
+from .service import audience_exams, now, open_exams_stmt
 
 
 def dashboard_widgets(user) -> list[Widget]:
@@ -79,7 +80,8 @@ def registration_links(person, viewer, limit: int = 5) -> list[tuple[str, str]]:
         return []
     entered = select(Registration.exam_id).where(Registration.person_id == person.id,
                                                  Registration.status != "已取消")
-    exams = db.session.scalars(open_exams_stmt(now()).where(Exam.id.not_in(entered))
-                               .order_by(Exam.exam_date, Exam.opens_at, Exam.id).limit(20))
-    found = [e for e in exams if in_audience(e, person)][:limit]
+    exams = db.session.scalars(open_exams_stmt(now()).options(joinedload(Exam.audience_department))
+                               .where(Exam.id.not_in(entered)).order_by(Exam.exam_date, Exam.opens_at, Exam.id)
+                               .limit(20))
+    found = audience_exams(exams, person)[:limit]
     return [(f"报名：{e.title}", url_for("exams.register", exam_id=e.id, q=person.name)) for e in found]

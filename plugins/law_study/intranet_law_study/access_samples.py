@@ -12,7 +12,7 @@ from datetime import date
 from intranet.extensions import db
 from intranet.hookspecs import AccessSamples
 
-from .models import (EVIDENCE_ACTIVE, PLAN_ACTIVE, PLANNED, PRE_MEETING_KINDS, REPORTED, SELF_STUDY, Evidence,
+from .models import (EVIDENCE_ACTIVE, Attendance, PLAN_ACTIVE, PLANNED, PRE_MEETING_KINDS, REPORTED, SELF_STUDY, Evidence,
                      HoursEntry, PlanItem, StudySession)
 
 PDF = b"%PDF-1.4\n%sample\n"
@@ -42,6 +42,20 @@ def samples(department) -> AccessSamples:
                         status=EVIDENCE_ACTIVE)
     db.session.add(evidence)
     db.session.flush()
-    return AccessSamples("law_study", ids={
+
+    def grow(n: int) -> None:
+        """More people of the department at the session, each with hours of self-study."""
+        for _ in range(n):
+            other = make_person(department)
+            db.session.add_all([
+                Attendance(session_id=session.id, person_id=other.id, department_id=department.id, status="出席"),
+                HoursEntry(person_id=other.id, department_id=department.id, year=today.year, day=today,
+                           source=SELF_STUDY, minutes=60, law="《行政处罚法》", evidence="学习笔记", state=REPORTED),
+                HoursEntry(person_id=person.id, department_id=department.id, year=today.year, day=today,
+                           source=SELF_STUDY, minutes=30, law="《行政许可法》", evidence="学习笔记", state=REPORTED)])
+        db.session.flush()
+
+    return AccessSamples("law_study", grow=grow, query={
+        "law_study.compilation": {"department": department.id, "year": today.year}}, ids={
         "session_id": session.id, "entry_id": entry.id, "evidence_id": evidence.id, "item_id": item.id,
     })

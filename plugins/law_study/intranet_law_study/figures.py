@@ -63,7 +63,7 @@ def _target_minutes():
 
 def people_behind_target(year: int, cond) -> tuple[int, int]:
     """(people in post in the departments, of whom at or above their target)."""
-    totals = _capped_minutes(year)
+    totals = _capped_minutes(year, _entries_of_people(cond))
     row = db.session.execute(
         select(func.count(Person.id),
                func.coalesce(func.sum(case((func.coalesce(totals.c.minutes, 0) >= _target_minutes(), 1), else_=0)), 0))
@@ -72,9 +72,17 @@ def people_behind_target(year: int, cond) -> tuple[int, int]:
     return int(row[0] or 0), int(row[1] or 0)
 
 
+def _entries_of_people(cond):
+    """A condition on ledger entries: those of the people in post in the departments (None: no
+    limit), so that a unit's figures total its people's entries, not the whole province's."""
+    if cond is None or cond(Person.department_id) is None:
+        return None
+    return HoursEntry.person_id.in_(select(Person.id).where(Person.status == IN_POST, cond(Person.department_id)))
+
+
 def behind_target_stmt(year: int, cond):
     """People in post in the departments below their hours target: (Person, credited minutes, target minutes)."""
-    totals = _capped_minutes(year)
+    totals = _capped_minutes(year, _entries_of_people(cond))
     minutes = func.coalesce(totals.c.minutes, 0)
     target = _target_minutes()
     return (select(Person, minutes.label("minutes"), target.label("target"))

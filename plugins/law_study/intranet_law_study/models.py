@@ -141,14 +141,15 @@ class HoursEntry(db.Model):
     __tablename__ = "law_study_hours"
     __table_args__ = (Index("ix_law_study_hours_person_year", "person_id", "year"),
                       Index("uq_law_study_hours_person_year_ref", "person_id", "year", "ref", unique=True),
-                      # the report's hours tally reads the index alone, in its GROUP BY order
+                      # the report's hours tally and the yearly totals per person (targets, reminders, the dashboard)
+                      # read this index alone
                       Index("ix_law_study_hours_tally", "year", "person_id", "department_id", "source", "state",
                             "minutes"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
     department_id: Mapped[int] = mapped_column(ForeignKey("department.id"), index=True)
-    year: Mapped[int] = mapped_column(Integer, index=True)
+    year: Mapped[int] = mapped_column(Integer)   # indexed first in the tally index
     day: Mapped[date] = mapped_column(Date)
     source: Mapped[str] = mapped_column(String(10))
     minutes: Mapped[int] = mapped_column(Integer)

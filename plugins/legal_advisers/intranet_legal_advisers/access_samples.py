@@ -42,7 +42,25 @@ def samples(department) -> AccessSamples:
                          stored_name=name, mimetype="application/pdf", size=len(PDF), active=True)
     db.session.add(record)
     db.session.flush()
-    return AccessSamples("legal_advisers", ids={"adviser_id": adviser.id, "contract_id": contract.id,
+
+    def grow(n: int) -> None:
+        """More services (each with a file) on the contract, and more contracts of the adviser."""
+        for _ in range(n):
+            more = Service(contract_id=contract.id, department_id=department.id, served_on=today - timedelta(days=5),
+                           kind="合同审查", matter="审查合同", hours=1, outcome="出具审查意见", status="有效")
+            other = Contract(number=f"SAMPLE-{department.id}-{uuid.uuid4().hex[:8]}", department_id=department.id,
+                             form=STANDING, start_on=today - timedelta(days=30), end_on=today + timedelta(days=300),
+                             fee=0, scope="常年法律顾问服务", confidentiality=True, conflict_free=True,
+                             signed_on=today - timedelta(days=30), filed_on=today - timedelta(days=25), status=ACTIVE)
+            db.session.add_all([more, other])
+            db.session.flush()
+            db.session.add_all([
+                ServiceFile(service_id=more.id, department_id=department.id, original_name="审查意见.pdf",
+                            stored_name=name, mimetype="application/pdf", size=len(PDF), active=True),
+                ContractAdviser(contract_id=other.id, adviser_id=adviser.id)])
+        db.session.flush()
+
+    return AccessSamples("legal_advisers", grow=grow, ids={"adviser_id": adviser.id, "contract_id": contract.id,
                                                 "service_id": service.id, "file_id": record.id},
                          shared={"legal_advisers.adviser": "法律顾问人才库对各单位公开，各单位据此选聘顾问；"
                                                            "页面只列出本单位范围内的合同和考核"})

@@ -16,7 +16,7 @@ from intranet.access import BUREAU_ROLES, MANAGE_ROLES, apply_scope, roles_requi
 from intranet.extensions import db
 from intranet.locking import StateChanged
 from intranet.models import Department, Person
-from intranet.pagination import paginate
+from intranet.pagination import paginate, paginate_grouped
 
 from .. import lifecycle, pdf, photos, settings, states
 from ..dates import add_months
@@ -229,7 +229,8 @@ def roster_query(q: str | None = None):
 def roster():
     form = RosterSearchForm(request.args)
     q = form.q.data if form.validate() else None
-    page = paginate(apply_scope(roster_query(q), Certificate.department_id), scalars=False)
+    page = paginate_grouped(apply_scope(roster_query(q), Certificate.department_id), Department.id,
+                            [Department.path], scalars=False)
     return render_template("certificates/roster_admin.html", page=page, form=form)
 
 

@@ -10,7 +10,8 @@ from sqlalchemy.orm import joinedload
 
 from intranet.access import public_view
 from intranet.extensions import db, limiter
-from intranet.pagination import paginate
+from intranet.models import Department
+from intranet.pagination import paginate_grouped
 
 from .. import settings
 from ..forms import RosterSearchForm, VerifyForm
@@ -108,5 +109,5 @@ def _answer(number: str):
 def roster():
     form = RosterSearchForm(request.args)
     q = form.q.data if form.validate() else None
-    page = paginate(roster_query(q), scalars=False)
+    page = paginate_grouped(roster_query(q), Department.id, [Department.path], scalars=False)
     return render_template("certificates/public/roster.html", page=page, form=form)

@@ -1,6 +1,7 @@
 """Exam records: list, create, edit, the exam page, statistics, 成绩册 export and settings."""
 from __future__ import annotations
 
+from collections import defaultdict
 from datetime import date
 
 from flask import flash, redirect, render_template, request, send_file, url_for
@@ -15,7 +16,7 @@ from intranet.idnumber import sees_full_id
 from intranet.inputs import arg_int
 from intranet.locking import lock
 from intranet.models import Department, Person
-from intranet.pagination import Page, paginate, requested_page
+from intranet.pagination import Page, paginate, paginate_grouped, requested_page
 
 from .. import figures, online, settings
 from ..export import results_workbook
@@ -166,26 +167,39 @@ def detail(exam_id):
     cond = scope_cond()
     totals = figures.exam_figures(exam.id, cond)
     status = request.args.get("status", "")
-    best = best_results_stmt().where(ExamResult.exam_id == exam.id).subquery()
-    exemption = (select(Exemption.status).where(Exemption.exam_id == Registration.exam_id,
-                                                Exemption.person_id == Registration.person_id)
-                 .order_by(Exemption.id.desc()).limit(1).correlate(Registration).scalar_subquery())
-    stmt = (select(Registration, best.c.best_score, best.c.passed, best.c.attempts, exemption.label("exemption"),
-                   best.c.sat, best.c.exempt)
-            .join(Person, Person.id == Registration.person_id)
-            .outerjoin(best, best.c.person_id == Registration.person_id)
-            .options(joinedload(Registration.person), joinedload(Registration.department))
-            .where(Registration.exam_id == exam.id)
-            .order_by(Registration.department_id, Person.name_key, Person.name, Registration.id))
+    stmt = select(Registration).where(Registration.exam_id == exam.id)
     if status:
         stmt = stmt.where(Registration.status == status)
-    page = paginate(apply_scope(stmt, Registration.department_id), scalars=False)
+    stmt = apply_scope(stmt, Registration.department_id)
+
+    def rows(units):   # the people's names order the rows: joined for the page's units only, not to count
+        return (stmt.join(Person, Person.id == Registration.person_id).where(Registration.department_id.in_(units))
+                .order_by(Registration.department_id, Person.name_key, Person.name, Registration.id))
+    page = paginate_grouped(stmt, Registration.department_id, [], rows=rows,
+                            options=[joinedload(Registration.person), joinedload(Registration.department)])
+    page.items = _with_results(exam, page.items)
     pending = db.session.scalar(apply_scope(select(func.count()).select_from(Exemption).where(
         Exemption.exam_id == exam.id, Exemption.status == "待审批"), Exemption.department_id))
     return render_template("exams/detail.html", exam=exam, totals=totals, page=page, status=status,
                            pending=pending, manage=can_manage(exam, current_user),
                            may_register=current_user.can_write, labels=figures.LABELS, outcome=outcome,
                            blueprint=online.blueprint_of(exam) if exam.online else None)
+
+
+def _with_results(exam, registrations) -> list[tuple]:
+    """(registration, best score, passed, attempts, latest exemption status, sat, exempt) for the
+    page's registrations: their results are grouped for these people only, not for the whole exam."""
+    people = [r.person_id for r in registrations]
+    best = {row.person_id: row for row in db.session.execute(best_results_stmt().where(
+        ExamResult.exam_id == exam.id, ExamResult.person_id.in_(people)))} if people else {}
+    exemptions = dict(db.session.execute(select(Exemption.person_id, Exemption.status).where(
+        Exemption.exam_id == exam.id, Exemption.person_id.in_(people)).order_by(Exemption.id)).all()) if people else {}
+    rows = []
+    for reg in registrations:
+        b = best.get(reg.person_id)
+        rows.append((reg, b and b.best_score, b and b.passed, b.attempts if b else None,
+                     exemptions.get(reg.person_id), b and b.sat, b and b.exempt))
+    return rows
 
 
 @bp.route("/<int:exam_id>/departments")
@@ -202,15 +216,25 @@ def statistics():
     year = arg_int("year", date.today().year, maximum=9999)
     cond = scope_cond()
     exam_cond = and_(Exam.year == year, Exam.active.is_(True))
-    totals = figures.compute(exam_cond=exam_cond, department_cond=cond)
-    by_kind = figures.compute(exam_cond=exam_cond, department_cond=cond, group_by="kind")
-    by_exam = figures.compute(exam_cond=exam_cond, department_cond=cond, group_by="exam")
+    grid = figures.grid(exam_cond=exam_cond, department_cond=cond)   # one query, folded four ways
+    totals = figures.combine(grid)
+    by_kind = _combined(grid, "kind")
+    by_exam = _combined(grid, "exam_id")
     exams = {e.id: e for e in db.session.scalars(select(Exam).where(Exam.id.in_(list(by_exam))))}
     exam_rows = sorted(((exams[i], f) for i, f in by_exam.items()), key=lambda r: r[0].code)
-    dept_rows = figures.by_department(exam_cond=exam_cond, department_cond=cond)
+    by_unit = _combined(grid, "department_id")
+    dept_rows = [(d, by_unit[d.id]) for d in db.session.scalars(
+        select(Department).where(Department.id.in_(list(by_unit))).order_by(Department.path))] if by_unit else []
     years = list(db.session.scalars(select(Exam.year).group_by(Exam.year).order_by(Exam.year.desc())))
     return render_template("exams/statistics.html", year=year, years=years, totals=totals, by_kind=by_kind,
                            exam_rows=exam_rows, page=page_of(dept_rows), labels=figures.LABELS)
+
+
+def _combined(grid, key) -> dict:
+    groups = defaultdict(list)
+    for row in grid:
+        groups[row[key]].append(row)
+    return {k: figures.combine(rows) for k, rows in groups.items()}
 
 
 @bp.route("/<int:exam_id>/results.xlsx")

@@ -64,9 +64,9 @@ def mine():
     papers = {p.exam_id: p for p in db.session.scalars(select(Paper).where(
         Paper.person_id == person.id, Paper.submitted_at.is_(None)))}
     taken = select(Registration.exam_id).where(Registration.person_id == person.id, Registration.status != "已取消")
-    offers = [] if is_read_only() else [e for e in db.session.scalars(service.open_exams_stmt(at).where(
-        Exam.self_registration.is_(True), Exam.id.not_in(taken)).order_by(Exam.id).limit(20))
-        if service.in_audience(e, person)]
+    offers = [] if is_read_only() else service.audience_exams(db.session.scalars(
+        service.open_exams_stmt(at).options(joinedload(Exam.audience_department))
+        .where(Exam.self_registration.is_(True), Exam.id.not_in(taken)).order_by(Exam.id).limit(20)), person)
     return render_template("exams/mine.html", person=person, page=page, offers=offers, papers=papers, now=at,
                            form=PaperForm(), outcome=service.outcome)
 

@@ -10,7 +10,7 @@ from intranet.access import apply_scope, roles_required, scoped_get
 from intranet.extensions import db
 from intranet.locking import StateChanged
 from intranet.models import Person
-from intranet.pagination import paginate
+from intranet.pagination import paginate, paginate_grouped
 
 from .. import service
 from ..forms import ConfirmForm, DecisionForm, ExemptionForm, RegisterForm
@@ -22,9 +22,8 @@ from . import READ_ROLES, REGISTER_ROLES, bp, get_exam
 def _candidates_stmt(exam):
     """In-post people in the viewer's scope who must sit and are not (or no longer) registered."""
     taken = select(Registration.person_id).where(Registration.exam_id == exam.id, Registration.status != "已取消")
-    stmt = (select(Person).options(joinedload(Person.department))
-            .where(service.audience_filter(exam), Person.id.not_in(taken))
-            .order_by(Person.department_id, Person.name_key, Person.name))
+    stmt = (select(Person).where(service.audience_filter(exam), Person.id.not_in(taken))
+            .order_by(Person.department_id, Person.name_key, Person.name, Person.id))
     return apply_scope(stmt, Person.department_id)
 
 
@@ -35,7 +34,8 @@ def register(exam_id):
     form = RegisterForm()
     if form.validate_on_submit():
         ids = set(form.people.data or [])
-        people = list(db.session.scalars(_candidates_stmt(exam).where(Person.id.in_(ids)))) if ids else []
+        people = list(db.session.scalars(_candidates_stmt(exam).options(joinedload(Person.department))
+                                             .where(Person.id.in_(ids)))) if ids else []
         try:
             if len(people) != len(ids):
                 raise ExamError("所选人员中有不在您管理范围内、不属于应考范围或已报名的人员，请刷新后重试")
@@ -56,7 +56,7 @@ def register(exam_id):
     q = request.args.get("q", "").strip()
     if q:
         stmt = stmt.where(Person.name.like(f"%{q}%"))
-    page = paginate(stmt)
+    page = paginate_grouped(stmt, Person.department_id, [], options=[joinedload(Person.department)])
     return render_template("exams/register.html", exam=exam, form=form, page=page, q=q)
 
 

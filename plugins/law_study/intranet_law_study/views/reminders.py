@@ -11,7 +11,7 @@ from intranet.access import roles_required, scope_filter
 from intranet.extensions import db
 from intranet.inputs import arg_int
 from intranet.models import Person
-from intranet.pagination import paginate
+from intranet.pagination import paginate_grouped
 from intranet.spreadsheets import WorkbookWriter
 
 from ..figures import behind_target_stmt, departments_without_session, hours
@@ -35,8 +35,9 @@ def _cond(column):
 def reminders():
     today = date.today()
     year = arg_int("year", today.year, maximum=9999)
-    stmt = behind_target_stmt(year, _cond).options(joinedload(Person.department))
-    page = paginate(stmt, scalars=False)
+    page = paginate_grouped(behind_target_stmt(year, _cond), Person.department_id, [], scalars=False,
+                            options=[joinedload(Person.department)],
+                            rows=lambda groups: behind_target_stmt(year, lambda column: column.in_(groups)))
     start, end = quarter(today)
     idle = departments_without_session(start, end, _cond)
     return render_template("law_study/reminders.html", page=page, year=year, idle=idle, start=start, end=end,

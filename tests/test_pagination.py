@@ -1,0 +1,59 @@
+"""paginate_grouped gives exactly the pages of paginate (OFFSET), whatever the page."""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import contains_eager
+
+from intranet.models import Department, Person
+from intranet.pagination import paginate, paginate_grouped
+from intranet.testing import make_department, make_person
+
+
+@pytest.fixture
+def units(db, org):
+    """Units of 0 to 7 people, in a tree order that is not their id order."""
+    sizes = [3, 0, 7, 1, 2, 5, 0, 4]
+    made = []
+    for i, size in enumerate(sizes):
+        parent = made[i // 3] if i >= 3 else org.county
+        unit = make_department(parent=parent)
+        for n in range(size):
+            make_person(unit, f"人员{(n * 7) % 5}{n}", status="在岗" if n % 3 else "退休")
+        made.append(unit)
+    db.session.commit()
+    return made
+
+
+def people():
+    return select(Person).join(Person.department).order_by(Department.path, Person.name_key, Person.name, Person.id)
+
+
+@pytest.mark.parametrize("per_page", [1, 2, 3, 5, 50])
+def test_every_page_is_the_offset_page(app, units, per_page):
+    for condition in (None, Person.status == "在岗"):
+        stmt = people() if condition is None else people().where(condition)
+        with app.test_request_context("/"):
+            pages = paginate(stmt, per_page=per_page).pages
+        for number in [*range(1, pages + 2), 0, "x"]:
+            with app.test_request_context(f"/?page={number}"):
+                expected = paginate(stmt, per_page=per_page)
+                got = paginate_grouped(stmt, Department.id, [Department.path], per_page=per_page,
+                                       options=[contains_eager(Person.department)])
+            assert [p.id for p in got.items] == [p.id for p in expected.items], (per_page, number)
+            assert (got.page, got.total, got.pages) == (expected.page, expected.total, expected.pages)
+
+
+def test_an_empty_list(app, units):
+    with app.test_request_context("/?page=3"):
+        page = paginate_grouped(people().where(Person.name == "无此人"), Department.id, [Department.path])
+    assert (page.items, page.page, page.total, page.pages) == ([], 1, 0, 1)
+
+
+def test_rows_as_tuples(app, units):
+    stmt = (select(Person.id, Department.name).join(Department, Department.id == Person.department_id)
+            .order_by(Department.path, Person.name_key, Person.name, Person.id))
+    with app.test_request_context("/?page=2"):
+        expected = paginate(stmt, per_page=4, scalars=False)
+        got = paginate_grouped(stmt, Department.id, [Department.path], per_page=4, scalars=False)
+    assert [tuple(r) for r in got.items] == [tuple(r) for r in expected.items]
