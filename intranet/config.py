@@ -58,6 +58,9 @@ class Defaults:
     JOB_RESULT_DAYS = 7          # result files are removed after this many days
     JOB_HEARTBEAT_SECONDS = 10   # a running job says it is alive this often
     JOB_STALE_SECONDS = 120      # a running job silent this long is taken as dead (worker killed)
+    # job_uploads/ (uploaded import files, which hold ID numbers: leave it out of backups) and
+    # job_results/ live here; None: the instance folder.
+    JOB_FOLDER = None
 
 
 def instance_path() -> Path:

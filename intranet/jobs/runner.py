@@ -28,13 +28,17 @@ INTERRUPTED = "任务中断：处理进程已停止（可能被重启或终止�
 MAX_ROW_ERRORS = 20000
 
 
+def _job_folder() -> Path:
+    return Path(current_app.config.get("JOB_FOLDER") or current_app.instance_path)
+
+
 def upload_dir() -> Path:
     """Uploaded import files (they hold ID numbers): a folder of their own, for backups to skip."""
-    return Path(current_app.instance_path) / "job_uploads"
+    return _job_folder() / "job_uploads"
 
 
 def result_dir() -> Path:
-    return Path(current_app.instance_path) / "job_results"
+    return _job_folder() / "job_results"
 
 
 class Outcome:
