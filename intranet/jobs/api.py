@@ -80,7 +80,8 @@ def start_import(kind, data: bytes, filename: str, user=None, dry_run: bool = Fa
     (folder / upload).write_bytes(data)
     label = f"{kind.label}（{filename}）" if filename else kind.label
     job = Job(kind="import", name=kind.name, label=label[:200], digest=digest, message="", result_name="",
-              params={"upload": upload, "filename": filename, "dry_run": dry_run}, **_owner_fields(user))
+              params={"upload": upload, "filename": filename, "dry_run": dry_run, "rows": count_rows(data)},
+              **_owner_fields(user))
     return enqueue(job), True
 
 

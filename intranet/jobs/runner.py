@@ -186,8 +186,14 @@ def _import(job, owner, params, department_id, progress) -> Outcome:
     path = upload_dir() / Path(params.get("upload", "")).name
     if not params.get("upload") or not path.is_file():
         return Outcome(FAILED, "上传的文件已不存在，未导入，请重新上传")
+    rows = max(int(params.get("rows") or 0), 1)
+    steps = 2 * rows   # the bar's first half is reading the file, its second half applying the rows
+
+    def applied(done, total):
+        progress(rows + (done * rows // total if total else rows), steps)
     with path.open("rb") as fh:
-        result = run_import(kind, fh, user=owner, dry_run=bool(params.get("dry_run")), progress=progress)
+        result = run_import(kind, fh, user=owner, dry_run=bool(params.get("dry_run")), progress=applied,
+                            read_progress=lambda read: progress(min(read, rows), steps))
     if result.ok:
         progress(result.total_rows, result.total_rows)
         return Outcome(DONE, result.summary())
