@@ -263,8 +263,8 @@ def import_command(kind, file, dry_run, queue, wait):
     if queue:
         from .jobs import api as jobs
         data = path.read_bytes()
-        if jobs.should_queue_import(data):
-            job, created = jobs.start_import(kinds[kind], data, path.name, None, dry_run=dry_run)
+        if rows := jobs.should_queue_import(data):
+            job, created = jobs.start_import(kinds[kind], data, path.name, None, dry_run=dry_run, rows=rows)
             click.echo(f"{'已加入' if created else '同一文件已在'}后台任务队列：任务 #{job.id}（{job.state}）")
             if wait:
                 _wait_for_job(job.id)

@@ -456,3 +456,9 @@ def _mix_stderr_supported():
     from click.testing import CliRunner
     return "mix_stderr" in inspect.signature(CliRunner.__init__).parameters
 
+
+
+def test_count_rows_reads_the_sheet_across_chunks(app):
+    rows = [[f"名字{i}" * 20, make_id(), "X01-A", "科员" * 30, "行政编制", "是", "在岗", None, "否"] for i in range(7000)]
+    assert api.count_rows(xlsx_bytes(PEOPLE_HEADER, rows)) == 7000
+    assert api.count_rows(b"PK\x03\x04 not a zip") == 0

@@ -60,11 +60,14 @@ def count_rows(data: bytes) -> int:
         return 0
 
 
-def should_queue_import(data: bytes) -> bool:
-    return count_rows(data) > int(current_app.config.get("IMPORT_QUEUE_ROWS", 5000))
+def should_queue_import(data: bytes) -> int:
+    """The file's data rows when they are more than IMPORT_QUEUE_ROWS (a job), else 0 (the request)."""
+    rows = count_rows(data)
+    return rows if rows > int(current_app.config.get("IMPORT_QUEUE_ROWS", 5000)) else 0
 
 
-def start_import(kind, data: bytes, filename: str, user=None, dry_run: bool = False) -> tuple[Job, bool]:
+def start_import(kind, data: bytes, filename: str, user=None, dry_run: bool = False,
+                 rows: int | None = None) -> tuple[Job, bool]:
     """Queue an import of ``data``; the same file already waiting or running for the same user is
     not queued twice: (that job, False). A dead one (stale heartbeat) is recovered first."""
     digest = hashlib.sha256(b"%s\0%s\0%d\0" % (kind.name.encode(), str(getattr(user, "id", "")).encode(), dry_run)
@@ -80,7 +83,8 @@ def start_import(kind, data: bytes, filename: str, user=None, dry_run: bool = Fa
     (folder / upload).write_bytes(data)
     label = f"{kind.label}（{filename}）" if filename else kind.label
     job = Job(kind="import", name=kind.name, label=label[:200], digest=digest, message="", result_name="",
-              params={"upload": upload, "filename": filename, "dry_run": dry_run, "rows": count_rows(data)},
+              params={"upload": upload, "filename": filename, "dry_run": dry_run,
+                      "rows": count_rows(data) if rows is None else rows},
               **_owner_fields(user))
     return enqueue(job), True
 
