@@ -462,3 +462,12 @@ def test_count_rows_reads_the_sheet_across_chunks(app):
     rows = [[f"名字{i}" * 20, make_id(), "X01-A", "科员" * 30, "行政编制", "是", "在岗", None, "否"] for i in range(7000)]
     assert api.count_rows(xlsx_bytes(PEOPLE_HEADER, rows)) == 7000
     assert api.count_rows(b"PK\x03\x04 not a zip") == 0
+
+
+def test_the_daily_run_is_at_the_configured_local_hour(app):
+    from intranet.jobs.queue import get_queue
+    huey = get_queue().huey
+    assert not huey.utc
+    names = lambda moment: [t.name for t in huey.read_periodic(moment)]  # noqa: E731
+    assert "intranet.daily" in names(datetime(2026, 3, 1, app.config["SCHEDULED_JOBS_HOUR"], 0))
+    assert "intranet.daily" not in names(datetime(2026, 3, 1, app.config["SCHEDULED_JOBS_HOUR"] + 1, 0))

@@ -22,14 +22,15 @@ def make_huey(config, instance_path: str):
     url = config.get("QUEUE_URL") or f"sqlite:///{Path(instance_path) / 'queue.sqlite3'}"
     name = config.get("QUEUE_NAME") or "intranet"
     immediate = bool(config.get("QUEUE_IMMEDIATE"))
+    # utc=False: the daily run's SCHEDULED_JOBS_HOUR is the server's local hour.
     if url.startswith(("redis://", "rediss://", "unix://")):
-        return RedisHuey(name, url=url, immediate=immediate)
+        return RedisHuey(name, url=url, immediate=immediate, utc=False)
     if url.startswith("memory://"):
-        return MemoryHuey(name, immediate=immediate)
+        return MemoryHuey(name, immediate=immediate, utc=False)
     if url.startswith("sqlite:///"):
         path = Path(url[len("sqlite:///"):])
         path.parent.mkdir(parents=True, exist_ok=True)
-        return SqliteHuey(name, filename=str(path), immediate=immediate)
+        return SqliteHuey(name, filename=str(path), immediate=immediate, utc=False)
     raise QueueConfigError(f"QUEUE_URL 无效：{url}（应为 sqlite:///路径、redis://主机:端口/库 或 memory://）")
 
 
