@@ -471,3 +471,26 @@ def test_the_daily_run_is_at_the_configured_local_hour(app):
     names = lambda moment: [t.name for t in huey.read_periodic(moment)]  # noqa: E731
     assert "intranet.daily" in names(datetime(2026, 3, 1, app.config["SCHEDULED_JOBS_HOUR"], 0))
     assert "intranet.daily" not in names(datetime(2026, 3, 1, app.config["SCHEDULED_JOBS_HOUR"] + 1, 0))
+
+
+def test_worker_start_recovers_killed_jobs_and_redelivers_waiting_ones(held, db, org, monkeypatch):
+    from intranet.jobs.queue import get_queue
+    huey = get_queue().huey
+    started = []
+
+    class Consumer:
+        def run(self):
+            started.append(huey.pending_count())
+    monkeypatch.setattr(type(huey), "create_consumer", lambda self, **options: Consumer())
+    kind = get_import_kind("people")
+    user = org.users["dept_admin_a"]
+    dead, _ = api.start_import(kind, xlsx_bytes(PEOPLE_HEADER, people_rows(5)), "a.xlsx", user)
+    waiting, _ = api.start_import(kind, xlsx_bytes(PEOPLE_HEADER, people_rows(6)), "b.xlsx", user)
+    long_ago = datetime.now() - timedelta(hours=1)
+    dead.state, dead.started_at, dead.heartbeat_at = RUNNING, long_ago, long_ago
+    db.session.commit()
+    huey.storage.flush_queue()
+    result = held.test_cli_runner().invoke(cli, ["worker", "--workers", "1"])
+    assert result.exit_code == 0, result.output
+    assert started == [1]                                   # the waiting job, delivered again
+    assert db.session.get(Job, dead.id).state == FAILED and uploads(held) == [waiting.params["upload"]]
