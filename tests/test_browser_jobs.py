@@ -10,6 +10,7 @@ from sqlalchemy import insert, select
 
 from intranet.jobs import DONE, Job
 from intranet.jobs.queue import get_queue
+from intranet.idnumber import make_id_number
 from intranet.models import Person
 from intranet.testing import browser_login, make_id, xlsx_bytes
 
@@ -39,6 +40,11 @@ def worker(app):
         signal.signal(s, h)
 
 
+def unique_id(i: int) -> str:
+    """The i-th of up to 20 million distinct valid ID numbers (make_id repeats after 40,000)."""
+    return make_id_number("130821", date(1950, 1, 1) + timedelta(days=i % 20000), i // 20000 + 1)
+
+
 def watch_progress(page, timeout=1800):
     """The <progress> values the page shows until the job ends (the page reloads then)."""
     seen = []
@@ -59,7 +65,7 @@ def watch_progress(page, timeout=1800):
 
 
 def test_a_large_people_import_shows_progress_then_the_result(page, db, org, worker):
-    rows = [[f"人员{i}", make_id(), "X01-A", "科员", "行政编制", "是", "在岗", None, "否"] for i in range(ROWS)]
+    rows = [[f"人员{i}", unique_id(i), "X01-A", "科员", "行政编制", "是", "在岗", None, "否"] for i in range(ROWS)]
     data = xlsx_bytes(PEOPLE_HEADER, rows)
     browser_login(page, "sfj")
     page.goto(page.base_url + "/imports/")
@@ -72,7 +78,7 @@ def test_a_large_people_import_shows_progress_then_the_result(page, db, org, wor
     elapsed = time.monotonic() - started
     print(f"\n{ROWS} rows imported as a job in {elapsed:.1f} s")
     assert any(0 < value < maximum for value, maximum in seen), seen       # the bar moved
-    assert page.inner_text("#job-state") == DONE
+    assert page.inner_text("#job-state") == DONE, page.inner_text("#job")
     assert f"新增 {ROWS} 条" in page.inner_text("#job-message")
     db.session.expire_all()
     assert db.session.scalar(select(Person).where(Person.name == f"人员{ROWS - 1}")) is not None
