@@ -22,6 +22,8 @@ demo: install
 	$(BIN)/intranet demo load --scale small --skip-if-loaded
 	@echo "打开 http://$(HOST):$(PORT)/ ，按上面的账户登录（Ctrl-C 停止）"
 	# The demo is served over plain http: let the browser send its cookies there.
+	# The job queue's worker runs alongside (embedded SQLite queue) and stops with the server.
+	$(BIN)/intranet worker & WORKER=$$!; trap 'kill $$WORKER 2>/dev/null' EXIT INT TERM; \
 	INTRANET_SESSION_COOKIE_SECURE=false INTRANET_REMEMBER_COOKIE_SECURE=false \
 		$(BIN)/intranet run --host $(HOST) --port $(PORT)
 

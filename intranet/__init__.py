@@ -46,6 +46,8 @@ def create_app(config: dict | None = None) -> Flask:
     from . import admin, auth, dashboard, imports, org, people, reports, users
     for module in (auth, dashboard, org, people, users, imports, reports, admin):
         app.register_blueprint(module.bp)
+    from . import jobs
+    jobs.init_app(app)
     from .reports import submissions
     app.register_blueprint(submissions.bp)
     app.register_blueprint(submissions.public_bp)

@@ -247,8 +247,10 @@ def demo_load(scale, seed, skip_if_loaded):
 @click.argument("kind")
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--dry-run", is_flag=True, help="只校验，不写入")
+@click.option("--queue", "queue", is_flag=True, help="超过 IMPORT_QUEUE_ROWS 行时交给后台任务（intranet worker）处理")
+@click.option("--wait", is_flag=True, help="与 --queue 同用：等待任务完成并显示进度")
 @with_appcontext
-def import_command(kind, file, dry_run):
+def import_command(kind, file, dry_run, queue, wait):
     from .imports import all_import_kinds, run_import
     kinds = all_import_kinds()
     if kind not in kinds:
@@ -258,6 +260,15 @@ def import_command(kind, file, dry_run):
         fail(f"错误：文件不存在：{file}")
     if path.suffix.lower() != ".xlsx":
         fail("错误：只支持 .xlsx 文件")
+    if queue:
+        from .jobs import api as jobs
+        data = path.read_bytes()
+        if rows := jobs.should_queue_import(data):
+            job, created = jobs.start_import(kinds[kind], data, path.name, None, dry_run=dry_run, rows=rows)
+            click.echo(f"{'已加入' if created else '同一文件已在'}后台任务队列：任务 #{job.id}（{job.state}）")
+            if wait:
+                _wait_for_job(job.id)
+            return
     with click.progressbar(length=1, label="处理中", file=sys.stderr) as bar:
         state = {"done": 0}
 
@@ -298,8 +309,63 @@ def export_command(kind, output, department):
         dept = db.session.scalar(select(Department).where(Department.code == department))
         if dept is None:
             fail(f"错误：单位编码 {department} 不存在")
-    kinds[kind].write(output, dept)
+    if kinds[kind].progress:
+        with click.progressbar(length=1, label="导出中", file=sys.stderr) as bar:
+            seen = {"done": 0}
+
+            def progress(done, total):
+                bar.length = max(total, 1)
+                bar.update(done - seen["done"])
+                seen["done"] = done
+            kinds[kind].write(output, dept, progress=progress)
+    else:
+        kinds[kind].write(output, dept)
     click.echo(f"已导出到 {output}")
+
+
+def _wait_for_job(job_id: int) -> None:
+    """Show a queued job's progress until it ends; exit 1 if it failed."""
+    import time
+
+    from .extensions import db
+    from .jobs import FAILED, Job
+    from .jobs.api import progress_of
+    with click.progressbar(length=1, label=f"任务 #{job_id}", file=sys.stderr) as bar:
+        while True:
+            db.session.expire_all()
+            job = db.session.get(Job, job_id)
+            state = progress_of(job)
+            bar.length = max(state["total"], 1)
+            bar.pos = min(state["done"], bar.length)
+            bar.render_progress()
+            if job.finished:
+                break
+            db.session.rollback()
+            time.sleep(1)
+    for row, column, message in (job.row_errors or [])[:200]:
+        click.echo(f"错误 {'第%s行 ' % row if row else ''}{column + '：' if column else ''}{message}", err=True)
+    if job.state == FAILED:
+        fail(job.message)
+    click.echo(job.message)
+
+
+@cli.command("worker", help="运行后台任务队列的处理进程（导入、导出、报告、每日定时任务）")
+@click.option("--workers", type=int, default=None, help="工作线程数（默认 QUEUE_WORKERS）")
+@with_appcontext
+def worker_command(workers):
+    import logging
+
+    from flask import current_app
+
+    from .jobs.queue import get_queue
+    from .jobs.runner import recover_stale, requeue_waiting
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    recovered = recover_stale()   # jobs whose worker was killed: 失败, uploads removed
+    waiting = requeue_waiting()
+    click.echo(f"后台任务处理进程启动：恢复中断任务 {recovered} 个，重新投递排队任务 {waiting} 个", err=True)
+    consumer = get_queue().huey.create_consumer(
+        workers=workers or int(current_app.config.get("QUEUE_WORKERS", 2)), worker_type="thread", periodic=True)
+    consumer.run()
 
 
 # --- reports -----------------------------------------------------------------------------

@@ -53,6 +53,21 @@ class Defaults:
     # departments report to their government by 1 March, governments to the level above by 1 April.
     REPORT_DEADLINE_DEPARTMENT = "03-01"
     REPORT_DEADLINE_GOVERNMENT = "04-01"
+    # The job queue (intranet.jobs, huey). None: SQLite at instance/queue.sqlite3 (nothing to start);
+    # "redis://host:6379/0" in production; "memory://" for one process only.
+    QUEUE_URL = None
+    QUEUE_NAME = "intranet"
+    QUEUE_IMMEDIATE = False      # run tasks inline, in the caller (tests)
+    QUEUE_WORKERS = 2            # worker threads of `intranet worker`
+    IMPORT_QUEUE_ROWS = 5000     # larger imports run as a job
+    REPORT_QUEUE_UNITS = 200     # report files for a larger subtree are built as a job
+    SCHEDULED_JOBS_HOUR = 2      # the worker runs the scheduled jobs daily at this hour
+    JOB_RESULT_DAYS = 7          # result files are removed after this many days
+    JOB_HEARTBEAT_SECONDS = 10   # a running job says it is alive this often
+    JOB_STALE_SECONDS = 120      # a running job silent this long is taken as dead (worker killed)
+    # job_uploads/ (uploaded import files, which hold ID numbers: leave it out of backups) and
+    # job_results/ live here; None: the instance folder.
+    JOB_FOLDER = None
 
 
 def instance_path() -> Path:

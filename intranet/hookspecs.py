@@ -136,11 +136,18 @@ class ScheduledJob:
 
 @dataclass
 class ExportKind:
-    """A file ``intranet export KIND --output FILE`` writes; ``write(path, department)``."""
+    """A file ``intranet export KIND --output FILE`` writes; ``write(path, department)``.
+
+    ``roles`` may start it on the web (/exports/, as a job for their department scope; empty: the
+    command line only). With ``progress``, ``write`` also takes ``progress=callback`` and calls
+    ``callback(done, total)`` as it goes (the progress bar of the job page and of the CLI).
+    """
     plugin: str
     name: str
     label: str
     write: Callable[..., Any]
+    roles: tuple[str, ...] = ()
+    progress: bool = False
 
 
 @dataclass

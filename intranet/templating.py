@@ -16,6 +16,8 @@ CORE_NAV = [
     NavItem("core", "单位", "org.departments", 10, ("admin", "bureau", "dept_admin", "inspector")),
     NavItem("core", "人员", "people.index", 11, ("admin", "bureau", "dept_admin", "inspector")),
     NavItem("core", "数据导入", "imports.index", 80, ("admin", "bureau", "dept_admin")),
+    NavItem("core", "数据导出", "exports.index", 81, ("admin", "bureau", "dept_admin")),
+    NavItem("core", "后台任务", "jobs.index", 82, ("admin", "bureau", "dept_admin", "staff", "inspector")),
     NavItem("core", "年度报告", "reports.index", 90, ("admin", "bureau", "dept_admin", "inspector")),
     NavItem("core", "系统管理", "admin.index", 95, ("admin", "bureau")),
     NavItem("core", "审计日志", "admin.audit", 95, ("inspector",)),

@@ -27,6 +27,8 @@ BASE_CONFIG = {
     "RATELIMIT_ENABLED": False,
     "PASSWORD_HASH_PARAMS": FAST_HASH,
     "SERVER_NAME": None,
+    "QUEUE_URL": "memory://",
+    "QUEUE_IMMEDIATE": True,   # jobs run inline, in the request or command that queues them
 }
 
 
@@ -228,6 +230,11 @@ def core_access_samples(department):
                                     "department": {"code": department.code, "name": department.name}}, note="")
     db.session.add_all([event, snapshot])
     version = _submitted_report_sample(department, date.today().year - 1)
+    from intranet.models import Job
+    from intranet.models.job import DONE
+    job = Job(kind="export", name="sample", label="样例", params={}, owner_id=user.id, department_id=department.id,
+              state=DONE, message="", result_name="")
+    db.session.add(job)
     db.session.flush()
 
     def grow(n: int) -> None:
@@ -241,7 +248,7 @@ def core_access_samples(department):
 
     return AccessSamples("core", ids={"dept_id": department.id, "person_id": person.id, "user_id": user.id,
                                       "event_id": event.id, "snapshot_id": snapshot.id, "year": version.year,
-                                      "version_id": version.id},
+                                      "version_id": version.id, "job_id": job.id},
                          values={"kind_name": "people"}, grow=grow)
 
 

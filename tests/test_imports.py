@@ -19,7 +19,8 @@ PEOPLE_HEADER = ["姓名", "身份证号", "单位编码", "职务", "编制类�
 
 @pytest.fixture
 def app_config(tmp_path):
-    return {"UPLOAD_FOLDER": str(tmp_path / "uploads")}
+    # Every import here answers in the request (tests/test_jobs.py covers the queued ones).
+    return {"UPLOAD_FOLDER": str(tmp_path / "uploads"), "IMPORT_QUEUE_ROWS": 100_000}
 
 
 xlsx = xlsx_bytes

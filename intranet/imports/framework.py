@@ -244,19 +244,21 @@ def _parse_cell(col: Column, value) -> tuple[Any, str, str]:
     raise ValueError(f"unknown column kind {col.kind}")
 
 
-def read_rows(kind: ImportKind, stream, result: ImportResult) -> list[ParsedRow]:
+def read_rows(kind: ImportKind, stream, result: ImportResult,
+              progress: Callable[[int], None] | None = None) -> list[ParsedRow]:
     """Parse the first sheet of ``stream``; file and cell problems go to ``result.errors``.
-    The file is checked by the safe reader first (size, zip bombs, declared range, rows, cell length)."""
+    The file is checked by the safe reader first (size, zip bombs, declared range, rows, cell length).
+    ``progress(rows_read)`` is told every 1,000 rows."""
     try:
         with open_first_sheet(stream) as sheet:
-            return _read_sheet(kind, sheet, result)
+            return _read_sheet(kind, sheet, result, progress)
     except SpreadsheetError as exc:
         result.raw_rows.clear()
         result.errors.append(RowError(0, "", str(exc)))
         return []
 
 
-def _read_sheet(kind: ImportKind, sheet, result: ImportResult) -> list[ParsedRow]:
+def _read_sheet(kind: ImportKind, sheet, result: ImportResult, progress=None) -> list[ParsedRow]:
     first = next(sheet.rows(sheet.limits.max_columns, max_row=1), None)
     header = [("" if h is None else str(h).strip()) for h in (first[1] if first else [])]
     while header and header[-1] == "":
@@ -285,6 +287,8 @@ def _read_sheet(kind: ImportKind, sheet, result: ImportResult) -> list[ParsedRow
         if all(v is None or (isinstance(v, str) and not v.strip()) for v in values):
             continue
         result.raw_rows.append((row_number, values))
+        if progress is not None and len(result.raw_rows) % 1000 == 0:
+            progress(len(result.raw_rows))
         out, bad = {}, set()
         for col in kind.columns:
             value, error, warning = _parse_cell(col, values[positions[col.name]])
@@ -300,12 +304,14 @@ def _read_sheet(kind: ImportKind, sheet, result: ImportResult) -> list[ParsedRow
 
 
 def run_import(kind: ImportKind, stream, *, user=None, dry_run: bool = False,
-               progress: Callable[[int, int], None] | None = None) -> ImportResult:
-    """Parse, validate and apply an import file, all or nothing."""
+               progress: Callable[[int, int], None] | None = None,
+               read_progress: Callable[[int], None] | None = None) -> ImportResult:
+    """Parse, validate and apply an import file, all or nothing. ``read_progress(rows_read)`` is
+    told while the file is read, ``progress(done, total)`` while the rows are applied."""
     from .. import audit
 
     result = ImportResult(kind=kind.name, dry_run=dry_run)
-    rows = read_rows(kind, stream, result)
+    rows = read_rows(kind, stream, result, read_progress)
     result.total_rows = len(rows)
     if result.errors and not rows:
         return result

@@ -7,7 +7,7 @@ import secrets
 import time
 from pathlib import Path
 
-from flask import Blueprint, abort, current_app, render_template, send_file
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, send_file, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
@@ -101,6 +101,13 @@ def upload(kind_name):
     data = upload_file.read()
     if not data.startswith(b"PK\x03\x04"):
         return _file_problem(kind, form, f"文件 {filename} 不是有效的 .xlsx 文件（可能只是改了扩展名），请在 Excel 中另存为 .xlsx 后重新上传")
+    from ..jobs import api as jobs
+    if rows := jobs.should_queue_import(data):   # a large file: the worker imports it, the page shows progress
+        job, created = jobs.start_import(kind, data, filename, current_user._get_current_object(),
+                                         dry_run=form.dry_run.data, rows=rows)
+        flash("文件较大，已转入后台导入，本页显示进度" if created else "同一文件已在导入中，请查看其进度",
+              "success" if created else "warning")
+        return redirect(url_for("jobs.detail", job_id=job.id))
     result: ImportResult = run_import(kind, io.BytesIO(data), user=current_user._get_current_object(),
                                       dry_run=form.dry_run.data)
     token = _store_error_report(error_workbook(result)) if result.errors else None

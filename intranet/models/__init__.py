@@ -1,5 +1,6 @@
 """The core's models. Plugins define their own in their packages."""
 from .audit import AuditEvent
+from .job import Job
 from .org import DEPARTMENT_KINDS, PERSON_STATUSES, STAFFING_TYPES, Department, Person
 from .report import ReportSnapshot
 from .report_submission import ReportDraft, ReportReview, ReportVersion, ReportVersionFile
@@ -16,7 +17,7 @@ def core_tables() -> frozenset[str]:
 
 
 __all__ = [
-    "core_tables", "AuditEvent", "Department", "Person", "ReportSnapshot", "ReportDraft", "ReportVersion", "ReportVersionFile",
+    "core_tables", "AuditEvent", "Job", "Department", "Person", "ReportSnapshot", "ReportDraft", "ReportVersion", "ReportVersionFile",
     "ReportReview", "Setting", "User",
     "DEPARTMENT_KINDS", "PERSON_STATUSES", "STAFFING_TYPES", "ROLES",
 ]

@@ -145,10 +145,14 @@ def index():
         form.department.errors = [message]
         return render_template("reports/index.html", form=form, report=None, department=None), 404
     require_scope(department.id)
+    download = request.args.get("download")
+    from ..jobs import api as jobs
+    if download in DOWNLOADS and not wants_json and jobs.should_queue_report(department):
+        # A large subtree: the file is built by the worker; the page offers to start that job.
+        return render_template("jobs/report_offer.html", department=department, year=form.year.data, fmt=download)
     report = assemble(form.year.data, department, with_labels=True, with_previous=not wants_json)
     if wants_json:
         return Response(render_json(report), content_type=MIMETYPES["json"])
-    download = request.args.get("download")
     if download in DOWNLOADS:
         return _download(report, download)
     return render_template("reports/index.html", form=form, report=report, department=department,
