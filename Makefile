@@ -28,8 +28,9 @@ demo: install
 test: install
 	$(BIN)/python -m pytest
 
+# Province demo data on SQLite, and on PostgreSQL when TEST_DATABASE_URL is set (see README, Benchmarks).
 bench: install
-	$(BIN)/python -m pytest benchmarks -p no:randomly --benchmark-only -q
+	$(BIN)/python -m pytest benchmarks -p no:randomly -q
 
 clean:
 	rm -rf $(VENV) .pytest_cache
