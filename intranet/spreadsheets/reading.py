@@ -16,14 +16,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Iterator
 
-from openpyxl import load_workbook
-from openpyxl.packaging.manifest import Manifest
-from openpyxl.packaging.relationship import get_dependents, get_rels_path
-from openpyxl.packaging.workbook import WorkbookPackage
-from openpyxl.reader.excel import _find_workbook_part  # the very lookup load_workbook uses
-from openpyxl.utils.cell import range_boundaries
-from openpyxl.xml.constants import ARC_CONTENT_TYPES, SHARED_STRINGS
-from openpyxl.xml.functions import fromstring  # defusedxml's, since it is installed
+# openpyxl is imported where it is used: it (and numpy, which it loads) costs every command and
+# worker start about 0.3 s otherwise.
 
 MB = 1024 * 1024
 CHUNK = 1024 * 1024
@@ -76,6 +70,12 @@ def _too_long(limits: Limits) -> SpreadsheetError:
 def _parts(archive: zipfile.ZipFile) -> tuple[str, str | None]:
     """(first worksheet, shared strings): the zip members that openpyxl will read as
     ``worksheets[0]`` and as the shared strings, found the way ``load_workbook`` finds them."""
+    from openpyxl.packaging.manifest import Manifest
+    from openpyxl.packaging.relationship import get_dependents, get_rels_path
+    from openpyxl.packaging.workbook import WorkbookPackage
+    from openpyxl.reader.excel import _find_workbook_part  # the very lookup load_workbook uses
+    from openpyxl.xml.constants import ARC_CONTENT_TYPES, SHARED_STRINGS
+    from openpyxl.xml.functions import fromstring  # defusedxml's, since it is installed
     try:
         package = Manifest.from_tree(fromstring(_index_part(archive, ARC_CONTENT_TYPES)))
         workbook_part = _find_workbook_part(package).PartName[1:]
@@ -124,6 +124,7 @@ def _check_sizes(archive: zipfile.ZipFile, sheet: str, limits: Limits) -> None:
 
 
 def _check_dimension(head: bytes, limits: Limits) -> None:
+    from openpyxl.utils.cell import range_boundaries
     match = DIMENSION.search(head)
     if not match:
         return
@@ -252,6 +253,7 @@ class Sheet:
 def open_first_sheet(stream, limits: Limits | None = None) -> Iterator[Sheet]:
     """Check ``stream`` with :func:`check_xlsx`, then yield its first sheet (values, not formulas)."""
     limits = limits or Limits.from_config()
+    from openpyxl import load_workbook
     checked = check_xlsx(stream, limits)
     try:
         workbook = load_workbook(stream, read_only=True, data_only=True)

@@ -3,8 +3,6 @@ from __future__ import annotations
 
 from datetime import date
 
-from openpyxl.styles import Font
-
 from intranet.extensions import db
 from intranet.hookspecs import ExportKind
 from intranet.spreadsheets import WorkbookWriter
@@ -17,6 +15,7 @@ HEADER = ["序号", "单位", "姓名", "证件编号", "执法类别", "执法�
 
 def write_roster(path, department=None) -> int:
     """Write the roster of ``department``'s subtree (everything when None); returns the rows written."""
+    from openpyxl.styles import Font   # here: importing openpyxl would slow every start
     stmt = roster_query()
     if department is not None:
         stmt = stmt.where(department.subtree_filter(Certificate.department_id))
