@@ -67,6 +67,12 @@ def _too_long(limits: Limits) -> SpreadsheetError:
     return SpreadsheetError(f"文件中有单元格内容超过 {limits.max_cell_chars} 个字符，请检查文件")
 
 
+def load_workbook(*args, **kwargs):
+    """openpyxl's ``load_workbook``, imported on first use."""
+    from openpyxl import load_workbook as load
+    return load(*args, **kwargs)
+
+
 def _parts(archive: zipfile.ZipFile) -> tuple[str, str | None]:
     """(first worksheet, shared strings): the zip members that openpyxl will read as
     ``worksheets[0]`` and as the shared strings, found the way ``load_workbook`` finds them."""
@@ -253,7 +259,6 @@ class Sheet:
 def open_first_sheet(stream, limits: Limits | None = None) -> Iterator[Sheet]:
     """Check ``stream`` with :func:`check_xlsx`, then yield its first sheet (values, not formulas)."""
     limits = limits or Limits.from_config()
-    from openpyxl import load_workbook
     checked = check_xlsx(stream, limits)
     try:
         workbook = load_workbook(stream, read_only=True, data_only=True)
