@@ -30,8 +30,9 @@ demo: install
 test: install
 	$(BIN)/python -m pytest
 
+# Province demo data on SQLite, and on PostgreSQL when TEST_DATABASE_URL is set (see README, Benchmarks).
 bench: install
-	$(BIN)/python -m pytest benchmarks -p no:randomly --benchmark-only -q
+	$(BIN)/python -m pytest benchmarks -p no:randomly -q
 
 # Production on this machine: gunicorn (deploy/gunicorn.conf.py) on the local PostgreSQL and Redis.
 # No reverse proxy here, so no proxy hop is trusted; behind nginx (deploy/nginx.conf) use PROXY_HOPS=1.

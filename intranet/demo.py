@@ -6,7 +6,7 @@ import random
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 
 from .extensions import db
 
@@ -45,6 +45,36 @@ class DemoContext:
 def plugin_rng(seed: int, plugin: str) -> random.Random:
     """The random generator of one plugin's demo data: the same for the same seed and name."""
     return random.Random(f"{seed}:{plugin}")
+
+
+class RowBuffer:
+    """Rows of one table, inserted a chunk at a time as they are made, so a province's million rows
+    never sit in memory at once. ``first``: the buffer of the rows these point at (flushed before
+    them). Rows are sorted by which values are None before each INSERT, so a chunk goes out as one
+    executemany (the ORM starts a new statement whenever that pattern changes)."""
+
+    def __init__(self, model, first: RowBuffer | None = None, chunk: int = 5000):
+        self.table, self.first, self.chunk = model.__table__, first, chunk
+        self.rows: list[dict] = []
+        self.count = 0
+
+    def add(self, row: dict) -> None:
+        self.rows.append(row)
+        self.count += 1
+        if len(self.rows) >= self.chunk:
+            self.flush()
+
+    def extend(self, rows) -> None:
+        for row in rows:
+            self.add(row)
+
+    def flush(self) -> None:
+        if self.first is not None:
+            self.first.flush()
+        if self.rows:
+            self.rows.sort(key=lambda r: tuple(v is None for v in r.values()))
+            db.session.execute(insert(self.table), self.rows)
+            self.rows = []
 
 
 def already_loaded() -> bool:

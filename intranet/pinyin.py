@@ -6,12 +6,12 @@ numbers ("张三" → "zhang1 san1"), so 阿明 < 李四 < 王五 < 张三 as in
 """
 from __future__ import annotations
 
-from pypinyin import Style, lazy_pinyin
-
 KEY_LENGTH = 200
 
 
 def sort_key(text: str | None) -> str:
+    # imported here: pypinyin's phrase dictionary costs about 0.3 s, which no command should pay at start
+    from pypinyin import Style, lazy_pinyin
     syllables = lazy_pinyin(text or "", style=Style.TONE3, neutral_tone_with_five=True)
     return " ".join(s.lower() for s in syllables)[:KEY_LENGTH]
 

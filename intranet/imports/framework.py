@@ -4,9 +4,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Callable, Iterable
 
-from openpyxl.styles import Font, PatternFill
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.datavalidation import DataValidation
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from ..extensions import db
@@ -143,6 +140,9 @@ def get_import_kind(name: str) -> ImportKind | None:
 
 def template_workbook(kind: ImportKind) -> bytes:
     """The empty import file: header row, text-formatted ID/code columns, dropdowns, a 说明 sheet."""
+    from openpyxl.styles import Font, PatternFill
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.datavalidation import DataValidation
     writer = WorkbookWriter(write_only=False)
     sheet = writer.sheet(kind.label)
     ws = sheet.ws

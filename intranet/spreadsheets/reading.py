@@ -16,14 +16,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Iterator
 
-from openpyxl import load_workbook
-from openpyxl.packaging.manifest import Manifest
-from openpyxl.packaging.relationship import get_dependents, get_rels_path
-from openpyxl.packaging.workbook import WorkbookPackage
-from openpyxl.reader.excel import _find_workbook_part  # the very lookup load_workbook uses
-from openpyxl.utils.cell import range_boundaries
-from openpyxl.xml.constants import ARC_CONTENT_TYPES, SHARED_STRINGS
-from openpyxl.xml.functions import fromstring  # defusedxml's, since it is installed
+# openpyxl is imported where it is used: it (and numpy, which it loads) costs every command and
+# worker start about 0.3 s otherwise.
 
 from ..zipcheck import check_members
 
@@ -74,9 +68,21 @@ def _too_long(limits: Limits) -> SpreadsheetError:
     return SpreadsheetError(f"文件中有单元格内容超过 {limits.max_cell_chars} 个字符，请检查文件")
 
 
+def load_workbook(*args, **kwargs):
+    """openpyxl's ``load_workbook``, imported on first use."""
+    from openpyxl import load_workbook as load
+    return load(*args, **kwargs)
+
+
 def _parts(archive: zipfile.ZipFile) -> tuple[str, str | None]:
     """(first worksheet, shared strings): the zip members that openpyxl will read as
     ``worksheets[0]`` and as the shared strings, found the way ``load_workbook`` finds them."""
+    from openpyxl.packaging.manifest import Manifest
+    from openpyxl.packaging.relationship import get_dependents, get_rels_path
+    from openpyxl.packaging.workbook import WorkbookPackage
+    from openpyxl.reader.excel import _find_workbook_part  # the very lookup load_workbook uses
+    from openpyxl.xml.constants import ARC_CONTENT_TYPES, SHARED_STRINGS
+    from openpyxl.xml.functions import fromstring  # defusedxml's, since it is installed
     try:
         package = Manifest.from_tree(fromstring(_index_part(archive, ARC_CONTENT_TYPES)))
         workbook_part = _find_workbook_part(package).PartName[1:]
@@ -118,6 +124,7 @@ def _check_sizes(archive: zipfile.ZipFile, sheet: str, limits: Limits) -> None:
 
 
 def _check_dimension(head: bytes, limits: Limits) -> None:
+    from openpyxl.utils.cell import range_boundaries
     match = DIMENSION.search(head)
     if not match:
         return

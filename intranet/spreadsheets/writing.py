@@ -13,9 +13,7 @@ import io
 from datetime import date, datetime, time
 from decimal import Decimal
 
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
+# openpyxl is imported where it is used, so that starting a command or a worker does not load it.
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 PLAIN_TYPES = (int, float, Decimal, date, datetime, time)
@@ -23,6 +21,7 @@ PLAIN_TYPES = (int, float, Decimal, date, datetime, time)
 
 def clean_text(value: str) -> str:
     """``value`` without the control characters an .xlsx cannot store."""
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
     return ILLEGAL_CHARACTERS_RE.sub("", value)
 
 
@@ -35,6 +34,7 @@ class SheetWriter:
 
     def cell(self, value=None, *, font=None, fill=None, number_format=None, alignment=None):
         """A styled cell for :meth:`append`; a string is always stored as text."""
+        from openpyxl.cell import WriteOnlyCell
         cell = WriteOnlyCell(self.ws)
         if isinstance(value, str):
             value = clean_text(value)
@@ -58,6 +58,7 @@ class SheetWriter:
 
     def append(self, values) -> None:
         """Add a row; plain values and cells from :meth:`cell` may be mixed."""
+        from openpyxl.cell.cell import Cell
         row = []
         for v in values:
             if isinstance(v, str):
@@ -76,6 +77,7 @@ class WorkbookWriter:
     ``write_only=False`` allows per-cell layout such as the import templates' text formats."""
 
     def __init__(self, write_only: bool = True):
+        from openpyxl import Workbook
         self.workbook = Workbook(write_only=write_only)
         self._unused_first = None if write_only else self.workbook.active
 

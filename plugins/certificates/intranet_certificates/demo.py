@@ -4,20 +4,24 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from sqlalchemy import insert, update
+from sqlalchemy import func, insert, select, update
 
+from intranet.demo import RowBuffer
+from intranet.demo_core import reset_sequence
 from intranet.extensions import db
 from intranet.models.org import FORMAL_STAFFING
 
 from . import settings
 from .dates import add_months, add_years
 from .bulk import bulk_insert
-from .imports import certificate_ids
 from .lifecycle import default_notice_text
 from .models import (CancellationNotice, Certificate, CertificateApplication, CertificateEvent, EnforcementSubject,
                      NumberCounter)
 
 TARGET = {"small": 400, "city": 7300, "province": 60000}
+# The share of holders whose previous card (another number) is on record too: province only, so a
+# province has about 120,000 cards while the smaller scales stay as they were.
+HISTORY = {"province": 0.97}
 KEYWORDS = [("市场", "市场监管"), ("城管", "城市管理"), ("城市管理", "城市管理"), ("环境", "生态环境"),
             ("交通", "交通运输"), ("卫生", "卫生健康"), ("自然资源", "自然资源"), ("农业", "农业农村"),
             ("文化", "文化旅游"), ("旅游", "文化旅游"), ("应急", "应急管理"), ("水利", "水利"), ("林业", "林业"),
@@ -70,12 +74,18 @@ def load(scale: str, context) -> None:
     pending_people, eligible = eligible[:waiting], eligible[waiting:]
     holders = eligible[: int(target * 0.96)] + irregular[: max(3, int(target * 0.04))]
 
-    cards, serials = [], {}
+    # Cards and their events go out a chunk at a time (a province makes about 120,000 cards);
+    # ids are given here, so events point at their card without a read back.
+    certs = RowBuffer(Certificate)
+    event_rows = RowBuffer(CertificateEvent, first=certs)
+    next_id = [(db.session.scalar(select(func.max(Certificate.id))) or 0) + 1]
+    serials, noticed = {}, []
 
     def add_card(person, issued_on, **extra):
         serials[issued_on.year] = serials.get(issued_on.year, 0) + 1
         dept = depts[person["department_id"]]
         card = {
+            "id": next_id[0],
             "number": settings.render_number(pattern, region_code, issued_on.year, serials[issued_on.year]),
             "person_id": person["id"], "department_id": dept["id"], "issuing_authority": authority,
             "category": _category(dept, rng, categories),
@@ -83,20 +93,44 @@ def load(scale: str, context) -> None:
             "issued_on": issued_on, "valid_until": add_years(issued_on, 5),
             "version": "全国统一样式" if issued_on.year >= 2022 else "2013版", "photo_file": "", "photo_name": "",
             "status": "有效", "status_changed_on": issued_on, "last_review_on": None, "next_review_due": None,
-            "last_enforcement_on": None, "lost": False, "origin": "demo", "_events": [], "_person": person,
+            "last_enforcement_on": None, "lost": False, "origin": "demo", "notice_id": None, "_events": [],
         }
+        next_id[0] += 1
         card.update(extra)
-        cards.append(card)
         return card
+
+    def keep(card):
+        if card.pop("_notice", False):
+            noticed.append((card["id"], card["number"]))
+        events = card.pop("_events")
+        certs.add(card)
+        # no "details" key: the column stays SQL NULL (None would be stored as JSON null)
+        event_rows.extend({"certificate_id": card["id"], "action": a, "from_status": f, "to_status": t,
+                           "happened_on": on, "reason": reason, "actor_id": None, "actor_name": "系统"}
+                          for a, f, t, on, reason in events)
 
     notice_day = today - timedelta(days=30)
     # Issue dates in order, so serials grow with the date as real numbering does.
-    dated = sorted(((_day(rng, add_years(today, -7), today - timedelta(days=3)), p) for p in holders),
+    dated = sorted(((_day(rng, add_years(today, -7), today - timedelta(days=3)), p, None) for p in holders),
                    key=lambda item: item[0])
-    for issued_on, person in dated:
+    history = HISTORY.get(scale, 0)
+    if history:
+        # The card each holder had before (another number): replaced by today's card, or run out.
+        dated = sorted(dated + [(add_years(issued_on, -5) - timedelta(days=rng.randint(0, 240)), p, issued_on)
+                                for issued_on, p, _ in dated if rng.random() < history], key=lambda item: item[0])
+    for issued_on, person, replaced_on in dated:
         card = add_card(person, issued_on)
         events = card["_events"]
         events.append(("issue", None, "有效", issued_on, "申领审核通过，核发证件"))
+        if replaced_on is not None:
+            if card["valid_until"] < replaced_on:
+                card["status"], card["status_changed_on"] = "过期", card["valid_until"] + timedelta(days=1)
+                events.append(("expire", "有效", "过期", card["status_changed_on"], "超过有效期，系统自动标记为过期"))
+            else:
+                card["status"], card["status_changed_on"] = "注销", replaced_on
+                events.append(("cancel", "有效", "注销", replaced_on, "换发新证件，原证件注销"))
+            keep(card)
+            continue
         roll = rng.random()
         if card["valid_until"] < today:
             if roll < 0.55:  # renewed in time, number kept
@@ -135,29 +169,22 @@ def load(scale: str, context) -> None:
                 card["last_enforcement_on"] = _day(rng, add_months(today, -30), add_months(today, -13))
             elif rng.random() < 0.7:
                 card["last_enforcement_on"] = _day(rng, add_months(today, -11), today)
+        keep(card)
     # A few people hold two valid cards (a cleanup group of its own).
     for person in holders[: max(2, len(holders) // 300)]:
         issued_on = _day(rng, add_years(today, -2), today - timedelta(days=3))
         card = add_card(person, issued_on, next_review_due=add_years(issued_on, cycle))
         card["category"] = rng.choice(categories[:10])
         card["_events"].append(("issue", None, "有效", issued_on, "申领审核通过，核发证件"))
-
-    bulk_insert(Certificate, [{k: v for k, v in c.items() if not k.startswith("_")} for c in cards])
-    # Ids by number afterwards: RETURNING in parameter order would send one row per statement on PostgreSQL.
-    ids = certificate_ids([c["number"] for c in cards])
-    for card in cards:
-        card["_id"] = ids[card["number"]]
-    noticed = [c for c in cards if c.get("_notice")]
+        keep(card)
+    event_rows.flush()
+    reset_sequence(Certificate.__tablename__)
     if noticed:
         notice_id = db.session.execute(insert(CancellationNotice).returning(CancellationNotice.id), {
             "title": "关于注销行政执法证件的公告", "published_on": notice_day, "reason": "人员失联，证件无法收回",
-            "numbers": [c["number"] for c in noticed],
+            "numbers": [number for _id, number in noticed],
             "text": default_notice_text(len(noticed), "人员失联，证件无法收回")}).scalar_one()
-        db.session.execute(update(Certificate), [{"id": c["_id"], "notice_id": notice_id} for c in noticed])
-    events = [{"certificate_id": c["_id"], "action": a, "from_status": f, "to_status": t, "happened_on": on,
-               "reason": reason, "actor_id": None, "actor_name": "系统", "details": None}
-              for c in cards for a, f, t, on, reason in c["_events"]]
-    bulk_insert(CertificateEvent, events)
+        db.session.execute(update(Certificate), [{"id": cid, "notice_id": notice_id} for cid, _n in noticed])
     counters = [{"key": settings.counter_key(pattern, region_code, year), "last_value": n}
                 for year, n in serials.items()]
     if counters:
@@ -178,5 +205,5 @@ def load(scale: str, context) -> None:
             person = db.session.get(Person, p["id"])
             a["checks"] = core_checks(person) + plugin_checks(person)
         bulk_insert(CertificateApplication, applications)
-    context.echo(f"行政执法证：{len(subjects)} 个执法主体，{len(cards)} 个证件，{len(events)} 条证件记录，"
+    context.echo(f"行政执法证：{len(subjects)} 个执法主体，{certs.count} 个证件，{event_rows.count} 条证件记录，"
                  f"{len(applications)} 份待审核申领")

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from datetime import date
 
-from openpyxl.styles import Font
 from sqlalchemy import func, select
 
 from intranet.extensions import db
@@ -19,6 +18,7 @@ HEADER = ["序号", "单位", "姓名", "证件编号", "执法类别", "执法�
 def write_roster(path, department=None, progress=None) -> int:
     """Write the roster of ``department``'s subtree (everything when None); returns the rows written.
     ``progress(done, total)`` is told every 1,000 rows."""
+    from openpyxl.styles import Font   # here: importing openpyxl would slow every start
     stmt = roster_query()
     if department is not None:
         stmt = stmt.where(department.subtree_filter(Certificate.department_id))

@@ -4,7 +4,6 @@ from __future__ import annotations
 import ipaddress
 from urllib.parse import urlsplit
 
-import segno
 from flask import current_app, has_request_context, render_template, request
 
 from . import photos, settings
@@ -55,6 +54,7 @@ def intranet_only(host: str) -> bool:
 
 
 def qr_data_uri(url: str) -> str:
+    import segno   # here, not at start: every command and worker would pay for it
     return segno.make_qr(url, error="m").svg_data_uri(scale=4, border=1)
 
 

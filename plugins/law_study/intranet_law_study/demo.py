@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 
+from intranet.demo import RowBuffer
+from intranet.demo_core import reset_sequence
 from intranet.extensions import db
 from intranet.imports.framework import chunks
 
@@ -86,29 +88,31 @@ def load(scale: str, ctx) -> None:
     ids = dict(db.session.execute(select(StudySession.code, StudySession.id).where(StudySession.year == year)).all())
     insert_rows(SessionLaw, [{"session_id": ids[code], "name": n, "listed": True}
                              for code, names in session_laws.items() for n in names])
-    attendance = []
-    held = [s for s in sessions if s["status"] == HELD]
-    for s in held:
+    # Attendance and its credited hours go out a chunk at a time (a province makes about 1,000,000
+    # of each); the ids are given here, so an hours entry points at its attendance row without a read back.
+    attendance = RowBuffer(Attendance)
+    entries = RowBuffer(HoursEntry, first=attendance)
+    next_id = (db.session.scalar(select(func.max(Attendance.id))) or 0) + 1
+    stamp = datetime.combine(today, time(9, 0))
+    for s in sessions:
+        if s["status"] != HELD:
+            continue
+        sid, law = ids[s["code"]], "".join(session_laws[s["code"]])[:100]
         for p in people_by_dept[s["department_id"]]:
             roll = rng.random()
             status = PRESENT if roll < 0.92 else (LEAVE if roll < 0.96 else ABSENT)
-            attendance.append({"session_id": ids[s["code"]], "person_id": p["id"], "department_id": p["department_id"],
-                               "status": status, "reason": rng.choice(ABSENT_REASONS) if status == ABSENT else "",
-                               "recorded_by_id": None})
-    insert_rows(Attendance, attendance)
-    by_id = {ids[s["code"]]: s for s in held}
-    stamp = datetime.combine(today, time(9, 0))
-    entries = []
-    for aid, sid, pid, did in db.session.execute(
-            select(Attendance.id, Attendance.session_id, Attendance.person_id, Attendance.department_id)
-            .join(StudySession, StudySession.id == Attendance.session_id)
-            .where(StudySession.year == year, Attendance.status == PRESENT)):
-        s = by_id[sid]
-        entries.append({"person_id": pid, "department_id": did, "year": year, "day": s["held_on"], "source": MEETING,
-                        "minutes": s["duration_minutes"], "law": "".join(session_laws[s["code"]])[:100],
-                        "evidence": f"学法活动 {s['code']}", "session_id": sid, "attendance_id": aid,
-                        "state": APPROVED, "return_reason": "", "created_by_id": None, "reviewed_by_id": None,
-                        "reviewed_at": stamp})
+            attendance.add({"id": next_id, "session_id": sid, "person_id": p["id"], "department_id": p["department_id"],
+                            "status": status, "reason": rng.choice(ABSENT_REASONS) if status == ABSENT else "",
+                            "recorded_by_id": None})
+            if status == PRESENT:
+                entries.add({"person_id": p["id"], "department_id": p["department_id"], "year": year,
+                             "day": s["held_on"], "source": MEETING, "minutes": s["duration_minutes"], "law": law,
+                             "evidence": f"学法活动 {s['code']}", "session_id": sid, "attendance_id": next_id,
+                             "state": APPROVED, "return_reason": "", "created_by_id": None,
+                             "reviewed_by_id": None, "reviewed_at": stamp})
+            next_id += 1
+    attendance.flush()
+    reset_sequence(Attendance.__tablename__)
     last_day = min(today, date(year, 12, 31))
     span = (last_day - date(year, 1, 1)).days
     for dept_id, people in people_by_dept.items():
@@ -123,11 +127,11 @@ def load(scale: str, ctx) -> None:
                 days.add(day)
                 roll = rng.random()
                 state = APPROVED if roll < 0.85 else (REPORTED if roll < 0.95 else RETURNED)
-                entries.append({"person_id": p["id"], "department_id": dept_id, "year": year, "day": day,
-                                "source": SELF_STUDY, "minutes": 60 * rng.randint(1, 3), "law": rng.choice(laws),
-                                "evidence": "学习笔记", "session_id": None, "attendance_id": None, "state": state,
-                                "return_reason": rng.choice(RETURN_REASONS) if state == RETURNED else "",
-                                "created_by_id": None, "reviewed_by_id": None,
-                                "reviewed_at": None if state == REPORTED else stamp})
-    insert_rows(HoursEntry, entries)
-    ctx.echo(f"学法：{len(plan_rows)} 项学法计划，{len(sessions)} 次学法活动，{len(attendance)} 人次出勤，{len(entries)} 条学时记录")
+                entries.add({"person_id": p["id"], "department_id": dept_id, "year": year, "day": day,
+                             "source": SELF_STUDY, "minutes": 60 * rng.randint(1, 3), "law": rng.choice(laws),
+                             "evidence": "学习笔记", "session_id": None, "attendance_id": None, "state": state,
+                             "return_reason": rng.choice(RETURN_REASONS) if state == RETURNED else "",
+                             "created_by_id": None, "reviewed_by_id": None,
+                             "reviewed_at": None if state == REPORTED else stamp})
+    entries.flush()
+    ctx.echo(f"学法：{len(plan_rows)} 项学法计划，{len(sessions)} 次学法活动，{attendance.count} 人次出勤，{entries.count} 条学时记录")

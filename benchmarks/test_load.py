@@ -1,0 +1,178 @@
+"""Benchmark 2: pages under load. gunicorn with 2 workers on 127.0.0.1 serves the kept demo
+database; 32 logged-in clients (httpx, asyncio) request one page for BENCH_LOAD_SECONDS (default
+10) each, and the same for the floor page (bench_wsgi.py: one trivial query through the same app).
+
+Recorded per page: seconds per request at full load (1 / throughput) against the floor's, so the
+goal "throughput ≥ 0.5× the floor" is a ratio ≤ 2; p50 / p99 latency in the note.
+"""
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
+
+import httpx
+from sqlalchemy import func, select
+
+HERE = Path(__file__).resolve().parent
+CLIENTS = 32
+SECONDS = float(os.environ.get("BENCH_LOAD_SECONDS", "10"))
+MAX_SECONDS = max(SECONDS, float(os.environ.get("BENCH_LOAD_MAX_SECONDS", "60")))
+MIN_DONE = 8
+FILTER = "staffing=行政编制&status=在岗"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def serve(url: str):
+    """gunicorn with 2 workers on a fresh port, stopped at once afterwards (QUIT: quick shutdown),
+    so requests left queued by a slow page never reach the next page's measurement."""
+    port = _free_port()
+    env = {**os.environ, "BENCH_DATABASE_URL": url, "INTRANET_SESSION_COOKIE_SECURE": "false"}
+    gunicorn = Path(sys.executable).with_name("gunicorn")
+    proc = subprocess.Popen([str(gunicorn), "-w", "2", "-b", f"127.0.0.1:{port}", "--timeout", "300",
+                             "--pythonpath", str(HERE), "--log-level", "warning", "bench_wsgi:app"],
+                            env=env, cwd=HERE.parent)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                if httpx.get(f"{base}/login", timeout=5).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("gunicorn did not start")
+            time.sleep(0.3)
+        yield base
+    finally:
+        proc.send_signal(signal.SIGQUIT)
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def _pages(province) -> dict[str, str]:
+    """The pages of the issue, with ids picked from the data (a busy person, the largest exam)."""
+    from intranet.extensions import db
+    from intranet.models import Person
+    from intranet_certificates.models import Certificate
+    from intranet_exams.models import ExamResult
+    with province.app.app_context():
+        filtered = db.session.scalar(select(func.count()).select_from(Person).where(
+            Person.staffing == "行政编制", Person.status == "在岗"))
+        exam_id, _n = db.session.execute(select(ExamResult.exam_id, func.count()).group_by(ExamResult.exam_id)
+                                         .order_by(func.count().desc()).limit(1)).one()
+        number, person_id = db.session.execute(
+            select(Certificate.number, Certificate.person_id).where(
+                Certificate.status == "有效", Certificate.valid_until >= date.today())
+            .order_by(Certificate.id).offset(100).limit(1)).one()
+        db.session.remove()
+    deep = max(1, int(filtered / province.app.config["PER_PAGE"] * 0.9))
+    return {
+        "people list, filtered": f"/people/?{FILTER}",
+        f"people list, page {deep:,}": f"/people/?{FILTER}&page={deep}",
+        "certificate roster": "/certificates/roster",
+        "person page": f"/people/{person_id}",
+        "exam page": f"/exams/{exam_id}",
+        "dashboard": "/dashboard",
+        "verify a card": f"/verify/{number}",
+    }
+
+
+async def _login(base: str) -> httpx.AsyncClient:
+    client = httpx.AsyncClient(base_url=base, timeout=300)
+    form = await client.get("/login")
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', form.text) or re.search(
+        r'value="([^"]+)"[^>]*name="csrf_token"', form.text)
+    response = await client.post("/login", data={"username": "admin", "password": "demo-xitong-2024",
+                                                 "csrf_token": token.group(1) if token else ""})
+    assert response.status_code == 302, f"login failed: {response.status_code}"
+    return client
+
+
+async def _hammer(clients, path: str, seconds: float) -> dict:
+    """Every client requests ``path`` again and again for ``seconds`` (longer, up to MAX_SECONDS,
+    until MIN_DONE requests are done: a slow page still gets a throughput). Requests still running
+    then are dropped (and the server stopped, see :func:`serve`)."""
+    latencies, errors = [], 0
+    started = time.monotonic()
+
+    def done() -> bool:
+        elapsed = time.monotonic() - started
+        return elapsed >= MAX_SECONDS or (elapsed >= seconds and len(latencies) >= MIN_DONE)
+
+    async def one(client):
+        nonlocal errors
+        while not done():
+            began = time.perf_counter()
+            response = await client.get(path)
+            if response.status_code != 200:
+                errors += 1
+            latencies.append(time.perf_counter() - began)
+
+    tasks = [asyncio.create_task(one(c)) for c in clients]
+    while not done() and not all(t.done() for t in tasks):
+        await asyncio.sleep(0.05)
+    elapsed = time.monotonic() - started
+    for t in tasks:
+        t.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    latencies.sort()
+    return {"path": path, "requests": len(latencies), "errors": errors, "seconds": elapsed,
+            "rps": len(latencies) / elapsed,
+            "p50": statistics.median(latencies) if latencies else float("nan"),
+            "p99": latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] if latencies else float("nan")}
+
+
+async def _measure(base: str, path: str, jars: list) -> dict:
+    """``jars``: the clients' cookies. Sessions are kept on the server side in the instance folder,
+    so the 32 logins of the first server serve the later ones too (logging in costs a hash each)."""
+    if not jars:
+        for _ in range(CLIENTS):
+            client = await _login(base)
+            jars.append(client.cookies)
+            await client.aclose()
+    clients = [httpx.AsyncClient(base_url=base, timeout=300, cookies=jar) for jar in jars]
+    try:
+        await asyncio.gather(*(c.get(path) for c in clients[:2]))   # warm both workers
+        return await _hammer(clients, path, SECONDS)
+    finally:
+        for c in clients:
+            await c.aclose()
+
+
+def test_pages_under_load(province, results):
+    measured, jars = {}, []
+    for name, path in {"floor": "/_bench/floor", **_pages(province)}.items():
+        with serve(province.url) as base:
+            measured[name] = asyncio.run(_measure(base, path, jars))
+    floor = measured.pop("floor")
+    results.add("load: floor page (1 trivial query)", province.backend, 1 / floor["rps"],
+                note=f"{floor['rps']:.0f} req/s, p50 {floor['p50'] * 1000:.0f} ms, p99 {floor['p99'] * 1000:.0f} ms",
+                extra=floor)
+    for name, m in measured.items():
+        results.add(f"load: {name}", province.backend, 1 / m["rps"] if m["rps"] else float("inf"),
+                    floor_seconds=1 / floor["rps"], goal=2,
+                    note=f"{m['rps']:.1f} req/s, p50 {m['p50'] * 1000:.0f} ms, p99 {m['p99'] * 1000:.0f} ms "
+                         f"({m['requests']} requests in {m['seconds']:.0f} s)"
+                         + (f", {m['errors']} errors" if m["errors"] else ""), extra=m)
+    failed = {name: m["path"] for name, m in measured.items() if m["errors"]}
+    assert not failed, f"pages that did not always answer 200: {failed}"
