@@ -9,7 +9,7 @@ from pathlib import Path
 from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import inspect, select, text
 
 from intranet import create_app
 from intranet.backup import BackupError, backup, restore
@@ -39,14 +39,19 @@ def snapshot(engine) -> dict:
 
 
 @contextmanager
-def other_app(backend, tmp_path, name):
-    """A second app on a fresh database of ``backend`` with the same schema."""
+def other_app(backend, tmp_path, name, like=None):
+    """A second app on a fresh database of ``backend`` with the same schema (and, with ``like``,
+    also the tables that engine has beyond the app's: a test plugin's, made by another test)."""
     store = ThrowAwayDatabase(backend)
     app = create_app({**BASE_CONFIG, "SQLALCHEMY_DATABASE_URI": store.url,
                       "UPLOAD_FOLDER": str(tmp_path / f"uploads-{name}")})
     try:
         with app.app_context():
             create_all(app)
+            if like is not None:
+                with like.connect() as conn:
+                    extra = set(inspect(conn).get_table_names()) - set(inspect(_db.engine).get_table_names())
+                    _db.metadata.create_all(_db.engine, tables=[_db.metadata.tables[n] for n in sorted(extra)])
             yield app
             _db.session.remove()
             _db.engine.dispose()
@@ -86,7 +91,7 @@ def test_round_trip_every_table(app, db, tmp_path, target):
     assert not any(n.startswith("files/import-errors") for n in manifest["members"])
     assert all(manifest["members"][f"tables/{t}.jsonl"]["rows"] == len(rows) for t, rows in before.items())
 
-    with other_app(target, tmp_path, "target") as second:
+    with other_app(target, tmp_path, "target", like=db.engine) as second:
         restore(first, echo=quiet)
         compare(before, snapshot(_db.engine))
         restored = Path(second.config["UPLOAD_FOLDER"])
