@@ -224,7 +224,8 @@ def core_access_samples(department):
     event = AuditEvent(action="update", object_type="person", object_id=str(person.id), actor_name="测试",
                        department_id=department.id, summary=f"修改人员 {person.name}")
     snapshot = ReportSnapshot(year=date.today().year - 1, department_id=department.id,
-                              data={"year": date.today().year - 1, "fragments": []}, note="")
+                              data={"year": date.today().year - 1, "fragments": [],
+                                    "department": {"code": department.code, "name": department.name}}, note="")
     db.session.add_all([event, snapshot])
     version = _submitted_report_sample(department, date.today().year - 1)
     db.session.flush()
