@@ -147,12 +147,11 @@ def sample_ids(app, samples, rule) -> dict:
 def discover(app, db, client, samples, skip_paths=()) -> Walk:
     """Open every GET route (with sample ids) and collect its forms and query arguments."""
     walk = Walk()
-    endpoints_by_path = {}
-    for rule in walked_rules(app):
+    urls = [(rule, build_url(rule, sample_ids(app, samples, rule))) for rule in walked_rules(app)]
+    skipped = {url for rule, url in urls if rule.endpoint in SKIPPED_ENDPOINTS}
+    for rule, url in urls:
         if rule.endpoint in SKIPPED_ENDPOINTS:
             continue
-        url = build_url(rule, sample_ids(app, samples, rule))
-        endpoints_by_path[url] = rule.endpoint
         if rule.arguments:
             walk.id_rules.append(rule)
         if "POST" in rule.methods:
@@ -173,23 +172,24 @@ def discover(app, db, client, samples, skip_paths=()) -> Walk:
             form.endpoint = rule.endpoint
             if form.method == "GET":
                 walk.args.setdefault(form.action, set()).update(form.fields)
-            elif form.action not in walk.forms and not any(form.action.startswith(p) for p in skip_paths) \
-                    and endpoints_by_path.get(form.action) not in SKIPPED_ENDPOINTS:
+            elif form.action not in walk.forms and form.action not in skipped \
+                    and not any(form.action.startswith(p) for p in skip_paths):
                 walk.forms[form.action] = form
     return walk
 
 
-def still_logged_in(client, user) -> None:
-    """Log in again when a fuzzed request ended the session (e.g. a changed session version)."""
+def assert_logged_in(client) -> None:
+    """The walk ran logged in to its end (a request that ended the session would void the rest)."""
     response = client.get("/dashboard")
-    if response.status_code in (302, 303, 401):
-        login(client, user)
+    assert response.status_code == 200, f"the walk was logged out: {response.status_code} {response.location}"
 
 
 def post(client, db, url, data, *, multipart=False):
     """POST ``data`` (a dict or a list of pairs, for repeated keys); returns (response, error)."""
     from flask import g
     g.pop("_login_user", None)
+    with client.session_transaction() as session:   # redirects are not followed: drop older messages
+        session.pop("_flashes", None)
     try:
         kwargs = {"content_type": "multipart/form-data"} if multipart else {}
         return client.post(url, data=data, **kwargs), None
@@ -198,16 +198,45 @@ def post(client, db, url, data, *, multipart=False):
         return None, f"{type(exc).__name__}: {exc}"
 
 
-def checked_post(client, db, url, data, where, *, multipart=False) -> list[str]:
-    """POST and report a 5xx, an exception, or a refusal that changed a table."""
-    before = table_snapshot(db)
+class Snapshots:
+    """Table snapshots around a run of requests; the one taken after a request that changed nothing
+    serves as the next one's "before"."""
+
+    def __init__(self, db):
+        self.db = db
+        self.last = None
+
+    def before(self):
+        if self.last is None:
+            self.last = table_snapshot(self.db)
+        return self.last
+
+    def after(self):
+        self.last = table_snapshot(self.db)
+        return self.last
+
+    def forget(self):
+        self.last = None
+
+
+def checked_post(client, db, url, data, where, *, multipart=False, user=None, snapshots=None) -> list[str]:
+    """POST and report a 5xx, an exception, or a refusal that changed a table; log ``user`` in again
+    when the request ended the session."""
+    snapshots = snapshots or Snapshots(db)
+    before = snapshots.before()
     response, error = post(client, db, url, data, multipart=multipart)
     if error:
+        snapshots.forget()
         return [f"{where}: {error}"]
+    if user is not None and response.status_code in (302, 303) and response.location.startswith("/login"):
+        login(client, user)
     if response.status_code >= 500:
+        snapshots.forget()
         return [f"{where}: {response.status_code}"]
     if refused(client, response):
-        changed = changed_tables(before, table_snapshot(db))
+        changed = changed_tables(before, snapshots.after())
         if changed:
             return [f"{where}: refused ({response.status_code}) but changed {', '.join(changed)}"]
+    else:
+        snapshots.forget()
     return []

@@ -4,7 +4,6 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from hypothesis import strategies as st
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 # Markers for the inertness checks: each is unique, so finding it raw in a page means it was not escaped.
 SCRIPT = "<script>alert('hx1')</script>"
@@ -18,21 +17,27 @@ HOSTILE_STRINGS = [
     "'; DROP TABLE person; --", "' OR '1'='1", '" OR ""="', "1; SELECT pg_sleep(0)", "%", "_", "\\",
     *INERT_PAYLOADS, "javascript:alert(1)", "{{7*7}}", "${7*7}", "%s%n%x",
     "\u202eevil", "\ufeff", "𠀀𪚥😀", "ｅｘａｍｐｌｅ１２３", "\u3000", "\x7f", "\x85",
-    "\x00", "\x01", "a\x0bb", "\x1f", "\ufffe",
     "0", "-1", "-0", "1.5", "1e309", "NaN", "inf", "2147483648", "9" * 40, "１２", "0x10", "true", "None", "null",
     "2024-02-30", "0000-00-00", "9999-12-31", "1899-12-31", "2024-13-01", "24/02/2024", "2024-02-29T25:00",
     "[]", "{}", "../../../etc/passwd", "/", "?a=b&c=d", "%00", "%ff",
 ]
 
-hostile_text = st.one_of(st.sampled_from(HOSTILE_STRINGS), st.text(max_size=40),
+# Refused by the request guard (intranet.inputs) before any view runs; drawn now and then only, so
+# that most requests reach the views.
+CONTROL_STRINGS = ["\x00", "\x01", "a\x0bb", "\x1f", "\ufffe", "名\x08字"]
+
+hostile_text = st.one_of(st.sampled_from(HOSTILE_STRINGS), st.text(st.characters(blacklist_categories=("Cs", "Cc")), max_size=40),
                          st.integers(min_value=-(2**70), max_value=2**70).map(str),
                          st.floats().map(str), st.dates().map(str))
 
+any_text = st.one_of(hostile_text, hostile_text, hostile_text, st.sampled_from(CONTROL_STRINGS), st.text(max_size=10))
+
 # Path segments: what an <int:...> or <string> argument might be sent instead of a real id.
-BAD_IDS = ["0", "-1", "2147483648", "99999999999999999999", "abc", "1.5", "１", "%20", "1%00", "%2e%2e"]
+BAD_IDS = ["0", "2147483648", "99999999999999999999", "abc", "１", "1%00"]
+BAD_STRINGS = ["X", "%3Cscript%3Ex%3C%2Fscript%3E", "%E9%95%BF" * 300, "..%2F..%2Fetc", "%20", "%00", "-1", "%C3%28"]
 
 # An .xlsx cannot hold control characters (openpyxl refuses them): see test_imports for those.
-CELL_STRINGS = [s for s in HOSTILE_STRINGS if not ILLEGAL_CHARACTERS_RE.search(s)] + ["=1+1", "=A1*1000", "+1", "@A1"]
+CELL_STRINGS = HOSTILE_STRINGS + ["=1+1", "=A1*1000", "+1", "@A1"]
 
 cell_values = st.one_of(
     st.none(), st.sampled_from(CELL_STRINGS),
