@@ -219,15 +219,18 @@ class Snapshots:
         self.last = None
 
 
-def checked_post(client, db, url, data, where, *, multipart=False, user=None, snapshots=None) -> list[str]:
+def checked_post(client, db, url, data, where, *, multipart=False, user=None, snapshots=None,
+                 answers: list | None = None) -> list[str]:
     """POST and report a 5xx, an exception, or a refusal that changed a table; log ``user`` in again
-    when the request ended the session."""
+    when the request ended the session. The response is appended to ``answers`` when given."""
     snapshots = snapshots or Snapshots(db)
     before = snapshots.before()
     response, error = post(client, db, url, data, multipart=multipart)
     if error:
         snapshots.forget()
         return [f"{where}: {error}"]
+    if answers is not None:
+        answers.append(response)
     if user is not None and response.status_code in (302, 303) and response.location.startswith("/login"):
         login(client, user)
     if response.status_code >= 500:
