@@ -93,6 +93,8 @@ class _FormParser(HTMLParser):
         if tag == "option" and self._select is not None:
             if "value" in a:
                 self._select.options.append(a["value"])
+                if "selected" in a:
+                    self._select.value = a["value"]
         elif tag == "a" and "?" in a.get("href", ""):
             self.links.append(a["href"])
         elif tag == "form":
@@ -107,10 +109,15 @@ class _FormParser(HTMLParser):
             if kind in ("submit", "button", "image", "reset"):
                 return
             if kind in ("checkbox", "radio") and a["name"] in self._form.fields:
-                self._form.fields[a["name"]].options.append(a.get("value", "y"))
+                known = self._form.fields[a["name"]]
+                known.options.append(a.get("value", "y"))
+                if "checked" in a:
+                    known.value = a.get("value", "y")
                 return
-            self._form.fields[a["name"]] = FormField(a["name"], kind, a.get("value", ""),
-                                                     [a.get("value", "y")] if kind in ("checkbox", "radio") else [])
+            value = a.get("value", "y" if kind in ("checkbox", "radio") else "")
+            checked = kind not in ("checkbox", "radio") or "checked" in a
+            self._form.fields[a["name"]] = FormField(a["name"], kind, value if checked else "",
+                                                     [value] if kind in ("checkbox", "radio") else [])
         elif tag == "select":
             self._select = self._form.fields[a["name"]] = FormField(a["name"], "select")
         elif tag == "textarea":
