@@ -13,7 +13,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 # example runs against what the earlier ones left, which is what a long-lived server sees too.
 _SHARED = dict(deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
                                                      HealthCheck.data_too_large])
-settings.register_profile("ci", max_examples=2, derandomize=True, print_blob=False, verbosity=Verbosity.quiet,
+settings.register_profile("ci", max_examples=3, derandomize=True, database=None, print_blob=False, verbosity=Verbosity.quiet,
                           phases=[Phase.explicit, Phase.generate], **_SHARED)
 settings.register_profile("deep", max_examples=40, **_SHARED)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))

@@ -12,8 +12,9 @@ FORMULA = '=HYPERLINK("http://evil.example/hx3","点此")'
 AT_FORMULA = "@SUM(1+1)*cmd|' /C calc'!A0"
 INERT_PAYLOADS = (SCRIPT, IMG, FORMULA, AT_FORMULA)
 
+# The first is where hypothesis starts (its simplest example): make it a hostile one.
 HOSTILE_STRINGS = [
-    "", " ", "\t", "\r\n\r\n", "x" * 5000, "长" * 70000,
+    "'; DROP TABLE person; --<b>", "", " ", "\t", "\r\n\r\n", "x" * 5000, "长" * 70000,
     "'; DROP TABLE person; --", "' OR '1'='1", '" OR ""="', "1; SELECT pg_sleep(0)", "%", "_", "\\",
     *INERT_PAYLOADS, "javascript:alert(1)", "{{7*7}}", "${7*7}", "%s%n%x",
     "\u202eevil", "\ufeff", "𠀀𪚥😀", "ｅｘａｍｐｌｅ１２３", "\u3000", "\x7f", "\x85",
