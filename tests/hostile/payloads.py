@@ -34,8 +34,8 @@ hostile_text = st.one_of(st.sampled_from(HOSTILE_STRINGS), st.text(st.characters
 any_text = st.one_of(hostile_text, hostile_text, hostile_text, st.sampled_from(CONTROL_STRINGS), st.text(max_size=10))
 
 # Path segments: what an <int:...> or <string> argument might be sent instead of a real id.
-BAD_IDS = ["0", "2147483648", "99999999999999999999", "abc", "１", "1%00"]
-BAD_STRINGS = ["X", "%3Cscript%3Ex%3C%2Fscript%3E", "%E9%95%BF" * 300, "..%2F..%2Fetc", "%20", "%00", "-1", "%C3%28"]
+BAD_IDS = ["0", "2147483648", "abc", "１"]
+BAD_STRINGS = ["%3Cscript%3Ex%3C%2Fscript%3E", "%E9%95%BF" * 300, "..%2F..%2Fetc", "%00", "%C3%28"]
 
 # An .xlsx cannot hold control characters (openpyxl refuses them): see test_imports for those.
 CELL_STRINGS = HOSTILE_STRINGS + ["=1+1", "=A1*1000", "+1", "@A1"]

@@ -22,7 +22,7 @@ from intranet.testing import login, xlsx_bytes
 pytestmark = pytest.mark.slow
 
 ROLES = {"admin": "admin", "dept_admin": "dept_admin_a"}
-WORKBOOKS_PER_KIND = 4    # per example
+WORKBOOKS_PER_KIND = 2    # per example
 
 
 def workbook(header, rows, *, write_only) -> bytes:
