@@ -1,10 +1,12 @@
 """Guards on what a request may carry, for the core and every plugin.
 
 Ids beyond the database's integer range, NUL characters and implausible dates would otherwise
-reach the database and end in a 500 (PostgreSQL refuses all three).
+reach the database and end in a 500 (PostgreSQL refuses all three). The other control characters
+that XML forbids would be stored and then break every Word and Excel file that shows the text.
 """
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 
 from flask import abort, jsonify, request
@@ -14,6 +16,9 @@ DB_INT_MAX = 2**31 - 1     # PostgreSQL ``integer``; SQLite's 64-bit range is wi
 EARLIEST_DATE = date(1900, 1, 1)
 MAX_YEARS_AHEAD = 10
 NUL_MESSAGE = "请求中含有无效字符（空字符），请检查输入后重试"
+CONTROL_MESSAGE = "请求中含有无效字符（不可见的控制字符，常见于从其他软件复制的文字），请删除后重试"
+# XML 1.0 forbids these (tab, line feed and carriage return are allowed): Word and Excel cannot hold them.
+XML_FORBIDDEN_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
 class IdConverter(IntegerConverter):
@@ -61,32 +66,52 @@ def date_range_error(value) -> str:
             f"{latest.year}年{latest.month}月{latest.day}日之间）")
 
 
-def _has_nul(value) -> bool:
+def forbidden_character_error(text: str) -> str:
+    """A Chinese message when ``text`` holds a NUL or another character XML forbids, else ""."""
+    match = XML_FORBIDDEN_RE.search(text)
+    if match is None:
+        return ""
+    return NUL_MESSAGE if "\x00" in text else CONTROL_MESSAGE
+
+
+def _strings(value):
     if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
-    if isinstance(value, (list, tuple)):
-        return any(_has_nul(v) for v in value)
-    return False
+        yield value
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            yield from _strings(k)
+            yield from _strings(v)
+    elif isinstance(value, (list, tuple)):
+        for v in value:
+            yield from _strings(v)
 
 
-def _multi_has_nul(multidict) -> bool:
-    return any("\x00" in key or any("\x00" in v for v in values) for key, values in multidict.lists())
-
-
-def reject_nul():
-    """``before_request``: 400 for a NUL character in the path, query string, form or JSON body."""
-    body = request.get_json(silent=True) if request.is_json else None
-    if not ("\x00" in request.path or _multi_has_nul(request.args) or _multi_has_nul(request.form)
-            or any("\x00" in (f.filename or "") for _key, fs in request.files.lists() for f in fs) or _has_nul(body)):
-        return None
+def _request_strings():
+    yield request.path
+    for multidict in (request.args, request.form):
+        for key, values in multidict.lists():
+            yield key
+            yield from values
+    for _key, files in request.files.lists():
+        for f in files:
+            yield f.filename or ""
     if request.is_json:
-        return jsonify({"ok": False, "error": NUL_MESSAGE, "status": 400}), 400
-    abort(400, NUL_MESSAGE)
+        yield from _strings(request.get_json(silent=True))
+
+
+def reject_control_characters():
+    """``before_request``: 400 for a NUL or another XML-forbidden character in the path, query
+    string, form, uploaded file names or JSON body."""
+    messages = {forbidden_character_error(text) for text in _request_strings()} - {""}
+    if not messages:
+        return None
+    message = NUL_MESSAGE if NUL_MESSAGE in messages else CONTROL_MESSAGE
+    if request.is_json:
+        return jsonify({"ok": False, "error": message, "status": 400}), 400
+    abort(400, message)
 
 
 def init_app(app) -> None:
-    """Install the bounded ``int`` converter (before any route is added) and the NUL guard."""
+    """Install the bounded ``int`` converter (before any route is added) and the control-character guard."""
     app.url_map.converters["int"] = IdConverter
-    app.before_request(reject_nul)
+    app.before_request(reject_control_characters)

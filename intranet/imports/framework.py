@@ -8,13 +8,14 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 
 from ..extensions import db
 from ..idnumber import check_id_number
-from ..inputs import DB_INT_MAX, date_range_error
+from ..inputs import DB_INT_MAX, XML_FORBIDDEN_RE, date_range_error
 from ..spreadsheets import SpreadsheetError, WorkbookWriter, open_first_sheet
 
 TEXT_FORMAT = "@"
 CONFLICT = "数据已被另一个同时进行的导入修改，本次导入未作任何更改，请重新上传核对"
 PG_CONFLICTS = {"23505", "40001", "40P01"}
 SQLITE_CONFLICTS = ("SQLITE_CONSTRAINT_UNIQUE", "SQLITE_CONSTRAINT_PRIMARYKEY", "SQLITE_BUSY")
+CONTROL_CELL = "含有无效字符（不可见的控制字符，常见于从其他软件复制的文字），请删除后重新导入"
 TRUE_WORDS = {"是": True, "否": False, "Y": True, "N": False, "y": True, "n": False}
 
 
@@ -193,6 +194,8 @@ def error_workbook(result: ImportResult) -> bytes:
 def _parse_cell(col: Column, value) -> tuple[Any, str, str]:
     """Returns (parsed value, error, warning)."""
     if isinstance(value, str):
+        if XML_FORBIDDEN_RE.search(value):
+            return None, CONTROL_CELL, ""
         value = value.strip()
         if value == "":
             value = None
