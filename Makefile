@@ -40,7 +40,9 @@ bench: install
 PROD_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/intranet
 PROD_SECRET_KEY_FILE ?= instance/secret_key
 PROD_PORT ?= 8000
-PROD_ENV = DATABASE_URL=$(PROD_DATABASE_URL) INTRANET_SECRET_KEY_FILE=$(abspath $(PROD_SECRET_KEY_FILE))
+PROD_QUEUE_URL ?= redis://127.0.0.1:6379/1
+PROD_ENV = DATABASE_URL=$(PROD_DATABASE_URL) INTRANET_SECRET_KEY_FILE=$(abspath $(PROD_SECRET_KEY_FILE)) \
+	INTRANET_QUEUE_URL=$(PROD_QUEUE_URL)
 serve-prod: install
 	@redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 || { echo "需要 127.0.0.1:6379 上的 Redis（redis-server）" >&2; exit 1; }
 	$(BIN)/python deploy/create_database.py $(PROD_DATABASE_URL)
@@ -48,6 +50,8 @@ serve-prod: install
 		$(BIN)/python -c "import secrets; print(secrets.token_hex(32))" > $(PROD_SECRET_KEY_FILE); }
 	$(PROD_ENV) $(BIN)/intranet db upgrade
 	@echo "首次使用请创建管理员：$(PROD_ENV) $(BIN)/intranet users create-admin"
+	# the queue's worker (imports, exports, report builds, the daily jobs) stops with gunicorn
+	$(PROD_ENV) $(BIN)/intranet worker & WORKER=$$!; trap 'kill $$WORKER 2>/dev/null' EXIT INT TERM; \
 	$(PROD_ENV) INTRANET_PROXY_HOPS=0 GUNICORN_BIND=$(HOST):$(PROD_PORT) $(BIN)/gunicorn -c deploy/gunicorn.conf.py
 
 clean:

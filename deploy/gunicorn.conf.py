@@ -3,7 +3,7 @@
 Behind the reverse proxy in deploy/nginx.conf. Every value can be changed from the environment
 (GUNICORN_BIND, GUNICORN_WORKERS, GUNICORN_TIMEOUT); the app's own settings come, as always, from
 instance/config.py and INTRANET_* / DATABASE_URL variables. Several workers must share the login
-throttle and the sessions, so Redis is the default for both here.
+throttle, the sessions and the job queue, so Redis is the default for all three here.
 """
 import multiprocessing
 import os
@@ -30,4 +30,6 @@ control_socket_disable = True
 
 os.environ.setdefault("INTRANET_RATELIMIT_STORAGE_URI", "redis://127.0.0.1:6379/0")
 os.environ.setdefault("INTRANET_SESSION_REDIS_URL", "redis://127.0.0.1:6379/0")
+# The job queue: `intranet worker` must be started with the same INTRANET_QUEUE_URL.
+os.environ.setdefault("INTRANET_QUEUE_URL", "redis://127.0.0.1:6379/1")
 os.environ.setdefault("INTRANET_PROXY_HOPS", "1")   # nginx in front; 0 when clients reach gunicorn directly
