@@ -12,9 +12,8 @@ FORMULA = '=HYPERLINK("http://evil.example/hx3","点此")'
 AT_FORMULA = "@SUM(1+1)*cmd|' /C calc'!A0"
 INERT_PAYLOADS = (SCRIPT, IMG, FORMULA, AT_FORMULA)
 
-# The first is where hypothesis starts (its simplest example): make it a hostile one.
 HOSTILE_STRINGS = [
-    "'; DROP TABLE person; --<b>", "", " ", "\t", "\r\n\r\n", "x" * 5000, "长" * 70000,
+    "", " ", "\t", "\r\n\r\n", "x" * 5000, "长" * 70000,
     "'; DROP TABLE person; --", "' OR '1'='1", '" OR ""="', "1; SELECT pg_sleep(0)", "%", "_", "\\",
     *INERT_PAYLOADS, "javascript:alert(1)", "{{7*7}}", "${7*7}", "%s%n%x",
     "\u202eevil", "\ufeff", "𠀀𪚥😀", "ｅｘａｍｐｌｅ１２３", "\u3000", "\x7f", "\x85",
@@ -32,12 +31,10 @@ hostile_text = st.one_of(st.sampled_from(HOSTILE_STRINGS), st.text(st.characters
                          st.floats().map(str), st.dates().map(str))
 
 any_text = st.one_of(hostile_text, hostile_text, hostile_text, st.sampled_from(CONTROL_STRINGS), st.text(max_size=10))
-# Query strings: no 140 KB values (a server refuses such a request line before the app sees it).
-query_text = any_text.filter(lambda v: len(v) <= 5000)
 
 # Path segments: what an <int:...> or <string> argument might be sent instead of a real id.
-BAD_IDS = ["0", "2147483648", "abc", "１"]
-BAD_STRINGS = ["%3Cscript%3Ex%3C%2Fscript%3E", "%E9%95%BF" * 300, "..%2F..%2Fetc", "%00", "%C3%28"]
+BAD_IDS = ["0", "2147483648", "99999999999999999999", "abc", "１", "1%00"]
+BAD_STRINGS = ["X", "%3Cscript%3Ex%3C%2Fscript%3E", "%E9%95%BF" * 300, "..%2F..%2Fetc", "%20", "%00", "-1", "%C3%28"]
 
 # An .xlsx cannot hold control characters (openpyxl refuses them): see test_imports for those.
 CELL_STRINGS = HOSTILE_STRINGS + ["=1+1", "=A1*1000", "+1", "@A1"]
