@@ -58,6 +58,30 @@ def form_payload(data, form) -> MultiDict:
     return MultiDict(pairs)
 
 
+def query_problems(data, client, db, walk, role) -> list[str]:
+    """Every GET page with hostile values in the query arguments seen on it (and common ones)."""
+    problems = []
+    for endpoint, url in walk.get_urls:
+        names = sorted(walk.args.get(url, ()))
+        pairs = [(n, data.draw(any_text)) for n in names if data.draw(st.booleans())]
+        if names and data.draw(st.booleans()):
+            pairs.append((names[0], data.draw(any_text)))   # repeated key
+        response, error = request(client, "GET", url + "?" + "&".join(f"{quote(k)}={quote(v)}" for k, v in pairs), db)
+        if error or response.status_code >= 500:
+            problems.append(f"{role} GET {url} {pairs!r} ({endpoint}): {error or response.status_code}")
+    return problems
+
+
+def form_problems(data, client, db, walk, role, user, snapshots) -> list[str]:
+    """Every form found on the pages, posted with hostile, missing and repeated fields."""
+    problems = []
+    for action, form in sorted(walk.forms.items()):
+        payload = form_payload(data, form)
+        problems += checked_post(client, db, action, payload, f"{role} POST {action} ({form.endpoint}) {payload!r:.300}",
+                                 multipart=form.multipart, user=user, snapshots=snapshots)
+    return problems
+
+
 @pytest.mark.parametrize("role", list(ROLES))
 def test_query_arguments(app, db, org, role):
     client, _user, _samples, walk = setup_walk(app, db, org, role)
@@ -65,15 +89,7 @@ def test_query_arguments(app, db, org, role):
 
     @given(data=st.data())
     def fuzz(data):
-        problems = []
-        for endpoint, url in walk.get_urls:
-            names = sorted(walk.args.get(url, ()))
-            pairs = [(n, data.draw(any_text)) for n in names if data.draw(st.booleans())]
-            if names and data.draw(st.booleans()):
-                pairs.append((names[0], data.draw(any_text)))   # repeated key
-            response, error = request(client, "GET", url + "?" + "&".join(f"{quote(k)}={quote(v)}" for k, v in pairs), db)
-            if error or response.status_code >= 500:
-                problems.append(f"{role} GET {url} {pairs!r} ({endpoint}): {error or response.status_code}")
+        problems = query_problems(data, client, db, walk, role)
         assert not problems, report(problems)
     fuzz()
 
@@ -83,15 +99,12 @@ def test_forms(app, db, org, role):
     client, user, _samples, walk = setup_walk(app, db, org, role)
     assert walk.forms, "no form found"
 
+    snapshots = Snapshots(db)
+
     @given(data=st.data())
     def fuzz(data):
-        problems = []
-        for action, form in sorted(walk.forms.items()):
-            payload = form_payload(data, form)
-            problems += checked_post(client, db, action, payload, f"{role} POST {action} ({form.endpoint}) {payload!r:.300}",
-                                     multipart=form.multipart, user=user, snapshots=snapshots)
+        problems = form_problems(data, client, db, walk, role, user, snapshots)
         assert not problems, report(problems)
-    snapshots = Snapshots(db)
     fuzz()
     assert_logged_in(client)
 

@@ -57,7 +57,7 @@ def test_the_walk_finds_the_planted_form_and_argument(app, db, org, planted):
     walk.forms = {"/test-hostile/leak": walk.forms["/test-hostile/leak"]}
     found = {"query": [], "form": []}
 
-    @settings(max_examples=5)
+    @settings(max_examples=25)
     @given(data=st.data())
     def fuzz(data):
         found["query"] += query_problems(data, planted, db, walk, "admin")
