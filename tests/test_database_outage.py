@@ -10,7 +10,10 @@ from flask import g
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from intranet.testing import login, make_department, make_user
+from intranet import create_app
+from intranet.extensions import db as _db
+from intranet.schema import create_all
+from intranet.testing import BASE_CONFIG, ThrowAwayDatabase, login, make_department, make_user
 
 OUTAGE = "数据库暂时无法访问"
 
@@ -86,20 +89,37 @@ def test_postgresql_down_then_back(logged_in, database):
     assert get(logged_in).status_code == 200
 
 
-def test_sqlite_file_gone_then_back(logged_in, database, db):
+def test_sqlite_file_gone_then_back(database):
+    """On a SQLite file of its own: moving the test run's shared file would break every later test
+    whenever another engine (another app of the run) still holds it open."""
     if database.backend != "sqlite":
         pytest.skip("SQLite only")
-    path = Path(make_url(database.url).database)
+    store = ThrowAwayDatabase("sqlite")
+    app = create_app({**BASE_CONFIG, "SQLALCHEMY_DATABASE_URI": store.url, "PROPAGATE_EXCEPTIONS": False})
+    path = Path(make_url(store.url).database)
     away = path.with_name("moved-away.db")
-    db.session.remove()
-    db.engine.dispose()          # the last connection closes: the WAL is folded into the file
-    shutil.move(path, away)
     try:
-        response = get(logged_in)
-        assert response.status_code == 503
-        assert OUTAGE in response.get_data(as_text=True)
+        with app.app_context():
+            create_all(app)
+            user = make_user("dept_admin", make_department())
+            _db.session.commit()
+            client = app.test_client()
+            login(client, user)
+            assert get(client).status_code == 200
+            _db.session.remove()
+            _db.engine.dispose()          # the last connection closes: the WAL is folded into the file
+            shutil.move(path, away)
+            try:
+                response = get(client)
+                assert response.status_code == 503
+                assert OUTAGE in response.get_data(as_text=True)
+            finally:
+                _db.session.remove()
+                _db.engine.dispose()
+                path.unlink(missing_ok=True)   # the empty file SQLite made in its place
+                shutil.move(away, path)
+            assert get(client).status_code == 200
+            _db.session.remove()
+            _db.engine.dispose()
     finally:
-        db.session.remove()
-        path.unlink(missing_ok=True)   # the empty file SQLite made in its place
-        shutil.move(away, path)
-    assert get(logged_in).status_code == 200
+        store.drop()
