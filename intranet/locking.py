@@ -6,6 +6,7 @@ checks the state and changes anything. Concurrent requests on the same row then 
 and the second one sees what the first committed:
 
 - PostgreSQL: ``SELECT … FOR UPDATE``, held until the transaction ends.
+- ``share_rows``: ``SELECT … FOR SHARE`` for a row read but not changed (others may share it).
 - SQLite has no row locks: the transaction takes the database write lock first
   (``BEGIN IMMEDIATE``), so writers queue up (``busy_timeout``), and the row is then re-read.
 
@@ -58,6 +59,19 @@ def lock_rows(stmt: Select) -> Select:
     """
     write_lock()
     return stmt.with_for_update(key_share=True).execution_options(populate_existing=True)
+
+
+def share_rows(stmt: Select) -> Select:
+    """``stmt`` as a shared locking read: FOR SHARE, fresh from the database.
+
+    For a row that a change depends on but does not change (e.g. the exam a result is recorded
+    for): many such readers hold it at once, while a writer locking the row (``lock``) waits for
+    them and they wait for it, so they re-read its committed state. SQLite has no row locks: it
+    takes the write lock, as ``lock_rows`` does. Take shared locks before the rows you lock for
+    update (lock order), and never ``lock`` a row you already share (two sharers would deadlock).
+    """
+    write_lock()
+    return stmt.with_for_update(read=True).execution_options(populate_existing=True)
 
 
 def _loaded(obj) -> dict:

@@ -4,9 +4,10 @@ The deadline lives in the database. Every save and the submit check it; a paper 
 deadline is graded with the answers saved before it, lazily on the next request that touches it
 or by ``intranet exams close-expired``.
 
-Every action on a paper first locks the candidate's registration and then the paper
-(intranet.locking; always in that order, so two requests never deadlock): simultaneous saves,
-submits and time-outs take turns, and only the first grades the paper.
+Every action on a paper first share-locks its exam, then locks the candidate's registration and
+then the paper (intranet.locking; always in that order, so two requests never deadlock):
+simultaneous saves, submits and time-outs take turns, only the first grades the paper, and a
+withdrawal of the exam waits for them (and they see a withdrawal that committed first).
 """
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ from intranet.locking import lock_rows
 from . import service, similarity
 from .models import (LETTERS, QUESTION_TYPES, TRUE_FALSE_OPTIONS, Exam, Paper, PaperAnswer,
                      PaperBlueprint, Question, Registration)
-from .service import ExamError, now
+from .service import ExamError, now, share_exam
 
 _random = random.SystemRandom()
 
@@ -44,6 +45,7 @@ def open_paper(exam: Exam, person_id: int) -> Paper | None:
 def start(exam: Exam, person, user, at: datetime | None = None) -> Paper:
     """Resume the candidate's open paper, or draw a new one if they may sit now."""
     at = at or now()
+    share_exam(exam.id)  # re-read: withdrawn or closed meanwhile is refused below
     reg = service.registration_of(exam, person, for_update=True)  # one paper per attempt
     paper = open_paper(exam, person.id)
     if paper is not None and close_if_expired(paper, at):
@@ -188,8 +190,10 @@ def normalise(question: Question, raw) -> str:
 
 
 def lock(paper: Paper) -> None:
-    """Lock the candidate's registration, then re-read the paper locked, so two requests on it
-    (tabs, a double click, the time-out job) take turns and the second sees what the first committed."""
+    """Share-lock the exam, lock the candidate's registration, then re-read the paper locked, so
+    two requests on it (tabs, a double click, the time-out job) take turns and the second sees what
+    the first committed, and a paper graded while the exam is withdrawn waits and sees it."""
+    share_exam(paper.exam_id)
     db.session.scalars(lock_rows(select(Registration).where(Registration.exam_id == paper.exam_id,
                                                             Registration.person_id == paper.person_id))).all()
     lock_row(paper, check=False)  # the callers re-check submitted_at and the deadline themselves

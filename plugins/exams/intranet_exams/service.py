@@ -14,7 +14,7 @@ from sqlalchemy import and_, case, func, or_, select
 from intranet import audit
 from intranet.access import in_scope
 from intranet.extensions import db
-from intranet.locking import StateChanged, lock, lock_rows
+from intranet.locking import StateChanged, lock, lock_rows, share_rows
 from intranet.models import Person
 
 from .models import EXEMPTION_REASONS, RESULT_STATUSES, Exam, ExamResult, Exemption, Paper, Registration
@@ -173,6 +173,13 @@ def cancel(registration: Registration, user, reason: str = "") -> None:
                  before={"status": before}, after={"status": "已取消"})
 
 
+def share_exam(exam_id: int) -> Exam | None:
+    """Share-lock the exam and re-read it (its ``active`` and times as committed), so withdrawing
+    or editing it waits for results and papers in progress, and they see a withdrawal that
+    committed first. Take it before the registration (lock order: exam, registration, paper)."""
+    return db.session.scalar(share_rows(select(Exam).where(Exam.id == exam_id)))
+
+
 def registration_of(exam: Exam, person: Person, *, for_update: bool = False) -> Registration | None:
     """The person's registration; with ``for_update``, locked and re-read (serialises the candidate's
     exemption requests, results and online papers for this exam)."""
@@ -244,6 +251,7 @@ def attempts_of(exam_id: int, person_id: int) -> list[ExamResult]:
 def record_result(exam: Exam, person: Person, status: str, score, user, *, resit: bool = False,
                   source: str = "录入", paper=None) -> ExamResult:
     """Record (or correct) a person's result. A resit adds the next attempt, up to ``max_attempts``."""
+    share_exam(exam.id)  # a withdrawal committed meanwhile is seen; one in progress waits for us
     if not exam.active:
         raise ExamError("该考试已撤销，不能录入成绩")
     if score is not None:

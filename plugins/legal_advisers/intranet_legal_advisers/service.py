@@ -454,11 +454,14 @@ def add_service(contract: Contract, v: ServiceValues, user, *, today: date | Non
 
 
 def rate(service: Service, rating, comment: str, user) -> Service:
+    lock(service.contract, check=False)  # as assess does: the year's assessment and this rating take turns
     service = lock(service)
     if service.rating is not None:
         raise StateChanged("该服务已评价，不能重复评价")
     if service.status != SERVICE_ACTIVE:
         raise AdviserError("该服务记录已撤销")
+    if _assessed(service):  # the assessment took the year's average rating
+        raise AdviserError(f"{service.served_on.year}年度已考核，不能再评价该年度的服务")
     try:
         value = int(rating)
     except (TypeError, ValueError):
@@ -475,13 +478,18 @@ def rate(service: Service, rating, comment: str, user) -> Service:
     return service
 
 
+def _assessed(service: Service) -> bool:
+    """The service's year is assessed for its contract (call with the contract locked)."""
+    return db.session.scalar(select(Assessment.id).where(Assessment.contract_id == service.contract_id,
+                                                         Assessment.year == service.served_on.year)) is not None
+
+
 def withdraw_service(service: Service, user) -> Service:
     lock(service.contract, check=False)   # as assess does: the year's assessment and this withdrawal take turns
     service = lock(service)
     if service.status != SERVICE_ACTIVE:
         raise StateChanged("该服务记录已撤销")
-    if db.session.scalar(select(Assessment.id).where(Assessment.contract_id == service.contract_id,
-                                                     Assessment.year == service.served_on.year)) is not None:
+    if _assessed(service):
         raise AdviserError(f"{service.served_on.year}年度已考核，不能撤销该年度的服务记录")
     service.status = SERVICE_WITHDRAWN
     audit.record("legal_advisers.service_withdraw", "legal_advisers_service", service.id,

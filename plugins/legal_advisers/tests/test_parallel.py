@@ -44,3 +44,42 @@ def test_assess_at_once(app, db, org, firm, make_contract):
     assert all(r.status_code in (200, 302) for r in results)
     assert db.session.scalar(select(func.count()).select_from(Assessment)) == 1
     assert events(db, "legal_advisers.assess") == 1
+
+
+def test_rate_and_assess_at_once_the_assessment_counts_what_is_rated(app, db, org, firm, make_contract):
+    """Rating locks the contract as the assessment does: either the rating comes first and the
+    assessment's average includes it, or the assessment comes first and the rating is refused."""
+    from intranet_legal_advisers.models import Service
+    from intranet_legal_advisers.service import AdviserError, AssessmentValues
+    year = date.today().year - 1
+    contract = make_contract(org.town_a, [firm()], start=date(year, 1, 1))
+    cid = contract.id
+    sid = service.add_service(contract, ServiceValues(served_on=date(year, 6, 1), kind="合同审查", matter="审查",
+                                                      hours=1), None, today=date(year, 12, 31)).id
+    db.session.commit()
+    dims = ["服务态度", "专业能力", "工作效率", "服务成效"]
+    values = AssessmentValues(year=year, client=dict(zip(dims, [15] * 4)), self_report=dict(zip(dims, [15] * 4)),
+                              decision="续聘")
+
+    def act(i, _):
+        from intranet.extensions import db as _db
+        try:
+            if i == 0:
+                service.rate(_db.session.get(Service, sid), 3, "", None)
+            else:
+                service.assess(_db.session.get(Contract, cid), values, None)
+            _db.session.commit()
+        except AdviserError as exc:
+            _db.session.rollback()
+            return str(exc)
+        return None
+
+    rating, assessed = run_in_parallel(app, 2, act)
+    assert assessed is None
+    db.session.expire_all()
+    done = db.session.scalar(select(Assessment).where(Assessment.contract_id == cid))
+    stored = db.session.get(Service, sid).rating
+    if rating is None:
+        assert stored == 3 and str(done.avg_rating) == "3.00"
+    else:
+        assert "已考核" in rating and stored is None and done.avg_rating is None

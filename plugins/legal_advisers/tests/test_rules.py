@@ -256,3 +256,23 @@ def test_the_daily_job_expires_contracts_past_their_end(app, db, org, firm, make
     db.session.expire_all()
     assert (db.session.get(Contract, past.id).status, db.session.get(Contract, current.id).status) == ("到期", "生效")
     assert job.func() == "已将0份超过结束日期的法律顾问合同标记为到期"
+
+
+def test_no_rating_after_the_year_is_assessed(db, org, firm, make_contract):
+    """The assessment took the year's average rating: a later rating of that year would change
+    the figure behind a decision already made, so it is refused and nothing changes."""
+    year = TODAY.year - 1
+    contract = make_contract(org.town_a, [firm()], start=date(year, 1, 1))
+    old, rated = (service.add_service(contract, ServiceValues(served_on=date(year, 5, day), kind="合同审查",
+                                                              matter="审查", hours=1), None, today=date(year, 12, 31))
+                  for day in (1, 2))
+    service.rate(rated, 4, "", None)
+    this_year = service.add_service(contract, ServiceValues(served_on=TODAY, kind="合同审查", matter="审查", hours=1), None)
+    service.assess(contract, assessment(year, [18, 27, 18, 27], [20, 30, 20, 30]), None)
+    db.session.commit()
+    refused(db, service.rate, old, 5, "迟到的评价", None, match=f"{year}年度已考核，不能再评价")
+    db.session.expire_all()
+    assert db.session.get(Service, old.id).rating is None
+    service.rate(this_year, 5, "", None)  # a year not yet assessed is still rated
+    db.session.commit()
+    assert db.session.get(Service, this_year.id).rating == 5
