@@ -342,7 +342,8 @@ def _wait_for_job(job_id: int) -> None:
                 break
             db.session.rollback()
             time.sleep(1)
-    for row, column, message in (job.row_errors or [])[:200]:
+    from .jobs.runner import row_errors
+    for row, column, message in row_errors(job.id, limit=200):
         click.echo(f"错误 {'第%s行 ' % row if row else ''}{column + '：' if column else ''}{message}", err=True)
     if job.state == FAILED:
         fail(job.message)
@@ -447,11 +448,13 @@ def jobs_list():
         sys.exit(1)
 
 
-@jobs_group.command("run", help="运行定时任务（省略名称时运行全部）；任一任务失败时以非零状态退出")
+@jobs_group.command("run", help="运行定时任务（省略名称时运行全部）；与后台任务处理进程共用每日一次的运行记录，"
+                                 "今日已运行的任务跳过；任一任务失败时以非零状态退出")
 @click.argument("names", nargs=-1)
 @with_appcontext
 def jobs_run(names):
-    from .plugins import record_failure
+    from .jobs.runner import ALREADY_RAN, run_scheduled_once
+    from .models.job import FAILED
     jobs, failures = _scheduled_jobs()
     known = {f"{j.plugin}.{j.name}": j for j in jobs} | {j.name: j for j in jobs}
     unknown = [n for n in names if n not in known]
@@ -461,16 +464,14 @@ def jobs_run(names):
     failed = [] if names else [f"{f.plugin}（列出任务）" for f in failures]
     for job in ([known[n] for n in names] if names else jobs):
         label = f"{job.plugin}.{job.name}"
-        try:
-            result = job.func()
-        except Exception as exc:  # noqa: BLE001 - one failing job must not stop the others
-            from .extensions import db
-            db.session.rollback()
-            failure = record_failure(job.plugin, f"job {job.name}", exc)
-            click.echo(f"错误：任务 {label} 失败：{exc}（错误编号 {failure.reference}）", err=True)
+        outcome = run_scheduled_once(job)   # the worker's daily claim: once per job and day
+        if outcome is None:
+            click.echo(f"{label}: {ALREADY_RAN}")
+        elif outcome.state == FAILED:
+            click.echo(f"错误：任务 {label} 失败：{outcome.message.removeprefix('任务失败：')}", err=True)
             failed.append(label)
-            continue
-        click.echo(f"{label}: {result if result is not None else '完成'}")
+        else:
+            click.echo(f"{label}: {outcome.message}")
     if failed:
         fail(f"错误：{len(failed)} 个任务失败：{'、'.join(failed)}")
 

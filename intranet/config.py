@@ -65,6 +65,7 @@ class Defaults:
     JOB_RESULT_DAYS = 7          # result files are removed after this many days
     JOB_HEARTBEAT_SECONDS = 10   # a running job says it is alive this often
     JOB_STALE_SECONDS = 120      # a running job silent this long is taken as dead (worker killed)
+    JOB_SWEEP_MINUTES = 5        # the worker marks dead jobs 失败 this often (a divisor of 60)
     # job_uploads/ (uploaded import files, which hold ID numbers: leave it out of backups) and
     # job_results/ live here; None: the instance folder.
     JOB_FOLDER = None

@@ -131,7 +131,8 @@ def test_import_job_with_errors_changes_nothing_and_lists_the_rows(app, client, 
     login(client, org.users["dept_admin_a"])
     upload(client, xlsx_bytes(PEOPLE_HEADER, people_rows(4) + people_rows(60, bad=True)))
     [job] = jobs_of("import", "people")
-    assert job.state == FAILED and len(job.row_errors) == 60 and people_count() == before
+    assert job.state == FAILED and job.error_count == 60 and people_count() == before
+    assert len(runner.row_errors(job.id)) == 60
     assert uploads(app) == []
     page = client.get(f"/jobs/{job.id}").get_data(as_text=True)
     assert "错误明细（共 60 处）" in page and "第 1 / 2 页" in page
@@ -226,15 +227,53 @@ def test_a_stale_running_job_is_recovered_and_a_live_one_is_not(held, client, db
     assert uploads(held) == [live.params["upload"]]
 
 
-def test_the_job_page_recovers_a_stale_job(held, client, db, org):
+def test_the_job_page_changes_nothing_and_the_sweep_recovers_a_stale_job(held, client, db, org):
     job = Job(kind="export", name="names", label="x", params={}, owner_id=org.users["dept_admin_a"].id,
               department_id=org.town_a.id, state=RUNNING, message="", result_name="",
               started_at=datetime.now() - timedelta(hours=1), heartbeat_at=datetime.now() - timedelta(hours=1))
     db.session.add(job)
     db.session.commit()
     login(client, org.users["dept_admin_a"])
+    events = lambda: db.session.scalar(select(func.count()).select_from(AuditEvent))  # noqa: E731
+    before = events()
     status = client.get(f"/jobs/{job.id}.json").get_json()
-    assert status["state"] == FAILED and status["finished"] and status["message"] == runner.INTERRUPTED
+    assert status["state"] == RUNNING and status["stale"] and not status["finished"]
+    assert "处理进程已长时间无响应" in client.get(f"/jobs/{job.id}").get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Job, job.id).state == RUNNING and events() == before   # a GET changed nothing
+    from intranet.jobs.queue import get_queue
+    huey = get_queue().huey
+    [sweep] = [t for t in huey.read_periodic(datetime(2026, 3, 1, 10, 0)) if t.name == "intranet.sweep"]
+    assert huey.execute(sweep) == 1
+    db.session.expire_all()
+    assert db.session.get(Job, job.id).state == FAILED
+    status = client.get(f"/jobs/{job.id}.json").get_json()
+    assert status["finished"] and status["message"] == runner.INTERRUPTED and not status["stale"]
+
+
+def test_the_sweep_runs_every_few_minutes(app):
+    from intranet.jobs.queue import get_queue
+    huey = get_queue().huey
+    names = lambda moment: [t.name for t in huey.read_periodic(moment)]  # noqa: E731
+    assert app.config["JOB_SWEEP_MINUTES"] == 5
+    assert "intranet.sweep" in names(datetime(2026, 3, 1, 10, 35))
+    assert "intranet.sweep" not in names(datetime(2026, 3, 1, 10, 37))
+
+
+def test_row_errors_beyond_the_kept_ones_are_counted_and_paged(app, client, db, org, monkeypatch):
+    """Many row errors: a row each in job_row_error (not one JSON value), the first MAX kept, paged."""
+    monkeypatch.setattr(runner, "MAX_ROW_ERRORS", 70)
+    from intranet.jobs import views
+    monkeypatch.setattr(views, "MAX_ROW_ERRORS", 70)
+    login(client, org.users["dept_admin_a"])
+    upload(client, xlsx_bytes(PEOPLE_HEADER, people_rows(120, bad=True)))
+    [job] = jobs_of("import", "people")
+    assert job.state == FAILED and job.error_count == 120
+    kept = runner.row_errors(job.id)
+    assert len(kept) == 70 and [r for r, _c, _m in kept] == sorted(r for r, _c, _m in kept)
+    page = client.get(f"/jobs/{job.id}?page=2").get_data(as_text=True)
+    assert "错误明细（共 120 处）" in page and "此处列出前 70 处" in page and "第 2 / 2 页" in page
+    assert page.count("<tr><td>") == 20   # 70 kept, 50 on page 1
 
 
 def test_worker_start_requeues_waiting_jobs(held, db, org):
@@ -288,6 +327,22 @@ def test_a_scheduled_job_runs_once_a_day_even_with_several_consumers(app, db, da
     assert job.state == DONE and job.message == "ok" and job.run_key == "jobs_test.count@2026-03-01"
     runner.run_scheduled(today + timedelta(days=1))
     assert daily.runs == 2
+
+
+def test_the_cli_and_the_worker_share_the_daily_claim(app, db, daily):
+    first = app.test_cli_runner().invoke(cli, ["jobs", "run", "jobs_test.count"])
+    assert first.exit_code == 0 and "jobs_test.count: ok" in first.output and daily.runs == 1
+    assert runner.run_scheduled()["jobs_test.count"] == runner.SKIPPED and daily.runs == 1
+    again = app.test_cli_runner().invoke(cli, ["jobs", "run"])
+    assert again.exit_code == 0 and "jobs_test.count: 今日已运行，跳过" in again.output and daily.runs == 1
+    [job] = jobs_of("scheduled", "jobs_test.count")
+    assert job.run_key == f"jobs_test.count@{date.today().isoformat()}" and job.state == DONE
+
+
+def test_the_worker_first_then_the_cli_skips(app, db, daily):
+    assert runner.run_scheduled()["jobs_test.count"] == DONE
+    result = app.test_cli_runner().invoke(cli, ["jobs", "run", "jobs_test.count"])
+    assert result.exit_code == 0 and "今日已运行，跳过" in result.output and daily.runs == 1
 
 
 def test_a_stale_scheduled_job_does_not_block_the_next_day(app, db, daily):

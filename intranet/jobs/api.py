@@ -14,7 +14,7 @@ from ..extensions import db
 from ..models import Department, Job
 from ..models.job import ACTIVE_STATES, QUEUED
 from .queue import get_queue
-from .runner import recover, upload_dir
+from .runner import is_stale, recover, upload_dir
 
 ROW_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]{0,30}:)?row[\s/>]")
 
@@ -133,4 +133,4 @@ def progress_of(job: Job) -> dict:
             done, total = live
     percent = int(100 * done / total) if total else (100 if job.finished else 0)
     return {"id": job.id, "state": job.state, "done": done, "total": total, "percent": min(percent, 100),
-            "message": job.message, "finished": job.finished}
+            "message": job.message, "finished": job.finished, "stale": is_stale(job)}

@@ -1,4 +1,5 @@
-"""The huey instance of an app, made from ``QUEUE_URL``, and the two tasks it runs.
+"""The huey instance of an app, made from ``QUEUE_URL``, and the tasks it runs: a job, the sweep
+of dead jobs (every JOB_SWEEP_MINUTES) and the daily run.
 
 ``sqlite:///PATH`` (the default: instance/queue.sqlite3, nothing to start), ``redis://…``
 (production, several workers) or ``memory://`` (one process). ``QUEUE_IMMEDIATE`` runs every
@@ -43,6 +44,15 @@ def init_app(app) -> None:
         from .runner import run_job as run
         with app.app_context():
             return run(job_id)
+
+    sweep_minutes = int(app.config.get("JOB_SWEEP_MINUTES", 5))
+
+    # Jobs whose worker died are marked 失败 here, not when someone views them (GETs change nothing).
+    @huey.periodic_task(crontab(minute=f"*/{sweep_minutes}"), name="intranet.sweep")
+    def sweep():
+        from .runner import recover_stale
+        with app.app_context():
+            return recover_stale()
 
     @huey.periodic_task(crontab(minute="0", hour=str(hour)), name="intranet.daily")
     def daily():

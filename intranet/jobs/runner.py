@@ -13,19 +13,20 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
 from .. import audit
 from ..extensions import db
 from ..locking import locked
 from ..models import Department, Job, User
-from ..models.job import DONE, FAILED, QUEUED, RUNNING
+from ..models.job import DONE, FAILED, QUEUED, RUNNING, JobRowError
 from .queue import get_queue
 
 NO_PERMISSION = "无权限：提交任务的用户已不再具有所需的角色或单位范围，任务未执行"
 INTERRUPTED = "任务中断：处理进程已停止（可能被重启或终止），本任务未完成，数据未作更改，请重新提交"
-MAX_ROW_ERRORS = 20000
+MAX_ROW_ERRORS = 20000   # kept for the job page (all of them are in the error report file)
+ALREADY_RAN = "今日已运行，跳过"
 
 
 def _job_folder() -> Path:
@@ -42,9 +43,13 @@ def result_dir() -> Path:
 
 
 class Outcome:
-    def __init__(self, state, message="", result_path=None, result_name="", row_errors=None):
+    """How a job ended; ``row_errors``: [(row, column, message)] to keep, ``error_count``: how many
+    were found (may be more than kept)."""
+
+    def __init__(self, state, message="", result_path=None, result_name="", row_errors=None, error_count=None):
         self.state, self.message = state, message
         self.result_path, self.result_name, self.row_errors = result_path, result_name, row_errors
+        self.error_count = len(row_errors or []) if error_count is None else error_count
 
 
 class Progress:
@@ -161,14 +166,31 @@ def _close(job: Job, outcome: Outcome, owner) -> None:
     """Write the outcome to the (locked) job row with an audit entry, and commit."""
     job.state, job.message = outcome.state, outcome.message[:2000]
     job.result_path, job.result_name = outcome.result_path, outcome.result_name
-    if outcome.row_errors is not None:
-        job.row_errors = outcome.row_errors
+    if outcome.row_errors:
+        _store_row_errors(job.id, outcome.row_errors)
+        job.error_count = outcome.error_count
     job.finished_at = job.heartbeat_at = datetime.now()
     if outcome.state == DONE and job.total == 0:
         job.done = job.total = 1
     audit.record("job_finish", "job", job.id, actor=owner, department_id=job.department_id,
                  summary=f"{job.kind_label}任务「{job.label or job.name}」{outcome.state}：{outcome.message}"[:500])
     db.session.commit()
+
+
+def _store_row_errors(job_id: int, errors) -> None:
+    rows = [{"job_id": job_id, "row": row, "column": (column or "")[:100], "message": message or ""}
+            for row, column, message in errors[:MAX_ROW_ERRORS]]
+    for start in range(0, len(rows), 1000):
+        db.session.execute(insert(JobRowError), rows[start:start + 1000])
+
+
+def row_errors(job_id: int, offset: int = 0, limit: int | None = None) -> list[tuple]:
+    """(row, column, message) of a job's kept row errors, in the order they were found."""
+    stmt = (select(JobRowError.row, JobRowError.column, JobRowError.message)
+            .where(JobRowError.job_id == job_id).order_by(JobRowError.id).offset(offset))
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    return [tuple(r) for r in db.session.execute(stmt)]
 
 
 def remove_upload(job: Job | None) -> None:
@@ -197,11 +219,11 @@ def _import(job, owner, params, department_id, progress) -> Outcome:
     if result.ok:
         progress(result.total_rows, result.total_rows)
         return Outcome(DONE, result.summary())
-    errors = [[e.row, e.column, e.message] for e in result.errors[:MAX_ROW_ERRORS]]
+    errors = [(e.row, e.column, e.message) for e in result.errors[:MAX_ROW_ERRORS]]
     report = result_dir() / f"{job.id}-errors.xlsx"
     report.parent.mkdir(parents=True, exist_ok=True)
     report.write_bytes(error_workbook(result))
-    return Outcome(FAILED, result.summary(), str(report), "导入错误报告.xlsx", errors)
+    return Outcome(FAILED, result.summary(), str(report), "导入错误报告.xlsx", errors, len(result.errors))
 
 
 def _export(job, owner, params, department_id, progress) -> Outcome:
@@ -252,40 +274,52 @@ BODIES = {"import": _import, "export": _export, "report": _report}
 # --- the daily run ------------------------------------------------------------------------
 
 def run_scheduled(day: date | None = None) -> dict[str, str]:
-    """Run every plugin's scheduled job once for ``day`` (today): a job's (name, day) row is unique,
-    so a second consumer (or a second delivery) finds it taken and skips it. Returns name → state."""
+    """Run every plugin's scheduled job once for ``day`` (today). Returns name → state (SKIPPED
+    for a job another consumer, or ``intranet jobs run``, runs or ran that day)."""
     from ..hookspecs import ScheduledJob
-    from ..plugins import call_safely, record_failure
-    day = day or date.today()
+    from ..plugins import call_safely
     jobs, _failures = call_safely("scheduled_jobs", expect=ScheduledJob)
     states = {}
     for scheduled in jobs:
-        name = f"{scheduled.plugin}.{scheduled.name}"
-        now = datetime.now()
-        job = Job(kind="scheduled", name=name, label=scheduled.description or name, params={"day": day.isoformat()},
-                  state=RUNNING, started_at=now, heartbeat_at=now, run_key=f"{name}@{day.isoformat()}",
-                  message="", result_name="", done=0, total=0)
-        db.session.add(job)
-        try:
-            db.session.commit()
-        except IntegrityError:   # taken: another consumer runs (or ran) it today
-            db.session.rollback()
-            continue
-        job_id = job.id
-        audit.record("job_start", "job", job_id, summary=f"开始定时任务「{name}」")
-        db.session.commit()
-        with Progress(job_id):
-            try:
-                result = scheduled.func()
-                outcome = Outcome(DONE, "完成" if result is None else str(result))
-            except Exception as exc:  # noqa: BLE001 - one failing job must not stop the others
-                db.session.rollback()
-                failure = record_failure(scheduled.plugin, f"job {scheduled.name}", exc)
-                outcome = Outcome(FAILED, f"任务失败：{exc}（错误编号 {failure.reference}）")
-        _close(locked(Job, job_id), outcome, None)
-        get_queue().forget(job_id)
-        states[name] = outcome.state
+        outcome = run_scheduled_once(scheduled, day)
+        states[f"{scheduled.plugin}.{scheduled.name}"] = SKIPPED if outcome is None else outcome.state
     return states
+
+
+SKIPPED = "已跳过"
+
+
+def run_scheduled_once(scheduled, day: date | None = None) -> Outcome | None:
+    """Run one scheduled job for ``day`` (today) if nobody has yet: its (name, day) claim, the job
+    row's unique ``run_key``, is shared by every worker and the ``intranet jobs run`` command, so a
+    daily job runs once a day. Returns its outcome, or None when the day's run was already claimed."""
+    from ..plugins import record_failure
+    day = day or date.today()
+    name = f"{scheduled.plugin}.{scheduled.name}"
+    now = datetime.now()
+    job = Job(kind="scheduled", name=name, label=scheduled.description or name, params={"day": day.isoformat()},
+              state=RUNNING, started_at=now, heartbeat_at=now, run_key=f"{name}@{day.isoformat()}",
+              message="", result_name="", done=0, total=0)
+    db.session.add(job)
+    try:
+        db.session.commit()
+    except IntegrityError:   # taken: another consumer runs (or ran) it that day
+        db.session.rollback()
+        return None
+    job_id = job.id
+    audit.record("job_start", "job", job_id, summary=f"开始定时任务「{name}」")
+    db.session.commit()
+    with Progress(job_id):
+        try:
+            result = scheduled.func()
+            outcome = Outcome(DONE, "完成" if result is None else str(result))
+        except Exception as exc:  # noqa: BLE001 - one failing job must not stop the others
+            db.session.rollback()
+            failure = record_failure(scheduled.plugin, f"job {scheduled.name}", exc)
+            outcome = Outcome(FAILED, f"任务失败：{exc}（错误编号 {failure.reference}）")
+    _close(locked(Job, job_id), outcome, None)
+    get_queue().forget(job_id)
+    return outcome
 
 
 def is_stale(job: Job) -> bool:

@@ -14,7 +14,7 @@ from ..models import Department, Job
 from ..models.job import FAILED
 from ..pagination import Page, paginate, requested_page
 from . import api
-from .runner import is_stale, permission_problem, recover
+from .runner import MAX_ROW_ERRORS, permission_problem, row_errors
 
 bp = Blueprint("jobs", __name__, url_prefix="/jobs")
 exports_bp = Blueprint("exports", __name__, url_prefix="/exports")
@@ -34,9 +34,6 @@ def _visible_job(job_id: int) -> Job:
         abort(404)
     if current_user.role != "admin" and job.owner_id != current_user.id:
         abort(403)
-    if is_stale(job):   # its worker died: say so now rather than show a frozen bar
-        recover(job.id)
-        job = db.session.get(Job, job_id)
     return job
 
 
@@ -51,12 +48,13 @@ def index():
 @roles_required(*READ_ROLES)
 def detail(job_id):
     job = _visible_job(job_id)
-    errors = job.row_errors or []
-    number = min(requested_page(), max(1, -(-len(errors) // ERRORS_PER_PAGE)))
+    kept = min(job.error_count or 0, MAX_ROW_ERRORS)
+    number = min(requested_page(), max(1, -(-kept // ERRORS_PER_PAGE)))
     start = (number - 1) * ERRORS_PER_PAGE
-    error_page = Page(errors[start:start + ERRORS_PER_PAGE], number, ERRORS_PER_PAGE, len(errors))
+    errors = row_errors(job.id, start, ERRORS_PER_PAGE) if kept else []
+    error_page = Page(errors, number, ERRORS_PER_PAGE, kept)
     return render_template("jobs/detail.html", job=job, progress=api.progress_of(job), error_page=error_page,
-                           failed=job.state == FAILED,
+                           failed=job.state == FAILED, max_row_errors=MAX_ROW_ERRORS,
                            has_result=bool(job.result_path) and Path(job.result_path).is_file())
 
 

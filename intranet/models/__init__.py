@@ -1,6 +1,6 @@
 """The core's models. Plugins define their own in their packages."""
 from .audit import AuditEvent
-from .job import Job
+from .job import Job, JobRowError
 from .org import DEPARTMENT_KINDS, PERSON_STATUSES, STAFFING_TYPES, Department, Person
 from .report import ReportSnapshot
 from .report_submission import ReportDraft, ReportReview, ReportVersion, ReportVersionFile
@@ -17,7 +17,7 @@ def core_tables() -> frozenset[str]:
 
 
 __all__ = [
-    "core_tables", "AuditEvent", "Job", "Department", "Person", "ReportSnapshot", "ReportDraft", "ReportVersion", "ReportVersionFile",
+    "core_tables", "AuditEvent", "Job", "JobRowError", "Department", "Person", "ReportSnapshot", "ReportDraft", "ReportVersion", "ReportVersionFile",
     "ReportReview", "Setting", "User",
     "DEPARTMENT_KINDS", "PERSON_STATUSES", "STAFFING_TYPES", "ROLES",
 ]

@@ -34,7 +34,8 @@ class Job(db.Model):
     message: Mapped[str] = mapped_column(Text, default="")
     result_path: Mapped[str | None] = mapped_column(String(500))
     result_name: Mapped[str] = mapped_column(String(200), default="")
-    row_errors: Mapped[list | None] = mapped_column(JSON)
+    # Row errors of a failed import: how many were found; the first MAX_ROW_ERRORS are JobRowError rows.
+    error_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     digest: Mapped[str | None] = mapped_column(String(64), index=True)
     # One run of a scheduled job per day: "name@YYYY-MM-DD" (unique; NULL for other kinds).
     run_key: Mapped[str | None] = mapped_column(String(150), unique=True)
@@ -50,3 +51,15 @@ class Job(db.Model):
     @property
     def finished(self) -> bool:
         return self.state in (DONE, FAILED)
+
+
+class JobRowError(db.Model):
+    """One row-level error of an import job (a table of its own: 200,000 rows may carry as many
+    errors, too many for one JSON value in the job's row; the job page pages through them)."""
+    __tablename__ = "job_row_error"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    job_id: Mapped[int] = mapped_column(ForeignKey("job.id"), index=True)
+    row: Mapped[int | None] = mapped_column(Integer)      # None: the error is about the file
+    column: Mapped[str] = mapped_column(String(100), default="")
+    message: Mapped[str] = mapped_column(Text, default="")
