@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from flask import current_app
-from sqlalchemy import MetaData, func, inspect, select, text, types
+from sqlalchemy import MetaData, bindparam, func, inspect, select, text, types
 
 from .extensions import db
 from .zipcheck import MB, check_members
@@ -285,31 +285,10 @@ def _self_parent(table):
     return None
 
 
-def _parents_first(rows: list[dict], link) -> list[dict]:
-    """Rows ordered so that a row's parent (same table) is inserted before it."""
-    child_col, key_col = link
-    present = {r[key_col] for r in rows}
-    done, ordered, waiting = set(), [], list(rows)
-    while waiting:
-        later = []
-        for row in waiting:
-            parent = row.get(child_col)
-            if parent is None or parent in done or parent not in present:
-                ordered.append(row)
-                done.add(row[key_col])
-            else:
-                later.append(row)
-        if len(later) == len(waiting):
-            ordered += later  # a cycle: let the database judge
-            break
-        waiting = later
-    return ordered
-
-
-def _insert_table(connection, table, chunks, expected_rows: int, name: str) -> None:
+def _rows(chunks, table, name: str):
+    """The decoded rows of a table member, one at a time."""
     decoders = {c.name: _decoder(c) for c in table.columns}
-    link = _self_parent(table)
-    batch, count, held = [], 0, []
+    count = 0
     for raw in _lines(chunks):
         try:
             row = json.loads(raw)
@@ -322,18 +301,52 @@ def _insert_table(connection, table, chunks, expected_rows: int, name: str) -> N
         except (ValueError, TypeError, decimal.InvalidOperation):
             raise BackupError(f"备份文件中的“{name}”第 {count + 1} 行有无法识别的值") from None
         count += 1
+        yield row
+
+
+def _insert_table(connection, table, open_member, expected_rows: int, name: str) -> None:
+    """Stream a table member into ``table`` in batches (``open_member()`` gives its chunks).
+
+    A table that references itself (department.parent_id) is streamed too, never held whole:
+    SQLite checks foreign keys at commit (``defer_foreign_keys``), so the order does not matter;
+    PostgreSQL checks each row, so the rows go in with the reference empty and a second pass over
+    the member sets it, once every row exists. (A NOT NULL self-reference cannot be emptied: its
+    rows go in as they come, and the backup must hold parents first, as it does in id order.)
+    """
+    link = _self_parent(table)
+    if link and (connection.dialect.name != "postgresql" or not table.c[link[0]].nullable):
+        link = None
+    batch, count = [], 0
+    for row in _rows(open_member(), table, name):
+        count += 1
         if link:
-            held.append(row)   # a tree (departments): parents first, which needs the whole table
-            continue
+            row[link[0]] = None
         batch.append(row)
         if len(batch) >= BATCH:
             connection.execute(table.insert(), batch)
             batch = []
-    rows = _parents_first(held, link) if link else batch
-    for start in range(0, len(rows), BATCH):
-        connection.execute(table.insert(), rows[start:start + BATCH])
+    if batch:
+        connection.execute(table.insert(), batch)
     if count != expected_rows:
         raise BackupError(f"备份文件中的“{name}”有 {count} 行，清单记为 {expected_rows} 行")
+    if link:
+        _link_rows(connection, table, open_member, link, name)
+
+
+def _link_rows(connection, table, open_member, link, name: str) -> None:
+    """The second pass of a self-referencing table: set each row's reference to its parent."""
+    child_col, key_col = link
+    stmt = (table.update().where(table.c[key_col] == bindparam("_key"))
+            .values({child_col: bindparam("_parent")}))
+    batch = []
+    for row in _rows(open_member(), table, name):
+        if row.get(child_col) is not None:
+            batch.append({"_key": row[key_col], "_parent": row[child_col]})
+        if len(batch) >= BATCH:
+            connection.execute(stmt, batch)
+            batch = []
+    if batch:
+        connection.execute(stmt, batch)
 
 
 def _reset_sequences(connection, tables) -> None:
@@ -439,7 +452,8 @@ def _restore_rows(archive, manifest, force: bool, echo) -> None:
         for table in ordered:
             name = wanted[table.name]
             info = manifest["members"][name]
-            _insert_table(connection, table, _checked_stream(archive, name, info.get("sha256", "")),
+            _insert_table(connection, table,
+                          lambda name=name, info=info: _checked_stream(archive, name, info.get("sha256", "")),
                           int(info.get("rows", -1)), name)
             echo(f"{table.name}: {info.get('rows')} 行")
         if connection.dialect.name == "postgresql":
