@@ -82,3 +82,44 @@ def test_deactivating_a_department_at_once_is_recorded_once(app, db, org):
     assert all("已停用单位 丙镇" in p or ALREADY_DONE in p or "该单位已是停用状态" in p for p in pages)
     assert db.session.scalar(select(func.count()).select_from(AuditEvent).where(
         AuditEvent.action == "deactivate", AuditEvent.object_type == "department")) == 1
+
+
+def test_share_rows_reads_fresh(app, db, org):
+    from intranet.locking import share_rows
+    dept = db.session.get(Department, org.town_a.id)
+    db.session.commit()
+    dept.name
+    _rename_elsewhere(app, dept.id, "甲镇（共享读）")
+    fresh = db.session.scalar(share_rows(select(Department).where(Department.id == dept.id)))
+    assert fresh is dept and dept.name == "甲镇（共享读）"
+    db.session.rollback()
+
+
+def test_a_lock_waits_for_a_shared_read_and_then_sees_the_row(app, db, org):
+    """A sharer holds the row until its transaction ends; a writer's ``lock`` waits for it."""
+    import time
+    from intranet.locking import share_rows
+    dept_id = org.town_a.id
+    db.session.commit()
+    held = {}
+
+    def act(i, _):
+        if i == 0:
+            _db.session.scalar(share_rows(select(Department).where(Department.id == dept_id)))
+            held["at"] = time.monotonic()
+            time.sleep(0.8)
+            _db.session.rollback()
+            held["released"] = time.monotonic()
+            return None
+        while "at" not in held:
+            time.sleep(0.01)
+        dept = _db.session.get(Department, dept_id)
+        lock(dept)
+        waited_until = time.monotonic()
+        dept.name = "甲镇（等待后）"
+        _db.session.commit()
+        return waited_until
+
+    _, locked_at = run_in_parallel(app, 2, act)
+    assert not isinstance(locked_at, BaseException), locked_at
+    assert locked_at >= held["released"] - 0.05
