@@ -1,20 +1,20 @@
-"""One export in its own process, for benchmark 4 (peak memory is the process's ``ru_maxrss``):
+"""One export in its own process, for benchmark 4 (memory from /proc/self/status, see _memory):
 
     python benchmarks/export_probe.py URL roster     # the plugin's roster export, whole province
     python benchmarks/export_probe.py URL openpyxl   # openpyxl write-only writing the same rows
 
-Prints JSON: seconds (the export, or only openpyxl's writing), rows, peak and baseline MB.
+Prints JSON: seconds (the export, or only openpyxl's writing), rows, bytes, and in MB:
+baseline_mb (RSS with the app loaded, just before the export), peak_mb (the highest RSS during
+the export: VmHWM reset at its start), start_peak_mb (the highest RSS before it, the app's start)
+and export_mb (peak_mb - baseline_mb, what the export itself added).
 """
 import json
-import resource
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-
-def peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+from _memory import reset_peak, status_mb
 
 
 def main(url: str, mode: str) -> dict:
@@ -28,7 +28,9 @@ def main(url: str, mode: str) -> dict:
         path = Path(tmp) / "roster.xlsx"
         import openpyxl.styles  # noqa: F401 - imported on first use by the export: outside the timing too
         db.session.execute(roster_query().limit(1)).all()   # connect and compile outside the timing
-        baseline = peak_mb()
+        start_peak = status_mb("VmHWM")
+        baseline = status_mb("VmRSS")
+        peak_is_the_exports = reset_peak()
         if mode == "roster":
             started = time.perf_counter()
             rows = write_roster(path)
@@ -48,7 +50,11 @@ def main(url: str, mode: str) -> dict:
             seconds = time.perf_counter() - started
             rows = len(data)
         size = path.stat().st_size
-    return {"seconds": seconds, "rows": rows, "peak_mb": peak_mb(), "baseline_mb": baseline, "bytes": size}
+        peak = status_mb("VmHWM")
+    return {"seconds": seconds, "rows": rows, "bytes": size, "baseline_mb": baseline, "peak_mb": peak,
+            "start_peak_mb": start_peak, "export_mb": round(peak - baseline, 1) if peak and baseline else None,
+            # False (no clear_refs): peak_mb is the whole process's, the app's start included
+            "peak_is_the_exports": peak_is_the_exports}
 
 
 if __name__ == "__main__":

@@ -1,14 +1,14 @@
 """Load one demo scale into an empty database and print what it cost, as JSON (run by conftest.py).
 
-Run in its own process so that the peak memory (``ru_maxrss``) is the generator's alone:
+Run in its own process so that the peak memory (VmHWM, see _memory) is the generator's alone:
 
     python benchmarks/generate.py URL SCALE
 """
 import json
-import resource
 import sys
 import time
 
+from _memory import status_mb
 from sqlalchemy import func, inspect, select, table, text
 
 
@@ -39,7 +39,7 @@ def main(url: str, scale: str) -> dict:
         db.session.remove()
         db.engine.dispose()
     return {"scale": scale, "seconds": round(seconds, 2), "analyze_seconds": round(analyze, 2),
-            "peak_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+            "peak_mb": status_mb("VmHWM"),
             "rows": sum(rows.values()), "tables": {k: v for k, v in sorted(rows.items()) if v}}
 
 

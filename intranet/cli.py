@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import getpass
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -19,23 +20,48 @@ def fail(message: str) -> None:
     sys.exit(1)
 
 
+def _bare_plugin_manager():
+    """The enabled plugins' manager without building the app: the configuration (defaults,
+    instance/config.py, environment) read into a bare Flask object, the plugins imported."""
+    from flask import Flask
+
+    from .config import instance_path, load_config
+    from .plugins import bare_plugin_manager
+    app = Flask(__name__, instance_path=str(instance_path()))
+    load_config(app, None)
+    return bare_plugin_manager(app.config)
+
+
 class IntranetGroup(FlaskGroup):
-    """Loads the app once, then lets every enabled plugin add its commands."""
+    """The core's commands, Flask's, and every enabled plugin's.
+
+    ``intranet --help`` and ``intranet GROUP --help`` do not build the app: the plugins' commands
+    come from a bare plugin manager and the app is built by the command that runs
+    (``with_appcontext``), whose start checks the plugins in full. A test's app
+    (``app.test_cli_runner()``) gives its own plugins' commands.
+    """
 
     def __init__(self, **kwargs):
         super().__init__(create_app=_create_app, add_default_commands=True, **kwargs)
         self._commands_added = None                 # the plugin commands (of one app) added last
         self._plugin_commands: set[str] = set()
+        self._listing = False
 
-    def _add_plugin_commands(self, ctx):
+    def _plugin_commands_found(self, ctx) -> dict:
         from flask.cli import ScriptInfo
 
+        from .plugin_checks import collect_cli_commands
+        info = ctx.ensure_object(ScriptInfo)
+        if info.create_app is _create_app and info._loaded_app is None:
+            return collect_cli_commands(_bare_plugin_manager(), CORE_COMMANDS)
+        return info.load_app().extensions["intranet_cli_commands"]   # collected and checked at start
+
+    def _add_plugin_commands(self, ctx):
         from .plugins import PluginError
         try:
-            app = ctx.ensure_object(ScriptInfo).load_app()
+            commands = self._plugin_commands_found(ctx)
         except PluginError as exc:  # a bad plugin list says why, without a traceback
             fail(f"错误：{exc}")
-        commands = app.extensions["intranet_cli_commands"]   # collected and checked at start
         if commands is self._commands_added:
             return
         # Another app in the same process (tests): forget the previous app's plugin commands.
@@ -46,14 +72,49 @@ class IntranetGroup(FlaskGroup):
         self._plugin_commands = set(commands)
         self._commands_added = commands
 
+    def _load_plugin_commands(self) -> None:
+        """Flask's ``flask.commands`` entry points (Flask-Limiter's ``limiter``) are imported only
+        when one of them runs: importing Flask-Limiter alone takes a tenth of a second."""
+
+    @staticmethod
+    def _flask_entry_points() -> dict:
+        from importlib.metadata import entry_points
+        return {ep.name: ep for ep in entry_points(group="flask.commands")}
+
     def list_commands(self, ctx):
         self._add_plugin_commands(ctx)
-        return super().list_commands(ctx)
+        return sorted(set(click.Group.list_commands(self, ctx)) | set(self._flask_entry_points()))
 
     def get_command(self, ctx, name):
-        if name not in ("run", "shell", "routes"):
-            self._add_plugin_commands(ctx)
-        return super().get_command(ctx, name)
+        command = click.Group.get_command(self, ctx, name)
+        if command is not None and name not in self._plugin_commands:
+            return command
+        self._add_plugin_commands(ctx)
+        command = click.Group.get_command(self, ctx, name)
+        if command is not None:
+            return command
+        ep = self._flask_entry_points().get(name)
+        if ep is None:
+            return None
+        if self._listing:   # the help page's one line: name the package instead of importing it
+            return click.Command(name, help=f"由 {ep.dist.name if ep.dist else ep.value} 提供的命令")
+        command = ep.load()
+        self.add_command(command, name)
+        return command
+
+    def format_commands(self, ctx, formatter):
+        self._listing = True
+        try:
+            super().format_commands(ctx, formatter)
+        finally:
+            self._listing = False
+
+    def invoke(self, ctx):
+        from .plugins import PluginError
+        try:
+            return super().invoke(ctx)
+        except PluginError as exc:  # the app a command builds refused its plugins
+            fail(f"错误：{exc}")
 
 
 @click.group(cls=IntranetGroup, help="法治政府建设 intranet")
@@ -243,6 +304,22 @@ def demo_load(scale, seed, skip_if_loaded):
 
 # --- import / export ---------------------------------------------------------------------
 
+@contextmanager
+def _progress_bar(label: str):
+    """A progress bar on stderr; yields ``progress(done, total)``, the callback imports, exports
+    and the job wait report through (the total may change as the work goes on)."""
+    with click.progressbar(length=1, label=label, file=sys.stderr) as bar:
+        def progress(done: int, total: int) -> None:
+            bar.length = max(total, 1)
+            done = min(done, bar.length)
+            if done >= bar.pos:
+                bar.update(done - bar.pos)
+            else:
+                bar.pos = done
+                bar.render_progress()
+        yield progress
+
+
 @cli.command("import", help="从 Excel 导入 (KIND: departments, people, 以及各插件提供的类型)")
 @click.argument("kind")
 @click.argument("file", type=click.Path(dir_okay=False))
@@ -269,16 +346,8 @@ def import_command(kind, file, dry_run, queue, wait):
             if wait:
                 _wait_for_job(job.id)
             return
-    with click.progressbar(length=1, label="处理中", file=sys.stderr) as bar:
-        state = {"done": 0}
-
-        def progress(done, total):
-            bar.length = max(total, 1)
-            bar.update(done - state["done"])
-            state["done"] = done
-
-        with path.open("rb") as fh:
-            result = run_import(kinds[kind], fh, dry_run=dry_run, progress=progress)
+    with _progress_bar("处理中") as progress, path.open("rb") as fh:
+        result = run_import(kinds[kind], fh, dry_run=dry_run, progress=progress)
     for w in result.warnings[:50]:
         click.echo(f"警告 第{w.row}行 {w.column}：{w.message}", err=True)
     if not result.ok:
@@ -310,13 +379,7 @@ def export_command(kind, output, department):
         if dept is None:
             fail(f"错误：单位编码 {department} 不存在")
     if kinds[kind].progress:
-        with click.progressbar(length=1, label="导出中", file=sys.stderr) as bar:
-            seen = {"done": 0}
-
-            def progress(done, total):
-                bar.length = max(total, 1)
-                bar.update(done - seen["done"])
-                seen["done"] = done
+        with _progress_bar("导出中") as progress:
             kinds[kind].write(output, dept, progress=progress)
     else:
         kinds[kind].write(output, dept)
@@ -330,14 +393,12 @@ def _wait_for_job(job_id: int) -> None:
     from .extensions import db
     from .jobs import FAILED, Job
     from .jobs.api import progress_of
-    with click.progressbar(length=1, label=f"任务 #{job_id}", file=sys.stderr) as bar:
+    with _progress_bar(f"任务 #{job_id}") as progress:
         while True:
             db.session.expire_all()
             job = db.session.get(Job, job_id)
             state = progress_of(job)
-            bar.length = max(state["total"], 1)
-            bar.pos = min(state["done"], bar.length)
-            bar.render_progress()
+            progress(state["done"], state["total"])
             if job.finished:
                 break
             db.session.rollback()

@@ -18,6 +18,7 @@ class Defaults:
     # (tests and development only).
     PLUGIN_SOURCES: dict = {}
     MAX_CONTENT_LENGTH = 20 * 1024 * 1024
+    MAX_QUERY_BYTES = 8192  # a longer query string (as sent, percent-encoded) is refused with 414
     # Uploaded .xlsx files are checked before parsing; XLSX_MAX_UNZIPPED_MB, XLSX_MAX_PART_MB,
     # XLSX_MAX_RATIO, XLSX_MAX_ROWS, XLSX_MAX_COLUMNS, XLSX_MAX_CELL_CHARS override the defaults
     # in intranet.spreadsheets.Limits.

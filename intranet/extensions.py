@@ -1,11 +1,13 @@
-"""Flask extensions, created unbound and initialised in create_app."""
-from flask import current_app, has_app_context
-from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
-from flask_login import LoginManager
-from flask_migrate import Migrate
+"""Flask extensions, created unbound and initialised in create_app.
+
+``db`` is made at import (the models need it). ``login_manager``, ``csrf``, ``migrate`` and
+``limiter`` are made on first use (``from intranet.extensions import limiter`` works as before):
+importing Flask-Migrate (Alembic), Flask-Limiter, Flask-Login and Flask-WTF would cost
+``intranet --help`` and other commands that never build the app a few tenths of a second.
+"""
+import threading
+
 from flask_sqlalchemy import SQLAlchemy
-from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
@@ -18,42 +20,44 @@ NAMING_CONVENTION = {
 }
 
 
-class AppLimiter(Limiter):
-    """A Limiter whose on/off switch is the current app's RATELIMIT_ENABLED.
-
-    Flask-Limiter keeps ``enabled`` on the instance, so with one module-level limiter the last
-    app made would switch rate limiting on or off for every app (and leak between tests).
-    Each app gets fresh storage when it is made.
-    """
-
-    _initialising = False
-
-    @property
-    def enabled(self) -> bool:
-        if self._initialising or not has_app_context():
-            return True
-        return bool(current_app.config.get("RATELIMIT_ENABLED", True))
-
-    @enabled.setter
-    def enabled(self, value) -> None:
-        pass  # read per app from its config
-
-    def init_app(self, app) -> None:
-        app.config.setdefault("RATELIMIT_ENABLED", True)
-        self._initialising = True
-        self._key_prefix = None   # Flask-Limiter keeps the first app's RATELIMIT_KEY_PREFIX otherwise
-        try:
-            super().init_app(app)
-        finally:
-            self._initialising = False
-
-
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
 db = SQLAlchemy(model_class=Base)
-login_manager = LoginManager()
-csrf = CSRFProtect()
-migrate = Migrate()
-limiter = AppLimiter(key_func=get_remote_address, default_limits=[])
+
+
+def _login_manager():
+    from flask_login import LoginManager
+    return LoginManager()
+
+
+def _csrf():
+    from flask_wtf import CSRFProtect
+    return CSRFProtect()
+
+
+def _migrate():
+    from flask_migrate import Migrate
+    return Migrate()
+
+
+def _limiter():
+    from flask_limiter.util import get_remote_address
+
+    from .limiter import AppLimiter
+    return AppLimiter(key_func=get_remote_address, default_limits=[])
+
+
+_FACTORIES = {"login_manager": _login_manager, "csrf": _csrf, "migrate": _migrate, "limiter": _limiter}
+_lock = threading.Lock()
+
+
+def __getattr__(name):
+    factory = _FACTORIES.get(name)
+    if factory is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    with _lock:   # one object per name, even when two threads ask first at the same time
+        if name not in globals():
+            globals()[name] = factory()
+    return globals()[name]

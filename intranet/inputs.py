@@ -9,12 +9,13 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 
-from flask import abort, jsonify, request
+from flask import abort, current_app, jsonify, request
 from werkzeug.routing import IntegerConverter
 
 DB_INT_MAX = 2**31 - 1     # PostgreSQL ``integer``; SQLite's 64-bit range is wider
 EARLIEST_DATE = date(1900, 1, 1)
 MAX_YEARS_AHEAD = 10
+MAX_QUERY_BYTES = 8192     # the default of the config key of that name
 NUL_MESSAGE = "请求中含有无效字符（空字符），请检查输入后重试"
 CONTROL_MESSAGE = "请求中含有无效字符（不可见的控制字符，常见于从其他软件复制的文字），请删除后重试"
 # XML 1.0 forbids these (tab, line feed and carriage return are allowed): Word and Excel cannot hold them.
@@ -111,7 +112,16 @@ def reject_control_characters():
     abort(400, message)
 
 
+def refuse_long_query():
+    """``before_request``: 414 for a query string over MAX_QUERY_BYTES (as sent, percent-encoded),
+    before any view or login check parses it: a search box pasted full of text, or a probe."""
+    if len(request.query_string) > current_app.config.get("MAX_QUERY_BYTES", MAX_QUERY_BYTES):
+        abort(414)
+
+
 def init_app(app) -> None:
-    """Install the bounded ``int`` converter (before any route is added) and the control-character guard."""
+    """Install the bounded ``int`` converter (before any route is added), the query-length and the
+    control-character guards."""
     app.url_map.converters["int"] = IdConverter
+    app.before_request(refuse_long_query)
     app.before_request(reject_control_characters)

@@ -70,11 +70,11 @@ def check_branches(app) -> None:
             raise PluginError(f"{where} 是该插件的第一个迁移，branch_labels 应为 ({plugin!r},)")
 
 
-def collect_cli_commands(app, core_names) -> dict[str, tuple[str, click.Command]]:
+def collect_cli_commands(pm, core_names) -> dict[str, tuple[str, click.Command]]:
     """name -> (plugin, command) for every plugin's commands; a name taken twice is refused."""
     owners = {name: "core" for name in core_names}
     commands = {}
-    for impl in reversed(get_pm(app).hook.register_cli_commands.get_hookimpls()):
+    for impl in reversed(pm.hook.register_cli_commands.get_hookimpls()):
         scratch = click.Group()
         impl.function(cli=scratch)
         for name, command in scratch.commands.items():
@@ -111,4 +111,4 @@ def check_at_start(app, core_cli_names) -> None:
         check_kinds(app)
         check_models(app)
         check_branches(app)
-        app.extensions["intranet_cli_commands"] = collect_cli_commands(app, core_cli_names)
+        app.extensions["intranet_cli_commands"] = collect_cli_commands(get_pm(app), core_cli_names)

@@ -40,10 +40,11 @@ def installed_plugins() -> dict[str, tuple[str, str, object]]:
     return found
 
 
-def resolve_plugins(config) -> tuple[list[PluginInfo], dict[str, object]]:
+def resolve_plugins(config, check_names: bool = True) -> tuple[list[PluginInfo], dict[str, object]]:
     """Work out which plugins are installed and which are enabled; load the enabled ones.
 
     Returns (infos for every installed or enabled plugin, {name: module} of enabled plugins).
+    ``check_names=False`` skips the check against the core's tables (which imports the models).
     """
     sources = dict(config.get("PLUGIN_SOURCES") or {})
     available = {name: (module, version) for name, (module, version, _) in installed_plugins().items()}
@@ -63,7 +64,7 @@ def resolve_plugins(config) -> tuple[list[PluginInfo], dict[str, object]]:
             raise PluginError(
                 f"未安装的插件 {name!r} (unknown plugin); 已安装: {', '.join(sorted(available)) or '无'}"
             )
-    for name in wanted:
+    for name in wanted if check_names else ():
         check_plugin_name(name)
     loaded = {}
     for name in wanted:
@@ -114,6 +115,13 @@ def make_plugin_manager(loaded: dict[str, object]) -> pluggy.PluginManager:
         pm.register(module, name=name)
     pm.check_pending()
     return pm
+
+
+def bare_plugin_manager(config) -> pluggy.PluginManager:
+    """The enabled plugins' manager without an app, for ``intranet --help``: the app's start
+    makes the full checks when a command runs."""
+    _infos, loaded = resolve_plugins(config, check_names=False)
+    return make_plugin_manager(loaded)
 
 
 def get_pm(app=None) -> pluggy.PluginManager:

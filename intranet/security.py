@@ -27,6 +27,7 @@ ERROR_MESSAGES = {
     404: "页面或记录不存在",
     405: "不支持的请求方法",
     413: "上传的文件过大",
+    414: "网址过长（查询条件太多或太长），请缩短搜索内容后重试",
     429: "请求过于频繁，请稍后再试",
     500: "服务器内部错误，请联系系统管理员",
     503: "数据库暂时无法访问，请稍后刷新重试；如持续出现，请联系系统管理员",
@@ -118,7 +119,7 @@ def init_app(app) -> None:
     def csrf_error(exc):
         return _error_response(400, CSRF_MESSAGE)
 
-    for code in (400, 401, 403, 404, 405, 413, 429):
+    for code in (400, 401, 403, 404, 405, 413, 414, 429):
         app.register_error_handler(code, lambda exc, code=code: _error_response(
             code, getattr(exc, "description", None) if code in (400, 403, 404) and _is_custom(exc) else None))
 

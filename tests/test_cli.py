@@ -129,3 +129,104 @@ def test_export_unknown_kind(app, tmp_path):
 def test_export_unknown_department(app, tmp_path):
     result = run(app, "export", "sample_notes", "--output", tmp_path / "x.xlsx", "--department", "NOPE")
     assert result.exit_code != 0 and "单位编码 NOPE 不存在" in result.stderr
+
+
+# --- start-up: help without building the app -----------------------------------------------
+
+# What only the app's start imports: Alembic (Flask-Migrate), Flask-Limiter, the blueprints.
+APP_ONLY_MODULES = ("flask_migrate", "alembic", "flask_limiter", "flask_wtf", "intranet.schema", "intranet.auth")
+SHOW_MODULES = """
+import sys
+from intranet.cli import main
+try:
+    main()
+except SystemExit as exc:
+    code = exc.code
+print("MODULES", " ".join(sorted(sys.modules)), file=sys.stderr)
+sys.exit(code)
+"""
+
+
+def intranet(tmp_path, *args, plugins=None):
+    """``intranet ARGS`` in a fresh interpreter: (exit code, stdout, the modules it had imported)."""
+    import os
+    import subprocess
+    env = {**os.environ, "INTRANET_INSTANCE_PATH": str(tmp_path), "DATABASE_URL": f"sqlite:///{tmp_path}/cli.db"}
+    env.pop("INTRANET_PLUGINS", None)
+    if plugins is not None:
+        env["INTRANET_PLUGINS"] = plugins
+    done = subprocess.run([sys.executable, "-c", SHOW_MODULES, *args], env=env, capture_output=True,
+                          text=True, timeout=120)
+    modules = set(next(line for line in done.stderr.splitlines() if line.startswith("MODULES")).split()[1:])
+    return done.returncode, done.stdout, done.stderr, modules
+
+
+def app_only(modules):
+    return sorted(m for m in modules if m.split(".")[0] in APP_ONLY_MODULES or m.startswith(APP_ONLY_MODULES))
+
+
+def test_help_lists_the_plugins_commands_without_building_the_app(tmp_path):
+    code, out, err, modules = intranet(tmp_path, "--help")
+    assert code == 0, err
+    listed = {line.split()[0] for line in out.split("Commands:")[1].splitlines() if line.strip()}
+    assert {"db", "users", "import", "export", "worker", "run", "limiter", "certificates", "exams"} <= listed
+    assert app_only(modules) == []
+
+
+def test_help_without_plugins_does_not_import_the_models(tmp_path):
+    code, out, err, modules = intranet(tmp_path, "--help", plugins="")
+    assert code == 0, err
+    assert "certificates" not in out and "users" in out
+    assert app_only(modules) == [] and not [m for m in modules if m.startswith("intranet.models")]
+
+
+def test_a_plugins_group_help_does_not_build_the_app(tmp_path):
+    code, out, err, modules = intranet(tmp_path, "certificates", "--help")
+    assert code == 0, err
+    assert "expire" in out and app_only(modules) == []
+    code, out, err, modules = intranet(tmp_path, "db", "--help")
+    assert code == 0 and "upgrade" in out and app_only(modules) == []
+
+
+def test_a_command_still_builds_the_app(tmp_path):
+    code, out, err, modules = intranet(tmp_path, "plugins", "list")
+    assert code == 0, err
+    assert "certificates" in out and "已启用" in out
+    assert {"flask_migrate", "flask_limiter", "intranet.schema"} <= modules
+
+
+def test_help_reports_a_bad_plugin_list_on_stderr(tmp_path):
+    code, out, err, _modules = intranet(tmp_path, "--help", plugins="nope")
+    assert code == 1 and "未安装的插件 'nope'" in err and "Traceback" not in err
+
+
+def test_help_and_the_plugin_commands_from_the_configuration(tmp_path):
+    """Without a test app, the CLI reads the plugin list from instance/config.py (as ``intranet`` does)."""
+    from click.testing import CliRunner
+    config = plugin_config("sample_notes")
+    (tmp_path / "config.py").write_text(f"SECRET_KEY = 'x' * 40\nPLUGINS = {config['PLUGINS']!r}\n"
+                                        f"PLUGIN_SOURCES = {config['PLUGIN_SOURCES']!r}\n", encoding="utf-8")
+    env = {"INTRANET_INSTANCE_PATH": str(tmp_path), "DATABASE_URL": f"sqlite:///{tmp_path}/cli.db",
+           "INTRANET_PLUGINS": None}
+    result = CliRunner().invoke(cli, ["--help"], env=env)
+    assert result.exit_code == 0, result.output
+    assert "sample-notes" in result.output and "certificates" not in result.output
+    result = CliRunner().invoke(cli, ["sample-notes", "--help"], env=env)
+    assert result.exit_code == 0 and "count" in result.output
+
+
+def test_progress_bar_follows_a_changing_total():
+    import click
+    from click.testing import CliRunner
+
+    from intranet.cli import _progress_bar
+
+    @click.command()
+    def work():
+        with _progress_bar("处理中") as progress:
+            for done, total in ((0, 1), (5, 10), (10, 40), (40, 40), (50, 40)):
+                progress(done, total)
+
+    result = CliRunner().invoke(work)
+    assert result.exit_code == 0, result.output
+    assert result.stderr.startswith("处理中")   # not a terminal: click shows the label only

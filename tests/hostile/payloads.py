@@ -12,8 +12,10 @@ FORMULA = '=HYPERLINK("http://evil.example/hx3","点此")'
 AT_FORMULA = "@SUM(1+1)*cmd|' /C calc'!A0"
 INERT_PAYLOADS = (SCRIPT, IMG, FORMULA, AT_FORMULA)
 
+# "长" * 800 is 7,200 bytes in a query string, under MAX_QUERY_BYTES: it reaches the views, where
+# "长" * 70000 (and "x" * 5000 with other arguments) are refused with 414 before any view runs.
 HOSTILE_STRINGS = [
-    "", " ", "\t", "\r\n\r\n", "x" * 5000, "长" * 70000,
+    "", " ", "\t", "\r\n\r\n", "x" * 5000, "长" * 800, "长" * 70000,
     "'; DROP TABLE person; --", "' OR '1'='1", '" OR ""="', "1; SELECT pg_sleep(0)", "%", "_", "\\",
     *INERT_PAYLOADS, "javascript:alert(1)", "{{7*7}}", "${7*7}", "%s%n%x",
     "\u202eevil", "\ufeff", "𠀀𪚥😀", "ｅｘａｍｐｌｅ１２３", "\u3000", "\x7f", "\x85",
