@@ -268,8 +268,9 @@ ALL = "all"
 
 def scope_key(user) -> str | int | None:
     """The user's department scope as an argument of a stored figure: "all" (the whole tree), the
-    id of the department whose subtree the user sees, or None (nothing: show no figure). Put it in
-    the arguments of every figure that depends on the scope, so no one reads another's."""
+    id of the department whose subtree the user sees, or None (nothing; ``scope_user(None)`` sees
+    no record). Put it in the arguments of every figure that depends on the scope, so that nobody
+    reads another department's figures."""
     from .access import scope_root
     root = scope_root(user)
     if root is None:
