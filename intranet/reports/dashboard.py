@@ -8,7 +8,11 @@ from __future__ import annotations
 
 from datetime import date
 
-from ..access import departments_in_scope
+from sqlalchemy import select
+
+from ..access import apply_scope
+from ..extensions import db
+from ..models import Department
 from ..stored import Stored, computed, read
 
 MAX_CHARTS = 4
@@ -16,10 +20,11 @@ MAX_LABELS = 10
 
 
 def _department(user):
+    """The user's own department, or the first of the scope (the top of the tree)."""
     if user.department_id:
         return user.department
-    departments = departments_in_scope(user)
-    return departments[0] if departments else None
+    stmt = select(Department).where(Department.active.is_(True)).order_by(Department.path).limit(1)
+    return db.session.scalar(apply_scope(stmt, Department.id, user))
 
 
 def _glance(chart: dict) -> dict:
@@ -33,8 +38,6 @@ def _glance(chart: dict) -> dict:
 @computed(version=1)
 def report_charts(year: int, department_id: int) -> list[dict]:
     """The first chart of each fragment of the department's report of ``year``, at most MAX_CHARTS."""
-    from ..extensions import db
-    from ..models import Department
     from .assemble import assemble
     department = db.session.get(Department, department_id)
     if department is None:
