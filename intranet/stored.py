@@ -24,7 +24,8 @@ again when the claim expires, not on every page view. The daily job forgets the 
 for STORED_FORGET_DAYS. With STORED_FIGURES_INLINE (the default when TESTING) ``read`` computes
 in the caller every time and stores nothing.
 
-The rows are written on a connection of their own, in short transactions, never in the page's.
+The rows are read in the page's transaction and written on a connection of their own, in short
+transactions, never in the page's.
 """
 from __future__ import annotations
 
@@ -146,8 +147,8 @@ def _as(func) -> Computed:
 # --- reading ------------------------------------------------------------------------------
 
 def _fetch(key: str):
-    with db.engine.connect() as conn:
-        return conn.execute(select(_table).where(_table.c.key == key)).first()
+    # In the page's own transaction: one round trip, where a connection of its own would cost three.
+    return db.session.execute(select(_table).where(_table.c.key == key)).first()
 
 
 def _stored(row, figure: Computed) -> Stored:
