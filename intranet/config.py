@@ -70,6 +70,13 @@ class Defaults:
     # job_uploads/ (uploaded import files, which hold ID numbers: leave it out of backups) and
     # job_results/ live here; None: the instance folder.
     JOB_FOLDER = None
+    # Heavy figures of the pages (the dashboard's), computed by the worker (intranet.stored): fresh
+    # this long; a worker's claim on one expires after STORED_CLAIM_SECONDS; unread ones are forgotten
+    # after STORED_FORGET_DAYS. STORED_FIGURES_INLINE: compute in the request (None: when TESTING).
+    STORED_FIGURES_SECONDS = 300
+    STORED_CLAIM_SECONDS = 600
+    STORED_FORGET_DAYS = 30
+    STORED_FIGURES_INLINE = None
 
 
 def instance_path() -> Path:

@@ -37,10 +37,12 @@ def index():
 
 
 def _report_charts():
-    """The report's charts for the user's department; a failure leaves them out, never the page."""
+    """The report's charts for the user's department (department, year, Stored: computed by the
+    worker, see intranet.stored); a failure leaves them out, never the page."""
     from .reports.dashboard import dashboard_charts
+    from .stored import Stored
     try:
         return dashboard_charts(current_user)
     except Exception:  # noqa: BLE001 - the dashboard must open even if a chart cannot be drawn
         current_app.logger.exception("dashboard charts failed")
-        return None, 0, []
+        return None, 0, Stored([])

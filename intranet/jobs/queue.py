@@ -1,5 +1,5 @@
 """The huey instance of an app, made from ``QUEUE_URL``, and the tasks it runs: a job, the sweep
-of dead jobs (every JOB_SWEEP_MINUTES) and the daily run.
+of dead jobs (every JOB_SWEEP_MINUTES), the refresh of a stored figure and the daily run.
 
 ``sqlite:///PATH`` (the default: instance/queue.sqlite3, nothing to start), ``redis://…``
 (production, several workers) or ``memory://`` (one process). ``QUEUE_IMMEDIATE`` runs every
@@ -54,22 +54,31 @@ def init_app(app) -> None:
         with app.app_context():
             return recover_stale()
 
+    @huey.task(name="intranet.refresh_figures")
+    def refresh_figures(key: str, token: str):
+        from ..stored import refresh
+        with app.app_context():
+            return refresh(key, token)
+
     @huey.periodic_task(crontab(minute="0", hour=str(hour)), name="intranet.daily")
     def daily():
+        from ..stored import forget_unread
         from .runner import clean_old_results, recover_stale, run_scheduled
         with app.app_context():
             recover_stale()
             run_scheduled()
             clean_old_results()
+            forget_unread()
 
-    app.extensions["intranet_queue"] = Queue(huey, run_job, daily)
+    app.extensions["intranet_queue"] = Queue(huey, run_job, daily, refresh_figures)
 
 
 class Queue:
     """An app's queue: ``enqueue(job_id)`` and the live progress of running jobs."""
 
-    def __init__(self, huey, task, daily):
+    def __init__(self, huey, task, daily, refresh_figures=None):
         self.huey, self.task, self.daily = huey, task, daily
+        self.refresh_figures = refresh_figures   # intranet.stored's refresh of one key
 
     def enqueue(self, job_id: int) -> None:
         self.task(job_id)

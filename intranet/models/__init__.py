@@ -5,6 +5,7 @@ from .org import DEPARTMENT_KINDS, PERSON_STATUSES, STAFFING_TYPES, Department, 
 from .report import ReportSnapshot
 from .report_submission import ReportDraft, ReportReview, ReportVersion, ReportVersionFile
 from .setting import Setting
+from .stored import StoredFigure
 from .user import ROLES, User
 
 
@@ -18,6 +19,6 @@ def core_tables() -> frozenset[str]:
 
 __all__ = [
     "core_tables", "AuditEvent", "Job", "JobRowError", "Department", "Person", "ReportSnapshot", "ReportDraft", "ReportVersion", "ReportVersionFile",
-    "ReportReview", "Setting", "User",
+    "ReportReview", "Setting", "StoredFigure", "User",
     "DEPARTMENT_KINDS", "PERSON_STATUSES", "STAFFING_TYPES", "ROLES",
 ]

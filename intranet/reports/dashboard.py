@@ -1,32 +1,30 @@
 """The report's charts on the home page (工作台), from the same figures as the report page.
 
-Building the report costs a few hundred milliseconds on city data, so the chart data of a
-(year, department) is kept for CACHE_SECONDS in the process (the report page itself is always
-built fresh); the charts themselves are drawn once per content (see charts.py).
+Building the report of a large department takes seconds, so the charts of a (year, department)
+are a stored figure (intranet.stored): computed by the worker, read by the page with the time they
+were computed; the charts themselves are drawn once per content (see charts.py).
 """
 from __future__ import annotations
 
-import threading
-import time
 from datetime import date
 
-from flask import current_app
+from sqlalchemy import select
 
-from ..access import departments_in_scope
-from .assemble import assemble
+from ..access import apply_scope
+from ..extensions import db
+from ..models import Department
+from ..stored import Stored, computed, read
 
-CACHE_SECONDS = 300
 MAX_CHARTS = 4
 MAX_LABELS = 10
-_cache: dict[tuple[int, int], tuple[float, list[dict]]] = {}
-_lock = threading.Lock()
 
 
 def _department(user):
+    """The user's own department, or the first of the scope (the top of the tree)."""
     if user.department_id:
         return user.department
-    departments = departments_in_scope(user)
-    return departments[0] if departments else None
+    stmt = select(Department).where(Department.active.is_(True)).order_by(Department.path).limit(1)
+    return db.session.scalar(apply_scope(stmt, Department.id, user))
 
 
 def _glance(chart: dict) -> dict:
@@ -37,30 +35,30 @@ def _glance(chart: dict) -> dict:
     return chart
 
 
-def dashboard_charts(user) -> tuple[object, int, list[dict]]:
-    """(department, year, charts) for the user's card: the first chart of each fragment this year,
-    or last year's early in the year when this year has none yet."""
-    from .drilldown import VIEW_ROLES
-    if user.role not in VIEW_ROLES:
-        return None, 0, []
-    department = _department(user)
+@computed(version=1)
+def report_charts(year: int, department_id: int) -> list[dict]:
+    """The first chart of each fragment of the department's report of ``year``, at most MAX_CHARTS."""
+    from .assemble import assemble
+    department = db.session.get(Department, department_id)
     if department is None:
-        return None, 0, []
-    year = date.today().year
-    key = (year, department.id)
-    now = time.monotonic()
-    with _lock:
-        hit = _cache.get(key)
-    if hit and now - hit[0] < CACHE_SECONDS and not current_app.testing:
-        return department, year, hit[1]
-    charts = assemble(year, department, with_labels=True).get("charts") or []
+        return []
     seen, picked = set(), []
-    for chart in charts:
+    for chart in assemble(year, department, with_labels=True).get("charts") or []:
         ref = (chart["plugin"], chart["fragment"])
         if ref not in seen:
             seen.add(ref)
             picked.append(_glance(chart))
-    picked = picked[:MAX_CHARTS]
-    with _lock:
-        _cache[key] = (now, picked)
-    return department, year, picked
+    return picked[:MAX_CHARTS]
+
+
+def dashboard_charts(user) -> tuple[object, int, Stored]:
+    """(department, year, stored charts) for the user's card: the department is the user's own, or
+    the first of the user's scope (the key names it, so nobody reads another department's)."""
+    from .drilldown import VIEW_ROLES
+    if user.role not in VIEW_ROLES:
+        return None, 0, Stored([])
+    department = _department(user)
+    if department is None:
+        return None, 0, Stored([])
+    year = date.today().year
+    return department, year, read(report_charts, year, department.id)

@@ -21,6 +21,7 @@ from ..inputs import arg_int
 from ..models import Department, ReportDraft, ReportVersion, ReportVersionFile
 from ..models.report_submission import STATUSES, TEXT_SECTIONS
 from ..pagination import Page, requested_page
+from ..stored import computed
 from . import submission as rules
 from .drilldown import VIEW_ROLES
 from .assemble import FIRST_YEAR, MIMETYPES, ReportError, assemble, check_year, file_name
@@ -254,9 +255,11 @@ def public_report(token):
 # --- dashboard ----------------------------------------------------------------------------
 
 def dashboard_widget(user):
-    """The 司法局's card: how many units have submitted last year's report, how many have not;
-    a 单位管理员's: the state of the own unit's report."""
+    """The 司法局's card: how many units have submitted last year's report, how many have not
+    (a stored figure: counting every unit's draft is heavy at province scale); a 单位管理员's: the
+    state of the own unit's report."""
     from ..hookspecs import Widget
+    from ..stored import read, scope_key
     year = default_year()
     if user.role not in REVIEW_ROLES:
         own = user.department if user.role == "dept_admin" and user.department_id else None
@@ -267,16 +270,29 @@ def dashboard_widget(user):
                       figures=[("状态", draft.status_label if draft else "未报送"),
                                ("报送截止", rules.deadline(year, own).isoformat())],
                       links=[("编写与报送", url_for("submissions.unit", dept_id=own.id, year=year))])
-    units = rules.review_list(user, year)
-    if not units:
+    scope = scope_key(user)
+    if scope is None:
         return None
-    submitted = sum(1 for u in units if u.submitted)
-    figures = [("已报送", submitted), ("未报送", len(units) - submitted)]
-    waiting = sum(1 for u in units if u.status == "submitted")
-    if waiting:
-        figures.append(("待审核", waiting))
+    stored = read(review_counts, year, scope)
+    counts = stored.value
+    if stored.ready and not counts["units"]:
+        return None
+    figures = []
+    if counts:
+        figures = [("已报送", counts["submitted"]), ("未报送", counts["units"] - counts["submitted"])]
+        if counts["waiting"]:
+            figures.append(("待审核", counts["waiting"]))
     return Widget(plugin="core", title=f"{year}年度法治政府建设工作报告报送", order=5, figures=figures,
-                  links=[("报送与审核", url_for("submissions.index", year=year))])
+                  links=[("报送与审核", url_for("submissions.index", year=year))], html=stored.note())
+
+
+@computed(version=1)
+def review_counts(year: int, scope) -> dict:
+    """Units a reviewer of ``scope`` reviews for ``year``: how many, submitted, waiting for review."""
+    from ..stored import scope_user
+    units = rules.review_list(scope_user(scope, role="bureau"), year)
+    return {"units": len(units), "submitted": sum(1 for u in units if u.submitted),
+            "waiting": sum(1 for u in units if u.status == "submitted")}
 
 
 @bp.record_once

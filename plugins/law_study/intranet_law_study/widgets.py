@@ -10,6 +10,7 @@ from intranet.access import scope_filter
 from intranet.extensions import db
 from intranet.hookspecs import PersonSection, Widget
 from intranet.models import Department
+from intranet.stored import computed, read, scope_key, scope_user
 
 from . import settings
 from .exam_credits import sync_and_commit
@@ -31,21 +32,9 @@ def dashboard_widgets(user) -> list[Widget]:
                           figures=[("已计入学时", s["hours"]), ("年度目标", s["target"]), ("待审核", s["pending"])],
                           links=[("学法档案与自学登记", url_for("law_study.mine"))]))
     if user.role in ADMIN_ROLES:
-        def cond(column):
-            return scope_filter(column, user)
-        staff, meeting = people_behind_target(year, cond)
-        pre_target, lecture_target = int(settings.get("pre_meeting_target")), int(settings.get("lecture_target"))
-        counts = session_counts(year, cond, by_department=True)
-        dept_stmt = select(Department.id).where(Department.active.is_(True))
-        dept_cond = scope_filter(Department.id, user)
-        if dept_cond is not None:
-            dept_stmt = dept_stmt.where(dept_cond)
-        departments = list(db.session.scalars(dept_stmt))
-        behind = sum(1 for d in departments if counts.get(d, {}).get("pre_meeting", 0) < pre_target
-                     or counts.get(d, {}).get("lectures", 0) < lecture_target)
-        start, end = quarter(date.today())
-        idle = len(departments_without_session(start, end, cond))
-        figures = [("学时未达标人数", staff - meeting), ("学法次数未达标单位", behind), ("本季度未开展学法的单位", idle)]
+        stored = read(admin_figures, year, scope_key(user))
+        figures = [("学时未达标人数", stored.value["behind_people"]), ("学法次数未达标单位", stored.value["behind_units"]),
+                   ("本季度未开展学法的单位", stored.value["idle_units"])] if stored.ready else []
         links = [("学法活动", url_for("law_study.index")), ("提醒名单", url_for("law_study.reminders"))]
         if user.can_write:
             pending_stmt = select(func.count()).select_from(HoursEntry).where(HoursEntry.state == REPORTED)
@@ -54,8 +43,30 @@ def dashboard_widgets(user) -> list[Widget]:
                 pending_stmt = pending_stmt.where(pending_cond)
             figures.append(("待审核自学", db.session.scalar(pending_stmt)))
             links.append(("审核自学学时", url_for("law_study.approvals")))
-        out.append(Widget("law_study", f"学法（{year}年）", order=31, figures=figures, links=links))
+        out.append(Widget("law_study", f"学法（{year}年）", order=31, figures=figures, links=links, html=stored.note()))
     return out
+
+
+@computed(version=1)
+def admin_figures(year: int, scope) -> dict:
+    """The heavy figures of the admin's card (over every ledger entry of the scope's year), stored."""
+    user = scope_user(scope)
+
+    def cond(column):
+        return scope_filter(column, user)
+    staff, meeting = people_behind_target(year, cond)
+    pre_target, lecture_target = int(settings.get("pre_meeting_target")), int(settings.get("lecture_target"))
+    counts = session_counts(year, cond, by_department=True)
+    dept_stmt = select(Department.id).where(Department.active.is_(True))
+    dept_cond = scope_filter(Department.id, user)
+    if dept_cond is not None:
+        dept_stmt = dept_stmt.where(dept_cond)
+    departments = list(db.session.scalars(dept_stmt))
+    behind = sum(1 for d in departments if counts.get(d, {}).get("pre_meeting", 0) < pre_target
+                 or counts.get(d, {}).get("lectures", 0) < lecture_target)
+    start, end = quarter(date.today())
+    idle = len(departments_without_session(start, end, cond))
+    return {"behind_people": staff - meeting, "behind_units": behind, "idle_units": idle}
 
 
 def person_sections(person, viewer) -> list[PersonSection]:

@@ -10,6 +10,7 @@ from intranet.access import apply_scope, scope_filter, scope_root
 from intranet.extensions import db
 from intranet.hookspecs import Widget
 from intranet.models import Department
+from intranet.stored import computed, read, scope_key, scope_user
 
 from . import coverage
 from .models import ACTIVE, SERVICE_ACTIVE, Contract, Service
@@ -25,19 +26,30 @@ def dashboard_widgets(user) -> list[Widget]:
     if user.role not in LIST_ROLES:
         return []
     today = date.today()
-    cov = coverage.compute(scope_root(user), today, scope_filter(Department.id, user))
-    counts = cov.counts()["合计"]
+    stored = read(coverage_figures, scope_key(user))
     ending = _count(select(func.count()).select_from(Contract).where(
         Contract.status == ACTIVE, Contract.end_on >= today, Contract.end_on <= today + timedelta(days=90)),
         Contract.department_id, user)
     unrated = _count(select(func.count()).select_from(Service).where(Service.status == SERVICE_ACTIVE,
                                                                      Service.rating.is_(None)),
                      Service.department_id, user)
-    figures = [("法律顾问覆盖率", f"{counts['rate'] * 100:.1f}%"), ("未聘请法律顾问的单位", len(cov.without)),
-               ("已聘请但近12个月未使用", len(cov.idle)), ("90天内到期的合同", ending), ("待评价的服务", unrated)]
+    figures = []
+    if stored.ready:
+        cov = stored.value
+        figures = [("法律顾问覆盖率", f"{cov['rate'] * 100:.1f}%"), ("未聘请法律顾问的单位", cov["without"]),
+                   ("已聘请但近12个月未使用", cov["idle"])]
+    figures += [("90天内到期的合同", ending), ("待评价的服务", unrated)]
     links = [("覆盖情况", url_for("legal_advisers.coverage_page")), ("提醒", url_for("legal_advisers.alerts")),
              ("合同", url_for("legal_advisers.index"))]
-    return [Widget("legal_advisers", "法律顾问", order=40, figures=figures, links=links)]
+    return [Widget("legal_advisers", "法律顾问", order=40, figures=figures, links=links, html=stored.note())]
+
+
+@computed(version=1)
+def coverage_figures(scope) -> dict:
+    """The scope's coverage (every unit against its contracts and service: a stored figure)."""
+    user = scope_user(scope)
+    cov = coverage.compute(scope_root(user), date.today(), scope_filter(Department.id, user))
+    return {"rate": cov.counts()["合计"]["rate"], "without": len(cov.without), "idle": len(cov.idle)}
 
 
 def department_sections(department, viewer):

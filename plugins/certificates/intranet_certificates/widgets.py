@@ -1,0 +1,96 @@
+"""The dashboard cards: the holder's own certificate; for admins the scope's certificates in
+figures (counted over every certificate of the scope: a stored figure) and the work waiting."""
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+
+from flask import url_for
+from sqlalchemy import case, func, select
+
+from intranet.access import apply_scope
+from intranet.extensions import db
+from intranet.hookspecs import Widget
+from intranet.models import Person
+from intranet.stored import computed, read, scope_key, scope_user
+
+from . import settings
+from .dates import add_months
+from .models import CAMPAIGN_OPEN, Certificate, CertificateApplication, CleanupCampaign, CleanupCandidate
+from .states import VALID
+
+NAME = "certificates"
+READ = ("admin", "bureau", "dept_admin", "inspector")
+
+
+@computed(version=1)
+def certificate_counts(scope, warn_months: int) -> list[int]:
+    """Valid certificates of the scope: in all, review due within ``warn_months``, review overdue,
+    expiring within ``warn_months``."""
+    today = date.today()
+    warn = add_months(today, warn_months)
+    valid = Certificate.status == VALID
+    row = db.session.execute(apply_scope(select(
+        func.count(case((valid, 1))),
+        func.count(case((valid & Certificate.next_review_due.between(today, warn), 1))),
+        func.count(case((valid & (Certificate.next_review_due < today), 1))),
+        func.count(case((valid & Certificate.valid_until.between(today, warn), 1))),
+    ).select_from(Certificate), Certificate.department_id, scope_user(scope))).one()
+    return [int(v or 0) for v in row]
+
+
+def dashboard_widgets(user):
+    if user.role == "staff":
+        return _own(user)
+    if user.role not in READ:
+        return None
+    today = date.today()
+    stored = read(certificate_counts, scope_key(user), int(settings.get("review_warn_months")))
+    pending = db.session.execute(apply_scope(select(
+        func.count(case((CertificateApplication.status == "待审核", 1))),
+        func.count(case((CertificateApplication.status == "已批准", 1))),
+    ).select_from(CertificateApplication), CertificateApplication.department_id, user)).one()
+    within = settings.warn_period_text()
+    figures = []
+    if stored.ready:
+        counts = stored.value
+        figures = [("有效证件", counts[0]), (f"{within}内年审", counts[1]), ("年审逾期", counts[2]),
+                   (f"{within}内到期", counts[3])]
+    figures += [("待审核申领", pending[0]), ("待发证", pending[1])]
+    links = [("年审提醒", url_for("certificates.reviews")), ("申领", url_for("certificates.applications"))]
+    open_candidates = db.session.execute(apply_scope(
+        select(CleanupCampaign.id, CleanupCampaign.name, func.count(CleanupCandidate.id),
+               func.count(case((CleanupCandidate.decision.is_(None), 1))))
+        .join(CleanupCandidate, CleanupCandidate.campaign_id == CleanupCampaign.id)
+        .where(CleanupCampaign.status == CAMPAIGN_OPEN)
+        .group_by(CleanupCampaign.id, CleanupCampaign.name).order_by(CleanupCampaign.id),
+        CleanupCandidate.department_id, user)).all()
+    # Returned applications of the last 60 days, with the reason, so the unit can act on them.
+    returned = db.session.execute(apply_scope(
+        select(CertificateApplication.id, Person.name, CertificateApplication.review_note)
+        .join(Person, Person.id == CertificateApplication.person_id)
+        .where(CertificateApplication.status == "已退回",
+               CertificateApplication.reviewed_at >= datetime.combine(today - timedelta(days=60), time.min))
+        .order_by(CertificateApplication.reviewed_at.desc(), CertificateApplication.id.desc()).limit(4),
+        CertificateApplication.department_id, user)).all()
+    for app_id, name, reason in returned[:3]:
+        figures.append((f"已退回：{name}（第 {app_id} 号）", reason if len(reason) <= 60 else reason[:60] + "…"))
+        links.append((f"退回的申领第 {app_id} 号", url_for("certificates.application", app_id=app_id)))
+    if len(returned) > 3:
+        links.append(("全部已退回的申领", url_for("certificates.applications", status="已退回")))
+    for campaign_id, name, total, undecided in open_candidates[:3]:
+        figures.append((f"清理“{name}”待处理", f"{undecided}/{total}"))
+        links.append((f"清理：{name}", url_for("certificates.campaign", campaign_id=campaign_id)))
+    return Widget(NAME, "行政执法证", order=30, figures=figures, links=links,
+                  html=stored.note())
+
+
+def _own(user):
+    if not user.person_id:
+        return None
+    cert = db.session.scalars(select(Certificate).where(Certificate.person_id == user.person_id)
+                              .order_by(Certificate.issued_on.desc(), Certificate.id.desc())).first()
+    if cert is None:
+        return Widget(NAME, "我的行政执法证", order=30, figures=[("持证情况", "未持证")])
+    return Widget(NAME, "我的行政执法证", order=30, figures=[
+        ("证件编号", cert.number), ("状态", cert.effective_status), ("有效期至", cert.valid_until.isoformat()),
+        ("下次年审", cert.next_review_due.isoformat() if cert.next_review_due else "—")])
