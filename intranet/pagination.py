@@ -1,5 +1,6 @@
 """Pagination for long lists: one COUNT and one LIMIT/OFFSET query per page (or, for lists ordered
-by unit, one grouped COUNT and a page read from the units it spans: :func:`paginate_grouped`)."""
+by unit, one grouped COUNT and a page read from the units it spans: :func:`paginate_grouped`, with
+the counts from :func:`group_counts` where an index holds them)."""
 from __future__ import annotations
 
 from flask import current_app, request
@@ -7,6 +8,7 @@ from sqlalchemy import func, select
 
 from .extensions import db
 from .inputs import DB_INT_MAX
+from .models import Department
 
 
 class Page:
@@ -47,8 +49,24 @@ def paginate(stmt, per_page: int | None = None, scalars: bool = True) -> Page:
     return Page(items, page, per_page, total)
 
 
-def paginate_grouped(stmt, group, group_order, *, options=(), per_page: int | None = None,
-                     scalars: bool = True, rows=None) -> Page:
+def group_counts(stmt, key) -> list[tuple[int, int]]:
+    """(department id, rows) of ``stmt``'s rows grouped by ``key`` (a department-id column of the
+    list's own table), in tree order (Department.path), for :func:`paginate_grouped`'s ``counts``.
+
+    ``stmt`` should select from that table alone with conditions on its columns (subqueries
+    allowed): the count then reads one index holding the filter's columns and ``key``, and the
+    units are joined to the ≤ one row per unit it gives, not to every row counted.
+    """
+    counted = (stmt.order_by(None).with_only_columns(key.label("key"), func.count().label("n"),
+                                                      maintain_column_froms=True)
+               .group_by(key).subquery())
+    return [(k, n) for k, n in db.session.execute(
+        select(counted.c.key, counted.c.n).join(Department, Department.id == counted.c.key)
+        .order_by(Department.path, counted.c.key))]
+
+
+def paginate_grouped(stmt, group, group_order=(), *, options=(), per_page: int | None = None,
+                     scalars: bool = True, rows=None, counts=None) -> Page:
     """:func:`paginate` for a list ordered by groups first (people by unit in tree order): the same
     pages, but a deep page costs no more than the first.
 
@@ -60,10 +78,13 @@ def paginate_grouped(stmt, group, group_order, *, options=(), per_page: int | No
     ``rows(groups)``, when given, is the statement for the rows of those groups (same rows and
     order as ``stmt``), for a list whose joins or subqueries are needed for the page's rows only
     or can be narrowed to those groups.
+    ``counts``, when given, are the (group, rows) pairs in the list's order (:func:`group_counts`)
+    instead of the GROUP BY of ``stmt`` (which joins whatever ``stmt`` joins to count).
     """
     per_page = per_page or current_app.config["PER_PAGE"]
-    counts = db.session.execute(stmt.order_by(None).with_only_columns(group, func.count(), maintain_column_froms=True)
-                                .group_by(group, *group_order).order_by(*group_order, group)).all()
+    if counts is None:
+        counts = db.session.execute(stmt.order_by(None).with_only_columns(group, func.count(), maintain_column_froms=True)
+                                    .group_by(group, *group_order).order_by(*group_order, group)).all()
     total = sum(n for _, n in counts)
     last = max(1, -(-total // per_page))
     page = min(requested_page(), last)

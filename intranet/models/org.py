@@ -79,6 +79,8 @@ class Person(db.Model):
     """A member of staff. People who leave are marked by ``status``, never removed."""
 
     __tablename__ = "person"
+    # The people list's filters, then the unit: its per-unit counts (the pager) read this index alone.
+    __table_args__ = (Index("ix_person_list", "status", "staffing", "department_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(50), index=True)
@@ -91,7 +93,7 @@ class Person(db.Model):
     title: Mapped[str] = mapped_column(String(100), default="")
     staffing: Mapped[str] = mapped_column(String(20))
     enforcement_post: Mapped[bool] = mapped_column(Boolean, default=False)
-    status: Mapped[str] = mapped_column(String(10), default="在岗", index=True)
+    status: Mapped[str] = mapped_column(String(10), default="在岗")   # first in ix_person_list
     status_changed_on: Mapped[date | None] = mapped_column(Date)
     legal_qualification: Mapped[bool] = mapped_column(Boolean, default=False)
     phone: Mapped[str] = mapped_column(String(20), default="")

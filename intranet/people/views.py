@@ -15,7 +15,7 @@ from ..extensions import db
 from ..idnumber import check_id_number
 from ..inputs import arg_int, bounded_int
 from ..models import Department, Person
-from ..pagination import paginate_grouped
+from ..pagination import group_counts, paginate_grouped
 from ..hookspecs import PersonSection
 from ..plugins import call_safely
 from . import bp
@@ -40,22 +40,25 @@ def _search_condition(q: str):
 @roles_required(*VIEW_ROLES)
 def index():
     form = PeopleFilterForm(request.args)
-    stmt = select(Person).join(Person.department)
-    stmt, within = department_filter(apply_scope(stmt, Department.id), request.args.get("department_id"),
-                                     Department.id)
+    # Conditions on person columns only (units by id subquery), so the pager's per-unit counts read
+    # ix_person_list alone; the units are joined for the page's rows only.
+    stmt, within = department_filter(apply_scope(select(Person), Person.department_id),
+                                     request.args.get("department_id"), Person.department_id)
     if (form.q.data or "").strip():
         stmt = stmt.where(_search_condition(form.q.data))
     unit = (form.unit.data or "").strip()
     if unit:
-        stmt = stmt.where(Department.name.icontains(unit, autoescape=True) | (Department.code == unit))
+        stmt = stmt.where(Person.department_id.in_(select(Department.id).where(
+            Department.name.icontains(unit, autoescape=True) | (Department.code == unit))))
     if form.status.data:
         stmt = stmt.where(Person.status == form.status.data)
     if form.staffing.data:
         stmt = stmt.where(Person.staffing == form.staffing.data)
     if form.enforcement.data in ("0", "1"):
         stmt = stmt.where(Person.enforcement_post.is_(form.enforcement.data == "1"))
-    page = paginate_grouped(stmt.order_by(Department.path, Person.name_key, Person.name, Person.id),
-                            Department.id, [Department.path], options=[contains_eager(Person.department)])
+    listed = stmt.join(Person.department).order_by(Department.path, Person.name_key, Person.name, Person.id)
+    page = paginate_grouped(listed, Person.department_id, counts=group_counts(stmt, Person.department_id),
+                            options=[contains_eager(Person.department)])
     return render_template("people/list.html", form=form, page=page, within=within, full_id=sees_full_id(),
                            id_hint=idnumber.id_search_hint(form.q.data, current_user))
 

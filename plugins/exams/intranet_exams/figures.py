@@ -15,8 +15,11 @@ any passed attempt? From those:
 """
 from __future__ import annotations
 
+import threading
+import time
 from datetime import datetime
 
+from flask import current_app
 from sqlalchemy import and_, case, distinct, func, or_, select, true
 
 from intranet.extensions import db
@@ -159,6 +162,39 @@ def combine(rows) -> dict:
 
 def exam_figures(exam_id: int, department_cond=None) -> dict:
     return compute(exam_ids=[exam_id], department_cond=department_cond)
+
+
+KEPT_SECONDS = 60
+KEPT_ENTRIES = 64
+_kept_lock = threading.Lock()
+
+
+def exam_summary(exam_id: int, department_cond, scope_key, registrations: int) -> tuple[dict, datetime | None]:
+    """An exam page's figures and, when they were kept, the time they were computed (else None).
+
+    Up to EXAMS_LIVE_FIGURES_UP_TO ``registrations`` (the exam's, in the viewer's scope) they are
+    computed for every view; above it the aggregate over every registration (seconds at a
+    province's 200,000) runs at most once a minute per exam and scope in each worker process,
+    the figures kept in the app for KEPT_SECONDS. ``scope_key`` names the scope ``department_cond``
+    stands for (None: do not keep). All the keeping is here, to be replaced by stored figures.
+    """
+    if scope_key is None or registrations <= current_app.config["EXAMS_LIVE_FIGURES_UP_TO"]:
+        return exam_figures(exam_id, department_cond), None
+    kept, locks = current_app.extensions.setdefault("exams_kept_summaries", ({}, {}))
+    key = (exam_id, scope_key)
+    with _kept_lock:
+        computing = locks.setdefault(key, threading.Lock())
+    with computing:   # threads that miss together compute once
+        hit = kept.get(key)
+        if hit is not None and time.monotonic() - hit[0] < KEPT_SECONDS:
+            return hit[2], hit[1]
+        figures, computed_at = exam_figures(exam_id, department_cond), datetime.now()
+        with _kept_lock:
+            kept[key] = (time.monotonic(), computed_at, figures)
+            for old in sorted(kept, key=lambda k: kept[k][0])[:max(0, len(kept) - KEPT_ENTRIES)]:
+                del kept[old]
+                locks.pop(old, None)
+    return figures, computed_at
 
 
 def by_department(*, exam_ids=None, exam_cond=None, department_cond=None) -> list[tuple[Department, dict]]:

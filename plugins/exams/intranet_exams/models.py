@@ -102,10 +102,12 @@ class Registration(db.Model):
     预报名 figure counts only those still 预报名.
     """
     __tablename__ = "exams_registration"
-    __table_args__ = (UniqueConstraint("exam_id", "person_id"),)
+    # ix_exams_registration_unit: an exam page's per-unit counts read it alone.
+    __table_args__ = (UniqueConstraint("exam_id", "person_id"),
+                      Index("ix_exams_registration_unit", "exam_id", "department_id", "status"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    exam_id: Mapped[int] = mapped_column(ForeignKey("exams_exam.id"), index=True)
+    exam_id: Mapped[int] = mapped_column(ForeignKey("exams_exam.id"))
     person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
     department_id: Mapped[int] = mapped_column(ForeignKey("department.id"), index=True)
     status: Mapped[str] = mapped_column(String(10), default="预报名")

@@ -16,7 +16,7 @@ from intranet.access import BUREAU_ROLES, MANAGE_ROLES, apply_scope, roles_requi
 from intranet.extensions import db
 from intranet.locking import StateChanged
 from intranet.models import Department, Person
-from intranet.pagination import paginate, paginate_grouped
+from intranet.pagination import group_counts, paginate, paginate_grouped
 
 from .. import lifecycle, pdf, photos, settings, states
 from ..dates import add_months
@@ -209,13 +209,18 @@ def reviews():
     return render_template("certificates/reviews.html", page=page, overdue=overdue, today=today, horizon=horizon)
 
 
+def roster_cards():
+    """The cards on the roster: valid, and not run out."""
+    return select(Certificate).where(Certificate.status == VALID, Certificate.valid_until >= date.today())
+
+
 def roster_query(q: str | None = None):
     """Valid cards with their holders and units, ordered by unit (the published 登记造册)."""
-    stmt = (select(Certificate.number, Person.name, Department.name.label("department"), Certificate.category,
-                   Certificate.region, Certificate.valid_until, Department.path)
+    stmt = (roster_cards().with_only_columns(Certificate.number, Person.name, Department.name.label("department"),
+                                             Certificate.category, Certificate.region, Certificate.valid_until,
+                                             Department.path)
             .join(Person, Person.id == Certificate.person_id)
             .join(Department, Department.id == Certificate.department_id)
-            .where(Certificate.status == VALID, Certificate.valid_until >= date.today())
             .order_by(Department.path, Person.name_key, Person.name, Certificate.number))
     if q:
         q = q.strip()
@@ -224,13 +229,20 @@ def roster_query(q: str | None = None):
     return stmt
 
 
+def roster_page(q: str | None = None, scoped=lambda stmt: stmt):
+    """A page of the roster; ``scoped`` limits a statement on Certificate to the viewer's units.
+    Without a search the per-unit counts read the roster index alone (no holders or units joined)."""
+    counts = None if q else group_counts(scoped(roster_cards()), Certificate.department_id)
+    return paginate_grouped(scoped(roster_query(q)), Certificate.department_id, [Department.path],
+                            counts=counts, scalars=False)
+
+
 @bp.route("/roster")
 @roles_required(*READ)
 def roster():
     form = RosterSearchForm(request.args)
     q = form.q.data if form.validate() else None
-    page = paginate_grouped(apply_scope(roster_query(q), Certificate.department_id), Department.id,
-                            [Department.path], scalars=False)
+    page = roster_page(q, lambda stmt: apply_scope(stmt, Certificate.department_id))
     return render_template("certificates/roster_admin.html", page=page, form=form)
 
 

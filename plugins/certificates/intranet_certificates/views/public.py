@@ -10,14 +10,12 @@ from sqlalchemy.orm import joinedload
 
 from intranet.access import public_view
 from intranet.extensions import db, limiter
-from intranet.models import Department
-from intranet.pagination import paginate_grouped
 
 from .. import settings
 from ..forms import RosterSearchForm, VerifyForm
 from ..models import Certificate
 from . import public_bp
-from .certificates import roster_query
+from .certificates import roster_page
 
 STATUS_TEXT = {
     "有效": "证件有效，持证人可在证件载明的执法类别和区域内从事行政执法活动。",
@@ -109,5 +107,5 @@ def _answer(number: str):
 def roster():
     form = RosterSearchForm(request.args)
     q = form.q.data if form.validate() else None
-    page = paginate_grouped(roster_query(q), Department.id, [Department.path], scalars=False)
+    page = roster_page(q)
     return render_template("certificates/public/roster.html", page=page, form=form)

@@ -7,7 +7,7 @@ from datetime import date
 from flask import flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 from sqlalchemy import and_, func, or_, select, update
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import contains_eager, joinedload
 
 from intranet import audit
 from intranet.access import apply_scope, deployment_settings_view, departments_in_scope, roles_required, scope_filter
@@ -16,7 +16,7 @@ from intranet.idnumber import sees_full_id
 from intranet.inputs import arg_int
 from intranet.locking import lock
 from intranet.models import Department, Person
-from intranet.pagination import Page, paginate, paginate_grouped, requested_page
+from intranet.pagination import Page, group_counts, paginate, paginate_grouped, requested_page
 
 from .. import figures, online, settings
 from ..export import results_workbook
@@ -32,6 +32,12 @@ def scope_cond(user=None):
     if scope_filter(Department.id, user) is None:
         return None
     return lambda column: scope_filter(column, user)
+
+
+def _scope_key(user=None):
+    """What :func:`scope_cond` stands for, to keep figures by (None: an empty scope, not kept)."""
+    user = user or current_user
+    return "all" if user.sees_everything else user.department_id
 
 
 def page_of(items: list, per_page: int = 20) -> Page:
@@ -164,23 +170,24 @@ def detail(exam_id):
     exam = get_exam(exam_id)
     if exam.online and online.close_expired(exam_id=exam.id):
         db.session.commit()
-    cond = scope_cond()
-    totals = figures.exam_figures(exam.id, cond)
     status = request.args.get("status", "")
-    stmt = select(Registration).where(Registration.exam_id == exam.id)
-    if status:
-        stmt = stmt.where(Registration.status == status)
-    stmt = apply_scope(stmt, Registration.department_id)
+    registered = apply_scope(select(Registration).where(Registration.exam_id == exam.id), Registration.department_id)
+    listed = registered.where(Registration.status == status) if status else registered
 
     def rows(units):   # the people's names order the rows: joined for the page's units only, not to count
-        return (stmt.join(Person, Person.id == Registration.person_id).where(Registration.department_id.in_(units))
-                .order_by(Registration.department_id, Person.name_key, Person.name, Registration.id))
-    page = paginate_grouped(stmt, Registration.department_id, [], rows=rows,
-                            options=[joinedload(Registration.person), joinedload(Registration.department)])
+        return (listed.join(Registration.person).join(Registration.department)
+                .where(Registration.department_id.in_(units))
+                .order_by(Department.path, Person.name_key, Person.name, Registration.id))
+    page = paginate_grouped(listed, Registration.department_id, rows=rows,
+                            counts=group_counts(listed, Registration.department_id),
+                            options=[contains_eager(Registration.person), contains_eager(Registration.department)])
+    size = page.total if not status else db.session.scalar(
+        registered.with_only_columns(func.count(), maintain_column_froms=True))
+    totals, kept_at = figures.exam_summary(exam.id, scope_cond(), _scope_key(), size)
     page.items = _with_results(exam, page.items)
     pending = db.session.scalar(apply_scope(select(func.count()).select_from(Exemption).where(
         Exemption.exam_id == exam.id, Exemption.status == "待审批"), Exemption.department_id))
-    return render_template("exams/detail.html", exam=exam, totals=totals, page=page, status=status,
+    return render_template("exams/detail.html", exam=exam, totals=totals, kept_at=kept_at, page=page, status=status,
                            pending=pending, manage=can_manage(exam, current_user),
                            may_register=current_user.can_write, labels=figures.LABELS, outcome=outcome,
                            blueprint=online.blueprint_of(exam) if exam.online else None)
