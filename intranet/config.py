@@ -22,6 +22,7 @@ class Defaults:
     # Uploaded .xlsx files are checked before parsing; XLSX_MAX_UNZIPPED_MB, XLSX_MAX_PART_MB,
     # XLSX_MAX_RATIO, XLSX_MAX_ROWS, XLSX_MAX_COLUMNS, XLSX_MAX_CELL_CHARS override the defaults
     # in intranet.spreadsheets.Limits.
+    ANALYZE_AFTER_ROWS = 5000  # PostgreSQL: ANALYZE the tables an import wrote once it wrote this many rows
     PER_PAGE = 20
     LOGIN_MAX_FAILURES = 5
     LOGIN_LOCKOUT_MINUTES = 15

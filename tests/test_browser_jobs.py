@@ -25,7 +25,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 def app_config(tmp_path):
     return {"WTF_CSRF_ENABLED": True, "QUEUE_URL": f"sqlite:///{tmp_path / 'queue.sqlite3'}", "QUEUE_IMMEDIATE": False,
             "JOB_FOLDER": str(tmp_path / "jobs"), "UPLOAD_FOLDER": str(tmp_path / "uploads"),
-            "XLSX_MAX_ROWS": max(ROWS + 1, 200_000)}
+            "XLSX_MAX_ROWS": max(ROWS, 200_000)}
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ from intranet.cli import cli
 from intranet.idnumber import make_id_number
 from intranet.imports import get_import_kind, run_import
 from intranet.models import AuditEvent, Department, Person
+from intranet.pinyin import sort_key
 from intranet.testing import login, make_id, make_person, xlsx_bytes
 
 DEPT_HEADER = ["单位编码", "单位名称", "上级单位编码", "单位类型"]
@@ -487,3 +488,86 @@ def test_every_row_kinds_get_rows_with_cell_errors_marked(app, db, every_row):
     else:
         assert [row for row, _, _ in seen] == [3] and messages == [(2, "身份证号")]
     assert db.session.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "import")) == 0
+
+
+# --- bulk writes ----------------------------------------------------------------------------
+
+class statements:
+    """The statements sent inside the block, with whether each went as a plain executemany (one
+    statement per row for the server; a batch of multi-row VALUES is not one)."""
+
+    def __init__(self, db):
+        self.engine, self.sent = db.engine, []
+
+    def _listen(self, conn, cursor, statement, params, context, executemany):
+        self.sent.append((" ".join(statement.split()), context.execute_style.name == "EXECUTEMANY"))
+
+    def __enter__(self):
+        from sqlalchemy import event
+        event.listen(self.engine, "before_cursor_execute", self._listen)
+        return self
+
+    def __exit__(self, *exc):
+        from sqlalchemy import event
+        event.remove(self.engine, "before_cursor_execute", self._listen)
+
+    def matching(self, start):
+        return [s for s in self.sent if s[0].upper().startswith(start)]
+
+
+def test_people_import_writes_in_a_few_statements(app, db, org):
+    """Updates, inserts and their audit rows: a few statements whatever the number of rows; on
+    PostgreSQL none is an executemany (which is still one statement per row on the server)."""
+    rows = ten_thousand_rows()[:1200]
+    kind = get_import_kind("people")
+    assert run_import(kind, io.BytesIO(xlsx(PEOPLE_HEADER, rows))).created == 1200
+    for r in rows[:700]:
+        r[3] = "队长"
+    rows[5][0], rows[6][7] = "改名", date(2021, 3, 4)
+    with statements(db) as sent:
+        result = run_import(kind, io.BytesIO(xlsx(PEOPLE_HEADER, rows)))
+    assert (result.created, result.updated, result.unchanged) == (0, 700, 500)
+    postgres = db.engine.dialect.name == "postgresql"
+    updates = sent.matching("UPDATE PERSON")
+    assert len(updates) == 1 and ("unnest" in updates[0][0].lower()) == postgres
+    audit_inserts = sent.matching("INSERT INTO AUDIT_EVENT")
+    assert len(audit_inserts) <= 2       # one per statement shape (import summary, person updates)
+    if postgres:
+        assert not [s for s in sent.sent if s[1]], [s for s in sent.sent if s[1]]
+    db.session.expire_all()
+    changed = {p.id_number: p for p in db.session.scalars(select(Person).where(Person.title == "队长"))}
+    assert len(changed) == 700
+    assert changed[rows[5][1]].name == "改名" and changed[rows[5][1]].name_key == sort_key("改名")
+    assert changed[rows[6][1]].status_changed_on == date(2021, 3, 4)
+    assert count(db, AuditEvent, AuditEvent.action == "update", AuditEvent.object_type == "person") == 700
+
+
+def test_bulk_update_by_another_key_and_bulk_insert_ids(app, db, org):
+    from intranet.imports.framework import bulk_insert, bulk_update
+    rows = [dict(name=f"批量{i}", id_number=make_id(), department_id=org.town_a.id, staffing="行政编制",
+                 title="" if i % 2 else "科员", status_changed_on=None if i % 3 else date(2020, 1, i + 1))
+            for i in range(7)]
+    ids = bulk_insert(Person, rows, return_ids=True)
+    assert len(set(ids)) == 7
+    bulk_update(Person, [{"id_number": r["id_number"], "title": f"第{i}", "enforcement_post": True}
+                         for i, r in enumerate(rows)], key="id_number")
+    db.session.commit()
+    got = {p.id: p for p in db.session.scalars(select(Person).where(Person.id.in_(ids)))}
+    for i, (pid, r) in enumerate(zip(ids, rows)):
+        assert (got[pid].name, got[pid].title, got[pid].enforcement_post) == (r["name"], f"第{i}", True)
+        assert got[pid].status_changed_on == r["status_changed_on"] and got[pid].phone == ""
+
+
+@pytest.mark.parametrize("threshold, analyzed", [(3, True), (100, False)])
+def test_a_large_import_analyzes_the_written_tables_on_postgresql(app, db, org, threshold, analyzed):
+    app.config["ANALYZE_AFTER_ROWS"] = threshold
+    rows = [person_row(f"分析{i}", make_id(), "X01-A") for i in range(4)]
+    with statements(db) as sent:
+        assert run_import(get_import_kind("people"), io.BytesIO(xlsx(PEOPLE_HEADER, rows))).created == 4
+    ran = sorted(s[0] for s in sent.matching("ANALYZE"))
+    postgres = db.engine.dialect.name == "postgresql"
+    assert ran == (['ANALYZE audit_event', 'ANALYZE person'] if analyzed and postgres else [])
+    with statements(db) as sent:  # a dry run writes nothing, so it analyzes nothing
+        run_import(get_import_kind("people"), io.BytesIO(xlsx(PEOPLE_HEADER, [person_row("x", make_id(), "X01-A")] * 1)),
+                   dry_run=True)
+    assert not sent.matching("ANALYZE")

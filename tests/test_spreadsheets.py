@@ -195,6 +195,25 @@ def test_not_an_xlsx(app, db, org, parser_calls, data):
     assert parser_calls == [] and people(db) == 1
 
 
+@pytest.mark.parametrize("data_rows, refused", [(4, False), (5, False), (6, True)])
+def test_the_row_limit_counts_data_rows_not_the_header(app, db, org, data_rows, refused):
+    """XLSX_MAX_ROWS = 5: five data rows under the header pass, six are refused, by every check
+    (the rows read, the highest row number, the declared range)."""
+    app.config.update(XLSX_MAX_ROWS=5)
+    rows = [["李四", make_id(), "X01-A", "科员", "行政编制", "是", "在岗", None, "否"] for _ in range(data_rows)]
+    result = run_import(get_import_kind("people"), io.BytesIO(xlsx_bytes(PEOPLE_HEADER, rows)), dry_run=True)
+    message = "第一个工作表超过 5 行数据（表头行不计），请拆分后分批导入"
+    assert (not result.ok and result.errors[0].message == message) if refused else result.ok, result.errors
+    last = data_rows + 1
+    for data in (crafted(header_row() + b"<row r='%d'/>" % last),
+                 crafted(header_row(), dimension=f"A1:I{last}")):
+        if refused:
+            with pytest.raises(reading.SpreadsheetError, match="超过 5 行数据"):
+                reading.check_xlsx(io.BytesIO(data))
+        else:
+            reading.check_xlsx(io.BytesIO(data))
+
+
 def test_limits_come_from_the_config(app):
     app.config.update(XLSX_MAX_ROWS=7, XLSX_MAX_UNZIPPED_MB=3, XLSX_MAX_CELL_CHARS=100)
     limits = Limits.from_config()

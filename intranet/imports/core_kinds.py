@@ -5,14 +5,14 @@ from collections import defaultdict
 from datetime import datetime
 
 from flask import has_request_context, request
-from sqlalchemy import insert, select, update
+from sqlalchemy import select
 
 from .. import audit
 from ..extensions import db
 from ..pinyin import sort_key
 from ..models import DEPARTMENT_KINDS, PERSON_STATUSES, STAFFING_TYPES, AuditEvent, Department, Person
 from ..org.service import department_state, move_department
-from .framework import Column, ImportContext, ImportKind, ParsedRow, chunks
+from .framework import Column, ImportContext, ImportKind, ParsedRow, bulk_insert, bulk_update, chunks
 
 PROGRESS_EVERY = 500
 
@@ -285,20 +285,16 @@ def apply_people(rows: list[ParsedRow], ctx: ImportContext) -> None:
     if ctx.result.errors:
         return  # nothing is written; the framework reports and rolls back
 
-    for part in chunks(inserts, 1000):
-        ids = db.session.scalars(insert(Person).returning(Person.id, sort_by_parameter_order=True), part).all()
-        for pid, values in zip(ids, part):
-            events.append(dict(actor_id=actor_id, actor_name=actor_name, action="create", object_type="person",
-                               object_id=str(pid), department_id=values["department_id"], reason="Excel 导入",
-                               summary=f"导入新增人员 {values['name']}",
-                               after=_state(values, mask_id_number(values["id_number"])), ip=ip))
+    ids = bulk_insert(Person, inserts, return_ids=True)
+    for pid, values in zip(ids, inserts):
+        events.append(dict(actor_id=actor_id, actor_name=actor_name, action="create", object_type="person",
+                           object_id=str(pid), department_id=values["department_id"], reason="Excel 导入",
+                           summary=f"导入新增人员 {values['name']}",
+                           after=_state(values, mask_id_number(values["id_number"])), ip=ip))
     for values in updates:
-        if "name" in values:
-            values["name_key"] = sort_key(values["name"])
-    for part in chunks(updates, 1000):
-        db.session.execute(update(Person), part)
-    for part in chunks(events, 1000):
-        db.session.execute(insert(AuditEvent), part)
+        values["name_key"] = sort_key(values["name"])
+    bulk_update(Person, updates)
+    bulk_insert(AuditEvent, events)
     ctx.result.created = len(inserts)
     ctx.result.updated = len(updates)
     ctx.result.unchanged = unchanged

@@ -40,7 +40,7 @@ class Limits:
     max_unzipped_bytes: int = 300 * MB   # all parts together, expanded
     max_part_bytes: int = 50 * MB        # any part but the first sheet (shared strings, styles, ...)
     max_ratio: int = 100                 # expanded size / compressed size of a part over 1 MB
-    max_rows: int = 200_000              # rows of the first sheet, header included
+    max_rows: int = 200_000              # data rows of the first sheet (the header row is not counted)
     max_columns: int = 500
     max_cell_chars: int = 32_767         # Excel's own limit for one cell
 
@@ -61,7 +61,7 @@ class Limits:
 
 
 def _too_many_rows(limits: Limits) -> SpreadsheetError:
-    return SpreadsheetError(f"第一个工作表超过 {limits.max_rows} 行（含表头），请拆分后分批导入")
+    return SpreadsheetError(f"第一个工作表超过 {limits.max_rows} 行数据（表头行不计），请拆分后分批导入")
 
 
 def _too_long(limits: Limits) -> SpreadsheetError:
@@ -135,7 +135,7 @@ def _check_dimension(head: bytes, limits: Limits) -> None:
         return  # openpyxl ignores a dimension it cannot read, and we count the rows anyway
     if max_col and max_col > limits.max_columns:
         raise SpreadsheetError(f"第一个工作表的范围 {ref} 超过 {limits.max_columns} 列，请删除多余的行列后重新上传")
-    if max_row and max_row > limits.max_rows:
+    if max_row and max_row > limits.max_rows + 1:  # + the header row
         raise _too_many_rows(limits)
 
 
@@ -196,7 +196,7 @@ def _check_sheet(archive: zipfile.ZipFile, part: str, limits: Limits) -> None:
             number = ROW_NUMBER.search(match.group(0))
             if number:
                 highest = max(highest, int(number.group(1)))
-            if max(rows, highest) > limits.max_rows:
+            if max(rows, highest) > limits.max_rows + 1:  # + the header row
                 raise _too_many_rows(limits)
 
 
