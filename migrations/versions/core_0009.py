@@ -8,7 +8,7 @@ Create Date: 2026-12-03
 from alembic import op
 
 revision = "core_0009"
-down_revision = "core_0007"
+down_revision = "core_0008"
 branch_labels = None
 depends_on = None
 

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "core_0010"
-down_revision = "core_0007"
+down_revision = "core_0009"
 branch_labels = None
 depends_on = None
 
