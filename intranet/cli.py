@@ -510,7 +510,7 @@ def jobs_list():
 
 
 @jobs_group.command("run", help="运行定时任务（省略名称时运行全部）；与后台任务处理进程共用每日一次的运行记录，"
-                                 "今日已运行的任务跳过；任一任务失败时以非零状态退出")
+                                 "今日已运行的任务跳过（今日运行失败的重新运行）；任一任务失败时以非零状态退出")
 @click.argument("names", nargs=-1)
 @with_appcontext
 def jobs_run(names):
@@ -525,7 +525,8 @@ def jobs_run(names):
     failed = [] if names else [f"{f.plugin}（列出任务）" for f in failures]
     for job in ([known[n] for n in names] if names else jobs):
         label = f"{job.plugin}.{job.name}"
-        outcome = run_scheduled_once(job)   # the worker's daily claim: once per job and day
+        # the worker's daily claim, once per job and day; a run that failed today may be retried
+        outcome = run_scheduled_once(job, retry_failed=True)
         if outcome is None:
             click.echo(f"{label}: {ALREADY_RAN}")
         elif outcome.state == FAILED:

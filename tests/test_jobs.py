@@ -290,6 +290,7 @@ def test_worker_start_requeues_waiting_jobs(held, db, org):
 class DailyPlugin:
     def __init__(self):
         self.runs = 0
+        self.fail = False
         self.lock = threading.Lock()
 
     @hookimpl
@@ -299,6 +300,8 @@ class DailyPlugin:
     def run(self):
         with self.lock:
             self.runs += 1
+        if self.fail:
+            raise RuntimeError("数据源不可用")
         return "ok"
 
 
@@ -337,6 +340,20 @@ def test_the_cli_and_the_worker_share_the_daily_claim(app, db, daily):
     assert again.exit_code == 0 and "jobs_test.count: 今日已运行，跳过" in again.output and daily.runs == 1
     [job] = jobs_of("scheduled", "jobs_test.count")
     assert job.run_key == f"jobs_test.count@{date.today().isoformat()}" and job.state == DONE
+
+
+def test_a_run_that_failed_today_is_retried_by_the_cli_not_by_the_worker(app, db, daily):
+    daily.fail = True
+    assert runner.run_scheduled()["jobs_test.count"] == FAILED
+    assert runner.run_scheduled()["jobs_test.count"] == runner.SKIPPED and daily.runs == 1
+    daily.fail = False
+    result = app.test_cli_runner().invoke(cli, ["jobs", "run", "jobs_test.count"])
+    assert result.exit_code == 0 and "jobs_test.count: ok" in result.output and daily.runs == 2
+    again = app.test_cli_runner().invoke(cli, ["jobs", "run", "jobs_test.count"])
+    assert "今日已运行，跳过" in again.output and daily.runs == 2
+    failed, done = jobs_of("scheduled", "jobs_test.count")
+    key = f"jobs_test.count@{date.today().isoformat()}"
+    assert (failed.state, failed.run_key) == (FAILED, f"{key}#{failed.id}") and (done.state, done.run_key) == (DONE, key)
 
 
 def test_the_worker_first_then_the_cli_skips(app, db, daily):

@@ -289,24 +289,22 @@ def run_scheduled(day: date | None = None) -> dict[str, str]:
 SKIPPED = "已跳过"
 
 
-def run_scheduled_once(scheduled, day: date | None = None) -> Outcome | None:
+def run_scheduled_once(scheduled, day: date | None = None, *, retry_failed: bool = False) -> Outcome | None:
     """Run one scheduled job for ``day`` (today) if nobody has yet: its (name, day) claim, the job
     row's unique ``run_key``, is shared by every worker and the ``intranet jobs run`` command, so a
-    daily job runs once a day. Returns its outcome, or None when the day's run was already claimed."""
+    daily job runs once a day. Returns its outcome, or None when the day's run was already claimed.
+
+    ``retry_failed`` (the command, run by hand after a failure): a claim whose run 失败 is released
+    (the failed row keeps its history under another key) and the job runs again."""
     from ..plugins import record_failure
     day = day or date.today()
     name = f"{scheduled.plugin}.{scheduled.name}"
-    now = datetime.now()
-    job = Job(kind="scheduled", name=name, label=scheduled.description or name, params={"day": day.isoformat()},
-              state=RUNNING, started_at=now, heartbeat_at=now, run_key=f"{name}@{day.isoformat()}",
-              message="", result_name="", done=0, total=0)
-    db.session.add(job)
-    try:
-        db.session.commit()
-    except IntegrityError:   # taken: another consumer runs (or ran) it that day
-        db.session.rollback()
+    key = f"{name}@{day.isoformat()}"
+    job_id = _claim(name, scheduled.description or name, day, key)
+    if job_id is None and retry_failed and _release_failed(key):
+        job_id = _claim(name, scheduled.description or name, day, key)
+    if job_id is None:
         return None
-    job_id = job.id
     audit.record("job_start", "job", job_id, summary=f"开始定时任务「{name}」")
     db.session.commit()
     with Progress(job_id):
@@ -320,6 +318,32 @@ def run_scheduled_once(scheduled, day: date | None = None) -> Outcome | None:
     _close(locked(Job, job_id), outcome, None)
     get_queue().forget(job_id)
     return outcome
+
+
+def _claim(name: str, label: str, day: date, key: str) -> int | None:
+    """Insert the day's 进行中 row of a scheduled job (committed); None when the key is taken."""
+    now = datetime.now()
+    job = Job(kind="scheduled", name=name, label=label, params={"day": day.isoformat()}, state=RUNNING,
+              started_at=now, heartbeat_at=now, run_key=key, message="", result_name="", done=0, total=0)
+    db.session.add(job)
+    try:
+        db.session.commit()
+    except IntegrityError:   # taken: another consumer runs (or ran) it that day
+        db.session.rollback()
+        return None
+    return job.id
+
+
+def _release_failed(key: str) -> bool:
+    """Free the claim ``key`` if its run 失败 (re-checked under the row's lock)."""
+    from ..locking import lock_rows
+    job = db.session.scalar(lock_rows(select(Job).where(Job.run_key == key)))
+    if job is None or job.state != FAILED:
+        db.session.rollback()
+        return False
+    job.run_key = f"{key}#{job.id}"
+    db.session.commit()
+    return True
 
 
 def is_stale(job: Job) -> bool:

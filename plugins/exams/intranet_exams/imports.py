@@ -7,6 +7,7 @@ from intranet.access import apply_scope
 from intranet.extensions import db
 from intranet.imports import Column, ImportKind
 from intranet.imports.framework import chunks
+from intranet.locking import share_rows
 from intranet.models import Department, Person
 
 from . import bank, settings
@@ -107,7 +108,9 @@ def _label_warnings(ctx) -> None:
 def apply_results(rows, ctx) -> None:
     _label_warnings(ctx)   # every row arrives (every_row): each row's errors are reported at once
     codes = {r.values["考试编号"] for r in rows if r.values["考试编号"]}
-    exams = {e.code: e for e in db.session.scalars(select(Exam).where(Exam.code.in_(codes)))} if codes else {}
+    # share-locked, as for a result entered by hand: a withdrawal waits for the import, or it sees it
+    exams = {e.code: e for e in db.session.scalars(share_rows(
+        select(Exam).where(Exam.code.in_(codes)).order_by(Exam.id)))} if codes else {}
     people = _people(r.values["身份证号"] for r in rows if r.values["身份证号"])
     exam_ids = [e.id for e in exams.values()]
     regs = {(r.exam_id, r.person_id): r for r in db.session.execute(

@@ -111,6 +111,23 @@ def test_a_result_entered_while_the_exam_is_withdrawn_is_refused(app, db, org, m
     assert count(db, ExamResult, ExamResult.exam_id == exam.id) == 0
 
 
+def test_a_results_import_while_the_exam_is_withdrawn_records_nothing(app, db, org, make_exam, register_people):
+    import io
+
+    from intranet.imports.framework import get_import_kind, run_import
+    from intranet.testing import xlsx_bytes
+    exam = make_exam()
+    person = make_person(org.town_a)
+    register_people(exam, [person])
+    kind = get_import_kind("exam-results")
+    data = xlsx_bytes(kind.column_names, [[exam.code, person.id_number, None, "参考", 75]])
+
+    result, first = while_withdrawn(app, exam.id, lambda exam: run_import(kind, io.BytesIO(data)))
+    assert not first
+    assert not result.ok and "已撤销" in " ".join(e.message for e in result.errors)
+    assert count(db, ExamResult, ExamResult.exam_id == exam.id) == 0
+
+
 def test_results_of_one_exam_do_not_wait_for_each_other(app, db, org, make_exam, register_people):
     """The exam's lock is shared: two results for the same exam are recorded side by side."""
     exam = make_exam()
