@@ -176,10 +176,11 @@ def read(func, *args) -> Stored:
             if now - row.read_at > timedelta(seconds=TOUCH_SECONDS):
                 _write(update(_table).where(_table.c.key == key).values(read_at=now))
             return _stored(row, figure)
-        token = claim(figure, args, now)
+        token = claim(figure, args, now, row)
     except SQLAlchemyError:
         # The page opens without the figure rather than fail (a busy or unreachable database).
         current_app.logger.exception("stored figure %s: read failed", figure.name)
+        db.session.rollback()   # the page's later queries must not meet an aborted transaction
         return Stored()
     if token is not None:
         if not _enqueue(key, token):
@@ -195,17 +196,24 @@ def _write(statement):
         return conn.execute(statement)
 
 
-def claim(figure: Computed, args: list, now: datetime | None = None) -> str | None:
+_UNREAD = object()
+
+
+def claim(figure: Computed, args: list, now: datetime | None = None, row=_UNREAD) -> str | None:
     """Claim the refresh of ``figure(*args)``: a token when this caller is to have it computed,
-    None when it is fresh or another claim is running (and not expired)."""
+    None when it is fresh or another claim is running (and not expired). ``row``: the stored row
+    as the caller just read it (None: not stored yet)."""
     now = now or _now()
     key, token = key_of(figure.name, args), uuid.uuid4().hex
-    try:
-        _write(insert(_table).values(key=key, name=figure.name, args=args, version=figure.version,
-                                     read_at=now, claimed_at=now, claim=token))
-        return token
-    except IntegrityError:   # the key is stored (or another reader inserted it just now)
-        pass
+    if row is _UNREAD:
+        row = _fetch(key)
+    if row is None:
+        try:
+            _write(insert(_table).values(key=key, name=figure.name, args=args, version=figure.version,
+                                         read_at=now, claimed_at=now, claim=token))
+            return token
+        except IntegrityError:   # another reader inserted it just now: claim it like a stored one
+            pass
     expired = now - timedelta(seconds=_seconds("STORED_CLAIM_SECONDS", 600))
     stale = now - timedelta(seconds=_seconds("STORED_FIGURES_SECONDS", 300))
     result = _write(update(_table).where(
