@@ -181,3 +181,27 @@ def test_walk_catches_a_query_per_row_and_an_unreachable_route(app, db, org):
 @pytest.mark.parametrize("endpoint", sorted(NOT_WALKED))
 def test_not_walked_names_real_routes(app, endpoint):
     assert any(rule.endpoint.rsplit(".", 1)[-1] == endpoint for rule in get_routes(app)), endpoint
+
+
+# --- the long lists: a fixed, small number of statements on every page ---------------------------
+
+PEOPLE_LIST_BUDGET = 4   # the user, the per-unit counts, the page's rows (+ a chosen unit's lookup)
+
+
+def test_the_people_list_costs_the_same_on_every_page(app, db, org):
+    from intranet.testing import count_queries, make_person
+    for i, unit in enumerate([org.town_a, org.town_b, org.market] * 15):
+        make_person(unit, f"名单{i:02d}", staffing="行政编制" if i % 4 else "合同工")
+    db.session.commit()
+    client = logged_in_clients(app, org)["admin"]
+    seen = {}
+    for args in ("staffing=行政编制&status=在岗", "staffing=行政编制&status=在岗&page=2",
+                 f"status=在岗&department_id={org.county.id}&page=2", "unit=乙镇&page=1"):
+        with app.app_context(), count_queries(db) as queries:
+            assert client.get(f"/people/?{args}").status_code == 200
+        seen[args] = queries.statements
+        assert len(queries.statements) <= PEOPLE_LIST_BUDGET, (args, queries.statements)
+        counts = next(s for s in queries.statements if "count(*)" in s)
+        inner = counts[counts.index("(SELECT"):counts.index("GROUP BY")]
+        assert "JOIN" not in inner, counts   # the pager counts people alone (ix_person_list)
+    assert len(seen["staffing=行政编制&status=在岗"]) == len(seen["staffing=行政编制&status=在岗&page=2"])

@@ -1,0 +1,116 @@
+"""An exam's page at scale: registrations listed by unit (tree order) then name with a fixed number of
+statements on every page, the pager counted from ix_exams_registration_unit alone, and the
+summary figures kept for a minute above EXAMS_LIVE_FIGURES_UP_TO registrations."""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from intranet.testing import count_queries, login, make_person
+
+from intranet_exams import figures, service
+
+EXAM_PAGE_BUDGET = 10   # user, exam, counts, rows, results, exemptions, pending, unit lookups (+ a status's size)
+
+
+def registered_figure(html: str) -> int:
+    return int(re.search(r"<dt>报名</dt><dd>(\d+)</dd>", html).group(1))
+
+
+@pytest.fixture
+def crowded(db, org, make_exam, register_people):
+    """An exam with 25 registrations over three units (page size 20: two pages)."""
+    exam = make_exam()
+    people = [make_person(unit, f"{unit.name}考生{i:02d}")
+              for i, unit in enumerate([org.market, org.town_b, org.town_a] * 8 + [org.town_a])]
+    register_people(exam, people)
+    return exam, people
+
+
+def test_registrations_by_unit_in_tree_order_then_name(app, db, org, crowded):
+    exam, people = crowded
+    client = app.test_client()
+    login(client, org.users["admin"])
+    pages = [client.get(f"/exams/{exam.id}?page={n}").get_data(as_text=True) for n in (1, 2)]
+    shown = [name for html in pages for name in re.findall(r"((?:甲镇|乙镇|永安市市场监督管理局)考生\d\d)", html)]
+    names = list(dict.fromkeys(shown))
+    units = [org.town_a.name, org.town_b.name, org.market.name]   # 永安县's towns, then the 市直部门 (tree order)
+    assert len(names) == 25 and names == sorted(names, key=lambda n: (units.index(n[:-4]), n))
+    assert names[:9] == [p.name for p in people if p.department_id == org.town_a.id]
+
+
+def test_every_page_costs_the_same_and_counts_registrations_alone(app, db, org, crowded):
+    exam, _ = crowded
+    client = app.test_client()
+    login(client, org.users["admin"])
+    seen = []
+    for args in ("", "?page=2", "?status=已报名&page=2"):
+        client.get(f"/exams/{exam.id}{args}")
+        with app.app_context(), count_queries(db) as queries:
+            assert client.get(f"/exams/{exam.id}{args}").status_code == 200
+        assert len(queries.statements) <= EXAM_PAGE_BUDGET, queries.statements
+        counts = next(s for s in queries.statements if "count(*) AS n" in s)
+        inner = counts[counts.index("(SELECT"):counts.index("GROUP BY")]
+        assert "JOIN" not in inner and "person" not in inner, counts   # the index holds it all
+        seen.append(len(queries.statements))
+    assert seen[0] == seen[1]
+
+
+def test_figures_are_kept_for_a_minute_above_the_threshold(app, db, org, make_exam, register_people, monkeypatch):
+    exam = make_exam()
+    a, b, c = (make_person(org.town_a, n) for n in ("甲一", "甲二", "甲三"))
+    register_people(exam, [a, b])
+    app.config["EXAMS_LIVE_FIGURES_UP_TO"] = 1
+    client = app.test_client()
+    login(client, org.users["admin"])
+    html = client.get(f"/exams/{exam.id}").get_data(as_text=True)
+    assert registered_figure(html) == 2 and 'id="figures-kept"' in html
+    register_people(exam, [c])
+    html = client.get(f"/exams/{exam.id}").get_data(as_text=True)
+    assert registered_figure(html) == 2   # kept
+    assert "甲三" in html                  # the list itself is never kept
+    later = figures.time.monotonic() + figures.KEPT_SECONDS + 1
+    monkeypatch.setattr(figures.time, "monotonic", lambda: later)
+    assert registered_figure(client.get(f"/exams/{exam.id}").get_data(as_text=True)) == 3
+
+
+def test_kept_figures_are_per_scope(app, db, org, make_exam, register_people):
+    exam = make_exam()
+    register_people(exam, [make_person(org.town_a, "甲一"), make_person(org.town_a, "甲二"),
+                           make_person(org.town_b, "乙一")])
+    app.config["EXAMS_LIVE_FIGURES_UP_TO"] = 0
+    client = app.test_client()
+    login(client, org.users["admin"])
+    assert registered_figure(client.get(f"/exams/{exam.id}").get_data(as_text=True)) == 3
+    login(client, org.users["dept_admin_b"])
+    html = client.get(f"/exams/{exam.id}").get_data(as_text=True)
+    assert registered_figure(html) == 1 and "甲一" not in html
+    login(client, org.users["dept_admin_a"])
+    assert registered_figure(client.get(f"/exams/{exam.id}").get_data(as_text=True)) == 2
+
+
+def test_figures_are_live_up_to_the_threshold(app, db, org, make_exam, register_people):
+    exam = make_exam()
+    a, b = make_person(org.town_a, "甲一"), make_person(org.town_a, "甲二")
+    register_people(exam, [a])
+    client = app.test_client()
+    login(client, org.users["admin"])
+    html = client.get(f"/exams/{exam.id}").get_data(as_text=True)
+    assert registered_figure(html) == 1 and 'id="figures-kept"' not in html
+    register_people(exam, [b])
+    service.record_result(exam, a, "参考", 90, None)
+    db.session.commit()
+    assert registered_figure(client.get(f"/exams/{exam.id}").get_data(as_text=True)) == 2
+
+
+def test_kept_figures_stay_few(app, db, org, make_exam, register_people):
+    exam = make_exam()
+    register_people(exam, [make_person(org.town_a, "甲一")])
+    app.config["EXAMS_LIVE_FIGURES_UP_TO"] = 0
+    with app.test_request_context("/"):
+        for scope in range(figures.KEPT_ENTRIES + 10):
+            figures.exam_summary(exam.id, None, f"scope{scope}", 1)
+        kept, locks = app.extensions["exams_kept_summaries"]
+        assert len(kept) == figures.KEPT_ENTRIES and len(locks) == figures.KEPT_ENTRIES
+        assert (exam.id, "scope0") not in kept and (exam.id, f"scope{figures.KEPT_ENTRIES + 9}") in kept
