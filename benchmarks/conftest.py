@@ -150,7 +150,7 @@ def prepare(backend: str) -> tuple[str, dict]:
                 upgrade()
                 if current_revisions() != before and backend == "postgresql":
                     with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-                        conn.execute(text("ANALYZE"))
+                        conn.execute(text("VACUUM ANALYZE"))
                 db.session.remove()
                 db.engine.dispose()
     return url, info

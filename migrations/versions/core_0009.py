@@ -2,7 +2,7 @@
 per-unit counts read it alone; it replaces ix_person_status (its first column).
 
 Revision ID: core_0009
-Revises: core_0007
+Revises: core_0008
 Create Date: 2026-12-03
 """
 from alembic import op

@@ -2,7 +2,7 @@
 the job's row), and job.error_count.
 
 Revision ID: core_0010
-Revises: core_0007
+Revises: core_0009
 Create Date: 2026-12-03
 """
 import json
