@@ -174,7 +174,8 @@ def test_a_roster_export_job_with_progress_then_download(page, db, org, worker):
     page.goto(page.base_url + "/exports/")
     page.click("#export-roster button[type=submit]")
     page.wait_for_url("**/jobs/*")
-    watch_progress(page)
+    seen = watch_progress(page)
+    assert any(0 < value < maximum for value, maximum in seen), seen       # the bar moved
     assert page.inner_text("#job-state") == DONE
     with page.expect_download() as download:
         page.click("#job-result")
