@@ -540,6 +540,10 @@ def test_people_import_writes_in_a_few_statements(app, db, org):
     assert changed[rows[5][1]].name == "改名" and changed[rows[5][1]].name_key == sort_key("改名")
     assert changed[rows[6][1]].status_changed_on == date(2021, 3, 4)
     assert count(db, AuditEvent, AuditEvent.action == "update", AuditEvent.object_type == "person") == 700
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.object_id == str(changed[rows[5][1]].id),
+                                                       AuditEvent.action == "update"))
+    assert event.before["name"] == rows[5][0].replace("改名", "人员5") and event.after["name"] == "改名"
+    assert event.after["title"] == "队长" and event.reason == "Excel 导入" and event.at is not None
 
 
 def test_bulk_update_by_another_key_and_bulk_insert_ids(app, db, org):

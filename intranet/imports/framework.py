@@ -388,14 +388,18 @@ def _count_written(table, n: int) -> None:
 
 def bulk_insert(model, rows: list[dict], *, return_ids: bool = False) -> list | None:
     """INSERT ``rows`` (dicts of column values; Python-side defaults fill the rest). On PostgreSQL
-    a multi-row VALUES per 1,000 rows. With ``return_ids`` the new primary keys, in ``rows``' order."""
+    one ``INSERT … SELECT FROM unnest(…)`` per 5,000 rows, or with ``return_ids`` multi-row VALUES
+    per 1,000 rows, returning the new primary keys in ``rows``' order."""
     from sqlalchemy import insert
     table = model.__table__
     ids = {} if return_ids else None
     pk = list(table.primary_key.columns)[0]
+    postgresql = _is_postgresql()
     for keys, group in _by_keys(rows).items():
+        if postgresql and not return_ids and _unnest_insert(table, keys, group):
+            continue
         for part in chunks(group, BULK_CHUNK):
-            if return_ids or _is_postgresql():
+            if return_ids or postgresql:
                 # RETURNING makes SQLAlchemy send multi-row VALUES ("insertmanyvalues") on psycopg.
                 stmt = insert(table).returning(pk, sort_by_parameter_order=True)
                 new = db.session.scalars(stmt, part).all()
@@ -405,6 +409,35 @@ def bulk_insert(model, rows: list[dict], *, return_ids: bool = False) -> list | 
                 db.session.execute(insert(table), part)
     _count_written(table, len(rows))
     return [ids[id(r)] for r in rows] if ids is not None else None
+
+
+def _unnest_insert(table, keys: tuple, rows: list[dict]) -> bool:
+    """PostgreSQL: INSERT … SELECT FROM unnest(one array per column); False when a missing
+    column has a Python-side default that is not a constant (the caller then uses VALUES)."""
+    import json
+    from sqlalchemy import JSON, bindparam, cast, func, insert, select
+    from sqlalchemy.dialects.postgresql import ARRAY, TEXT
+    constants = {}
+    for column in table.columns:
+        if column.name in keys or column.default is None:
+            continue
+        if not column.default.is_scalar:
+            return False
+        constants[column.name] = column.default.arg
+    names = list(keys) + sorted(constants)
+    is_json = {n: isinstance(table.c[n].type, JSON) for n in names}
+    types = {n: TEXT() if is_json[n] else _array_item_type(table.c[n].type) for n in names}
+    arrays = [cast(bindparam(f"a{i}", type_=ARRAY(types[n])), ARRAY(types[n])) for i, n in enumerate(names)]
+    source = func.unnest(*arrays).table_valued(*names).render_derived(name="bulk_rows")
+    stmt = insert(table).from_select(
+        names, select(*[cast(source.c[n], table.c[n].type) if is_json[n] else source.c[n] for n in names]))
+
+    def value(row, n):
+        v = row[n] if n in row else constants[n]
+        return (None if v is None else json.dumps(v, ensure_ascii=False)) if is_json[n] else v
+    for part in chunks(rows, BULK_CHUNK):
+        db.session.execute(stmt, {f"a{i}": [value(r, n) for r in part] for i, n in enumerate(names)})
+    return True
 
 
 def _array_item_type(type_):

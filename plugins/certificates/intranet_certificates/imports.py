@@ -3,15 +3,14 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from intranet.extensions import db
 from intranet.imports import Column, ImportKind
-from intranet.imports.framework import chunks
+from intranet.imports.framework import bulk_insert, bulk_update, chunks
 from intranet.models import Department, Person
 
 from . import numbering, settings
-from .bulk import bulk_insert
 from .cleanup import open_campaign_for
 from .dates import add_years
 from .models import DECISIONS, Certificate, CertificateEvent, CleanupCandidate
@@ -177,8 +176,7 @@ def apply_decisions(rows, ctx) -> None:
                         "decided_by_name": name, "decided_at": now})
     if ctx.result.errors:
         return
-    for part in chunks(changes, 1000):
-        db.session.execute(update(CleanupCandidate), part)
+    bulk_update(CleanupCandidate, changes)
     ctx.result.updated = len(changes)
 
 

@@ -6,7 +6,7 @@ from sqlalchemy import and_, select, update
 from intranet.access import apply_scope
 from intranet.extensions import db
 from intranet.imports import Column, ImportKind
-from intranet.imports.framework import chunks
+from intranet.imports.framework import bulk_insert, bulk_update, chunks
 from intranet.locking import share_rows
 from intranet.models import Department, Person
 
@@ -219,10 +219,9 @@ def apply_results(rows, ctx) -> None:
     if ctx.result.errors:
         return
     for model, batch_rows in ((Registration, new_regs), (ExamResult, new_results), (Exemption, new_exemptions)):
-        insert_rows(model, batch_rows)
+        bulk_insert(model, batch_rows)
     for model, batch_rows in ((Registration, reg_updates), (ExamResult, result_updates)):
-        for batch in chunks(batch_rows):
-            db.session.execute(update(model), batch)
+        bulk_update(model, batch_rows)
 
 
 # --- questions -----------------------------------------------------------------------------------
