@@ -26,15 +26,25 @@ in the caller every time and stores nothing.
 
 The rows are read in the page's transaction and written on a connection of their own, in short
 transactions, never in the page's.
+
+A page that reads several figures from code it does not know (the dashboard: every plugin's
+cards) reads them inside ``with batch():``. The first read of a batch loads, in one SELECT, its own
+key and every key the earlier batches that began with the same key went on to read (remembered per
+process, for TOGETHER_ENTRIES first keys); the later reads are served from those rows. A key
+read for the first time costs one SELECT of its own, once per process.
 """
 from __future__ import annotations
 
 import hashlib
 import importlib
 import json
+import threading
 import time
 import uuid
-from dataclasses import dataclass
+from collections import OrderedDict
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -151,6 +161,70 @@ def _fetch(key: str):
     return db.session.execute(select(_table).where(_table.c.key == key)).first()
 
 
+TOGETHER_ENTRIES = 4096   # first keys of batches remembered per process
+TOGETHER_KEYS = 32        # keys remembered with one first key (more: only the last batch's)
+
+_together: OrderedDict[str, frozenset[str]] = OrderedDict()
+_together_lock = threading.Lock()
+_NOT_LOADED = object()
+
+
+@dataclass
+class _Batch:
+    first: str | None = None
+    keys: list[str] = field(default_factory=list)     # read in this batch
+    rows: dict = field(default_factory=dict)         # loaded with the first read, not read yet
+
+    def row(self, key: str):
+        self.keys.append(key)
+        row = self.rows.pop(key, _NOT_LOADED)
+        if row is not _NOT_LOADED:
+            return row
+        wanted = [key]
+        if self.first is None:
+            self.first = key
+            with _together_lock:
+                wanted += sorted(_together.get(key, ()))
+        rows = {r._mapping["key"]: r for r in db.session.execute(select(_table).where(_table.c.key.in_(wanted)))}
+        self.rows.update({k: rows.get(k) for k in wanted[1:]})
+        return rows.get(key)
+
+    def remember(self) -> None:
+        if self.first is None:
+            return
+        read = set(self.keys) - {self.first}
+        with _together_lock:
+            known = _together.pop(self.first, frozenset())
+            if read or known:
+                together = known | read
+                _together[self.first] = together if len(together) <= TOGETHER_KEYS else frozenset(read)
+            while len(_together) > TOGETHER_ENTRIES:
+                _together.popitem(last=False)
+
+
+_batch: ContextVar[_Batch | None] = ContextVar("intranet_stored_batch", default=None)
+
+
+@contextmanager
+def batch():
+    """Read the figures of this block together (see the module's docstring); nested: one batch."""
+    if _batch.get() is not None:
+        yield
+        return
+    current = _Batch()
+    token = _batch.set(current)
+    try:
+        yield
+    finally:
+        _batch.reset(token)
+        current.remember()
+
+
+def _row(key: str):
+    current = _batch.get()
+    return _fetch(key) if current is None else current.row(key)
+
+
 def _stored(row, figure: Computed) -> Stored:
     if row is None or row.computed_at is None or row.version != figure.version:
         return Stored()
@@ -171,7 +245,7 @@ def read(func, *args) -> Stored:
     key = key_of(figure.name, args)
     now = _now()
     try:
-        row = _fetch(key)
+        row = _row(key)
         if row is not None and _fresh(row, figure, now):
             if now - row.read_at > timedelta(seconds=TOUCH_SECONDS):
                 _write(update(_table).where(_table.c.key == key).values(read_at=now))
