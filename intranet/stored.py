@@ -16,7 +16,7 @@ JSON-able arguments, and its page reads the stored value instead of computing it
     figure.note()   # "统计于 14:05" or "统计中，稍后刷新", for the page
 
 ``read`` returns the stored value when it is fresh (computed less than STORED_FIGURES_SECONDS
-ago). Otherwise it returns at once what is stored (a stale value, or none) and queues one refresh:
+ago, or the figure's own ``@computed(seconds=…)``). Otherwise it returns at once what is stored (a stale value, or none) and queues one refresh:
 the reader claims the key with a conditional UPDATE (no claim, or one older than
 STORED_CLAIM_SECONDS), so however many pages ask, one worker computes one key at a time, in the
 queue's task ``intranet.refresh_figures``. A failed computation keeps its claim, so it is tried
@@ -66,10 +66,10 @@ _table = StoredFigure.__table__
 class Computed:
     """A registered figure: call it to compute in the caller; ``read`` it to get the stored value."""
 
-    def __init__(self, func, version: int):
+    def __init__(self, func, version: int, seconds: float | None = None):
         if "<locals>" in func.__qualname__:
             raise TypeError("@computed needs a module-level function (the worker imports it by name)")
-        self.func, self.version = func, int(version)
+        self.func, self.version, self.seconds = func, int(version), seconds
         self.name = f"{func.__module__}.{func.__qualname__}"
         self.__doc__, self.__name__, self.__wrapped__ = func.__doc__, func.__name__, func
 
@@ -80,11 +80,12 @@ class Computed:
         return f"<computed {self.name} v{self.version}>"
 
 
-def computed(func=None, *, version: int = 1):
+def computed(func=None, *, version: int = 1, seconds: float | None = None):
     """Register ``func`` as a stored figure; raise ``version`` when the shape of its value changes
-    (a stored value of another version is never served)."""
+    (a stored value of another version is never served). ``seconds``: how long a value is fresh,
+    when not STORED_FIGURES_SECONDS (a page whose figures change by the minute)."""
     def register(f):
-        figure = Computed(f, version)
+        figure = Computed(f, version, seconds)
         _registry[figure.name] = figure
         return figure
     return register(func) if func is not None else register
@@ -231,9 +232,14 @@ def _stored(row, figure: Computed) -> Stored:
     return Stored(row.value, row.computed_at)
 
 
+def _fresh_for(figure: Computed) -> timedelta:
+    seconds = figure.seconds if figure.seconds is not None else _seconds("STORED_FIGURES_SECONDS", 300)
+    return timedelta(seconds=seconds)
+
+
 def _fresh(row, figure: Computed, now: datetime) -> bool:
     return (row.version == figure.version and row.computed_at is not None
-            and now - row.computed_at < timedelta(seconds=_seconds("STORED_FIGURES_SECONDS", 300)))
+            and now - row.computed_at < _fresh_for(figure))
 
 
 def read(func, *args) -> Stored:
@@ -289,7 +295,7 @@ def claim(figure: Computed, args: list, now: datetime | None = None, row=_UNREAD
         except IntegrityError:   # another reader inserted it just now: claim it like a stored one
             pass
     expired = now - timedelta(seconds=_seconds("STORED_CLAIM_SECONDS", 600))
-    stale = now - timedelta(seconds=_seconds("STORED_FIGURES_SECONDS", 300))
+    stale = now - _fresh_for(figure)
     result = _write(update(_table).where(
         _table.c.key == key,
         or_(_table.c.claimed_at.is_(None), _table.c.claimed_at < expired),
