@@ -238,6 +238,6 @@ def test_dashboard_lists_open_campaigns_in_scope(client, db, certs, cases):
         CleanupCandidate.campaign_id == campaign.id, CleanupCandidate.department_id == o.town_a.id))
     assert undecided
     page = client.get("/dashboard").get_data(as_text=True)
-    assert f"清理“县清理”待处理" in page and f"<dd>{undecided}/{undecided}</dd>" in page
+    assert "清理“县清理”待处理" in page and f"<dd>{undecided}/{undecided}</dd>" in page
     login(client, o.users["dept_admin_b"])
     assert "清理“县清理”待处理" in client.get("/dashboard").get_data(as_text=True)
