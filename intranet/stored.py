@@ -16,7 +16,7 @@ JSON-able arguments, and its page reads the stored value instead of computing it
     figure.note()   # "统计于 14:05" or "统计中，稍后刷新", for the page
 
 ``read`` returns the stored value when it is fresh (computed less than STORED_FIGURES_SECONDS
-ago). Otherwise it returns at once what is stored (a stale value, or none) and queues one refresh:
+ago, or the figure's own ``@computed(seconds=…)``). Otherwise it returns at once what is stored (a stale value, or none) and queues one refresh:
 the reader claims the key with a conditional UPDATE (no claim, or one older than
 STORED_CLAIM_SECONDS), so however many pages ask, one worker computes one key at a time, in the
 queue's task ``intranet.refresh_figures``. A failed computation keeps its claim, so it is tried
@@ -26,15 +26,25 @@ in the caller every time and stores nothing.
 
 The rows are read in the page's transaction and written on a connection of their own, in short
 transactions, never in the page's.
+
+A page that reads several figures from code it does not know (the dashboard: every plugin's
+cards) reads them inside ``with batch():``. The first read of a batch loads, in one SELECT, its own
+key and every key the earlier batches that began with the same key went on to read (remembered per
+process, for TOGETHER_ENTRIES first keys); the later reads are served from those rows. A key
+read for the first time costs one SELECT of its own, once per process.
 """
 from __future__ import annotations
 
 import hashlib
 import importlib
 import json
+import threading
 import time
 import uuid
-from dataclasses import dataclass
+from collections import OrderedDict
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -56,10 +66,10 @@ _table = StoredFigure.__table__
 class Computed:
     """A registered figure: call it to compute in the caller; ``read`` it to get the stored value."""
 
-    def __init__(self, func, version: int):
+    def __init__(self, func, version: int, seconds: float | None = None):
         if "<locals>" in func.__qualname__:
             raise TypeError("@computed needs a module-level function (the worker imports it by name)")
-        self.func, self.version = func, int(version)
+        self.func, self.version, self.seconds = func, int(version), seconds
         self.name = f"{func.__module__}.{func.__qualname__}"
         self.__doc__, self.__name__, self.__wrapped__ = func.__doc__, func.__name__, func
 
@@ -70,11 +80,12 @@ class Computed:
         return f"<computed {self.name} v{self.version}>"
 
 
-def computed(func=None, *, version: int = 1):
+def computed(func=None, *, version: int = 1, seconds: float | None = None):
     """Register ``func`` as a stored figure; raise ``version`` when the shape of its value changes
-    (a stored value of another version is never served)."""
+    (a stored value of another version is never served). ``seconds``: how long a value is fresh,
+    when not STORED_FIGURES_SECONDS (a page whose figures change by the minute)."""
     def register(f):
-        figure = Computed(f, version)
+        figure = Computed(f, version, seconds)
         _registry[figure.name] = figure
         return figure
     return register(func) if func is not None else register
@@ -151,15 +162,84 @@ def _fetch(key: str):
     return db.session.execute(select(_table).where(_table.c.key == key)).first()
 
 
+TOGETHER_ENTRIES = 4096   # first keys of batches remembered per process
+TOGETHER_KEYS = 32        # keys remembered with one first key (more: only the last batch's)
+
+_together: OrderedDict[str, frozenset[str]] = OrderedDict()
+_together_lock = threading.Lock()
+_NOT_LOADED = object()
+
+
+@dataclass
+class _Batch:
+    first: str | None = None
+    keys: list[str] = field(default_factory=list)     # read in this batch
+    rows: dict = field(default_factory=dict)         # loaded with the first read, not read yet
+
+    def row(self, key: str):
+        self.keys.append(key)
+        row = self.rows.pop(key, _NOT_LOADED)
+        if row is not _NOT_LOADED:
+            return row
+        wanted = [key]
+        if self.first is None:
+            self.first = key
+            with _together_lock:
+                wanted += sorted(_together.get(key, ()))
+        rows = {r._mapping["key"]: r for r in db.session.execute(select(_table).where(_table.c.key.in_(wanted)))}
+        self.rows.update({k: rows.get(k) for k in wanted[1:]})
+        return rows.get(key)
+
+    def remember(self) -> None:
+        if self.first is None:
+            return
+        read = set(self.keys) - {self.first}
+        with _together_lock:
+            known = _together.pop(self.first, frozenset())
+            if read or known:
+                together = known | read
+                _together[self.first] = together if len(together) <= TOGETHER_KEYS else frozenset(read)
+            while len(_together) > TOGETHER_ENTRIES:
+                _together.popitem(last=False)
+
+
+_batch: ContextVar[_Batch | None] = ContextVar("intranet_stored_batch", default=None)
+
+
+@contextmanager
+def batch():
+    """Read the figures of this block together (see the module's docstring); nested: one batch."""
+    if _batch.get() is not None:
+        yield
+        return
+    current = _Batch()
+    token = _batch.set(current)
+    try:
+        yield
+    finally:
+        _batch.reset(token)
+        current.remember()
+
+
+def _row(key: str):
+    current = _batch.get()
+    return _fetch(key) if current is None else current.row(key)
+
+
 def _stored(row, figure: Computed) -> Stored:
     if row is None or row.computed_at is None or row.version != figure.version:
         return Stored()
     return Stored(row.value, row.computed_at)
 
 
+def _fresh_for(figure: Computed) -> timedelta:
+    seconds = figure.seconds if figure.seconds is not None else _seconds("STORED_FIGURES_SECONDS", 300)
+    return timedelta(seconds=seconds)
+
+
 def _fresh(row, figure: Computed, now: datetime) -> bool:
     return (row.version == figure.version and row.computed_at is not None
-            and now - row.computed_at < timedelta(seconds=_seconds("STORED_FIGURES_SECONDS", 300)))
+            and now - row.computed_at < _fresh_for(figure))
 
 
 def read(func, *args) -> Stored:
@@ -171,7 +251,7 @@ def read(func, *args) -> Stored:
     key = key_of(figure.name, args)
     now = _now()
     try:
-        row = _fetch(key)
+        row = _row(key)
         if row is not None and _fresh(row, figure, now):
             if now - row.read_at > timedelta(seconds=TOUCH_SECONDS):
                 _write(update(_table).where(_table.c.key == key).values(read_at=now))
@@ -215,7 +295,7 @@ def claim(figure: Computed, args: list, now: datetime | None = None, row=_UNREAD
         except IntegrityError:   # another reader inserted it just now: claim it like a stored one
             pass
     expired = now - timedelta(seconds=_seconds("STORED_CLAIM_SECONDS", 600))
-    stale = now - timedelta(seconds=_seconds("STORED_FIGURES_SECONDS", 300))
+    stale = now - _fresh_for(figure)
     result = _write(update(_table).where(
         _table.c.key == key,
         or_(_table.c.claimed_at.is_(None), _table.c.claimed_at < expired),

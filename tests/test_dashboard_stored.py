@@ -13,10 +13,13 @@ from sqlalchemy import func, select, update
 from intranet import stored
 from intranet.access import apply_scope
 from intranet.extensions import db as _db
+from intranet.hookspecs import Widget, hookimpl
 from intranet.jobs.queue import get_queue
 from intranet.models import Person, StoredFigure
-from intranet.stored import PENDING_TEXT, Computed, claim, computed, forget_unread, read, refresh, scope_key, scope_user
-from intranet.testing import login, make_person, run_in_parallel
+from intranet.plugins import get_pm
+from intranet.stored import (PENDING_TEXT, Computed, batch, claim, computed, forget_unread, read, refresh, scope_key,
+                             scope_user)
+from intranet.testing import count_queries, login, make_person, run_in_parallel
 
 CALLS: list = []
 
@@ -45,6 +48,7 @@ def app_config():
 @pytest.fixture(autouse=True)
 def _fresh_calls():
     CALLS.clear()
+    stored._together.clear()   # what batches read together is remembered per process
 
 
 def run_worker() -> list:
@@ -223,3 +227,67 @@ def test_dashboard_figures_are_kept_per_department(app, db, client, org):
             assert figure.args[1] == org.town_a.id
         else:
             assert org.town_a.id in figure.args and "all" not in figure.args, figure.name
+
+
+def stored_reads(queries) -> list[str]:
+    return [s for s in queries.statements if s.lstrip().upper().startswith("SELECT") and "stored_figures" in s]
+
+
+def test_a_batch_reads_what_the_last_one_read_in_one_select(app, db):
+    with batch():
+        read(doubled, 21), read(doubled, 22), read(doubled, 23)
+    assert queued() == 3
+    run_worker()
+    with count_queries(db) as queries, batch():
+        values = [read(doubled, x).value["x"] for x in (21, 22, 23)]
+    assert values == [42, 44, 46] and len(stored_reads(queries)) == 1
+    with count_queries(db) as queries, batch():
+        read(doubled, 21), read(doubled, 24)       # a key not read with 21 before: a SELECT of its own
+    assert len(stored_reads(queries)) == 2
+    with count_queries(db) as queries:            # outside a batch: a SELECT each
+        read(doubled, 22), read(doubled, 23)
+    assert len(stored_reads(queries)) == 2
+
+
+def test_a_batch_keeps_freshness_and_claims(app, db):
+    with batch():
+        read(doubled, 31), read(doubled, 32)
+    run_worker()
+    age(doubled, 32, seconds=301)
+    with batch():
+        assert read(doubled, 31).value["x"] == 62 and queued() == 0
+        assert read(doubled, 32).value["x"] == 64 and queued() == 1    # stale: served, one refresh
+        assert read(doubled, 32).value["x"] == 64 and queued() == 1    # claimed
+    run_worker()
+    with batch():
+        read(doubled, 31)
+        assert read(doubled, 32).value == {"x": 64, "call": 3}
+
+
+class ExtraCards:
+    """Cards of a plugin the dashboard does not know, each with a stored figure."""
+
+    def __init__(self, count: int):
+        self.count = count
+
+    @hookimpl
+    def dashboard_widgets(self, user):
+        cards = []
+        for i in range(self.count):
+            figure = read(doubled, 100 + i)
+            cards.append(Widget("extra", f"附加卡片{i}", order=90 + i,
+                                figures=[("值", figure.value["x"])] if figure.ready else [], html=figure.note()))
+        return cards
+
+
+@pytest.mark.parametrize("extra", [0, 1, 6])
+def test_dashboard_reads_its_stored_figures_in_one_statement(app, db, client, org, extra):
+    get_pm().register(ExtraCards(extra), name="extra_cards")
+    login(client, org.users["bureau"])
+    client.get("/dashboard")
+    assert set(run_worker()) == {"done"}
+    client.get("/dashboard")                      # learns which figures the page reads
+    with count_queries(db) as queries:
+        html = client.get("/dashboard").get_data(as_text=True)
+    assert PENDING_TEXT not in html and html.count("统计于 ") == 4 + extra
+    assert len(stored_reads(queries)) == 1, stored_reads(queries)

@@ -38,6 +38,10 @@ def certificate_counts(scope, warn_months: int) -> list[int]:
     return [int(v or 0) for v in row]
 
 
+def _scoped(stmt, column, user):
+    return apply_scope(stmt, column, user).scalar_subquery()
+
+
 def dashboard_widgets(user):
     if user.role == "staff":
         return _own(user)
@@ -45,17 +49,25 @@ def dashboard_widgets(user):
         return None
     today = date.today()
     stored = read(certificate_counts, scope_key(user), int(settings.get("review_warn_months")))
-    pending = db.session.execute(apply_scope(select(
-        func.count(case((CertificateApplication.status == "待审核", 1))),
-        func.count(case((CertificateApplication.status == "已批准", 1))),
-    ).select_from(CertificateApplication), CertificateApplication.department_id, user)).one()
+    since = datetime.combine(today - timedelta(days=60), time.min)
+    returned_cond = (CertificateApplication.status == "已退回") & (CertificateApplication.reviewed_at >= since)
+    # The to-do counts, live, in one statement; the lists below only when there is something to list.
+    apps = select(func.count()).select_from(CertificateApplication)
+    pending, approved, any_campaign, any_returned = db.session.execute(select(
+        _scoped(apps.where(CertificateApplication.status == "待审核"), CertificateApplication.department_id, user),
+        _scoped(apps.where(CertificateApplication.status == "已批准"), CertificateApplication.department_id, user),
+        _scoped(select(CleanupCandidate.id).join(CleanupCampaign, CleanupCampaign.id == CleanupCandidate.campaign_id)
+                .where(CleanupCampaign.status == CAMPAIGN_OPEN).limit(1), CleanupCandidate.department_id, user),
+        _scoped(select(CertificateApplication.id).where(returned_cond).limit(1),
+                CertificateApplication.department_id, user),
+    )).one()
     within = settings.warn_period_text()
     figures = []
     if stored.ready:
         counts = stored.value
         figures = [("有效证件", counts[0]), (f"{within}内年审", counts[1]), ("年审逾期", counts[2]),
                    (f"{within}内到期", counts[3])]
-    figures += [("待审核申领", pending[0]), ("待发证", pending[1])]
+    figures += [("待审核申领", pending), ("待发证", approved)]
     links = [("年审提醒", url_for("certificates.reviews")), ("申领", url_for("certificates.applications"))]
     open_candidates = db.session.execute(apply_scope(
         select(CleanupCampaign.id, CleanupCampaign.name, func.count(CleanupCandidate.id),
@@ -63,15 +75,14 @@ def dashboard_widgets(user):
         .join(CleanupCandidate, CleanupCandidate.campaign_id == CleanupCampaign.id)
         .where(CleanupCampaign.status == CAMPAIGN_OPEN)
         .group_by(CleanupCampaign.id, CleanupCampaign.name).order_by(CleanupCampaign.id),
-        CleanupCandidate.department_id, user)).all()
+        CleanupCandidate.department_id, user)).all() if any_campaign is not None else []
     # Returned applications of the last 60 days, with the reason, so the unit can act on them.
     returned = db.session.execute(apply_scope(
         select(CertificateApplication.id, Person.name, CertificateApplication.review_note)
         .join(Person, Person.id == CertificateApplication.person_id)
-        .where(CertificateApplication.status == "已退回",
-               CertificateApplication.reviewed_at >= datetime.combine(today - timedelta(days=60), time.min))
+        .where(returned_cond)
         .order_by(CertificateApplication.reviewed_at.desc(), CertificateApplication.id.desc()).limit(4),
-        CertificateApplication.department_id, user)).all()
+        CertificateApplication.department_id, user)).all() if any_returned is not None else []
     for app_id, name, reason in returned[:3]:
         figures.append((f"已退回：{name}（第 {app_id} 号）", reason if len(reason) <= 60 else reason[:60] + "…"))
         links.append((f"退回的申领第 {app_id} 号", url_for("certificates.application", app_id=app_id)))

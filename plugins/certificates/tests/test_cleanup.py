@@ -226,3 +226,18 @@ def test_group_decision_and_candidate_list(client, db, certs, cases):
     login(client, o.users["inspector"])
     assert client.post(f"/certificates/cleanup/{campaign.id}/decide-group",
                        data={"group": "other", "decision": "保留", "reason": "x"}).status_code == 403
+
+
+def test_dashboard_lists_open_campaigns_in_scope(client, db, certs, cases):
+    o = certs.org
+    login(client, o.users["dept_admin_a"])
+    assert "清理“" not in client.get("/dashboard").get_data(as_text=True)   # none open: not listed
+    campaign = cleanup.open_campaign("县清理", o.county, actor=certs.bureau)
+    db.session.commit()
+    undecided = db.session.scalar(select(func.count(CleanupCandidate.id)).where(
+        CleanupCandidate.campaign_id == campaign.id, CleanupCandidate.department_id == o.town_a.id))
+    assert undecided
+    page = client.get("/dashboard").get_data(as_text=True)
+    assert "清理“县清理”待处理" in page and f"<dd>{undecided}/{undecided}</dd>" in page
+    login(client, o.users["dept_admin_b"])
+    assert "清理“县清理”待处理" in client.get("/dashboard").get_data(as_text=True)

@@ -15,15 +15,15 @@ any passed attempt? From those:
 """
 from __future__ import annotations
 
-import threading
-import time
 from datetime import datetime
 
 from flask import current_app
 from sqlalchemy import and_, case, distinct, func, or_, select, true
 
+from intranet.access import scope_filter
 from intranet.extensions import db
 from intranet.models import Department
+from intranet.stored import Stored, computed, read, scope_user
 
 from .models import Exam, ExamResult, Exemption, Registration
 
@@ -164,37 +164,32 @@ def exam_figures(exam_id: int, department_cond=None) -> dict:
     return compute(exam_ids=[exam_id], department_cond=department_cond)
 
 
-KEPT_SECONDS = 60
-KEPT_ENTRIES = 64
-_kept_lock = threading.Lock()
+SUMMARY_SECONDS = 60   # a large exam's summary is fresh for a minute (results come in by the minute)
 
 
-def exam_summary(exam_id: int, department_cond, scope_key, registrations: int) -> tuple[dict, datetime | None]:
-    """An exam page's figures and, when they were kept, the time they were computed (else None).
+@computed(version=1, seconds=SUMMARY_SECONDS)
+def stored_summary(exam_id: int, scope) -> dict:
+    """An exam's figures over the registrations of ``scope`` (intranet.stored.scope_key)."""
+    user = scope_user(scope)
+    if scope_filter(Department.id, user) is None:
+        return exam_figures(exam_id)
+    return exam_figures(exam_id, lambda column: scope_filter(column, user))
+
+
+def exam_summary(exam_id: int, department_cond, scope, registrations: int) -> tuple[dict | None, Stored | None]:
+    """An exam page's figures, and the Stored they come from when they are stored (else None).
 
     Up to EXAMS_LIVE_FIGURES_UP_TO ``registrations`` (the exam's, in the viewer's scope) they are
-    computed for every view; above it the aggregate over every registration (seconds at a
-    province's 200,000) runs at most once a minute per exam and scope in each worker process,
-    the figures kept in the app for KEPT_SECONDS. ``scope_key`` names the scope ``department_cond``
-    stands for (None: do not keep). All the keeping is here, to be replaced by stored figures.
+    computed for every view, over ``department_cond``; above it the aggregate over every
+    registration (seconds at a province's 200,000) is a stored figure (intranet.stored) of the
+    exam and ``scope`` (the scope_key that ``department_cond`` stands for; None: never stored),
+    refreshed by the worker when older than SUMMARY_SECONDS: the figures are None until first
+    computed.
     """
-    if scope_key is None or registrations <= current_app.config["EXAMS_LIVE_FIGURES_UP_TO"]:
+    if scope is None or registrations <= current_app.config["EXAMS_LIVE_FIGURES_UP_TO"]:
         return exam_figures(exam_id, department_cond), None
-    kept, locks = current_app.extensions.setdefault("exams_kept_summaries", ({}, {}))
-    key = (exam_id, scope_key)
-    with _kept_lock:
-        computing = locks.setdefault(key, threading.Lock())
-    with computing:   # threads that miss together compute once
-        hit = kept.get(key)
-        if hit is not None and time.monotonic() - hit[0] < KEPT_SECONDS:
-            return hit[2], hit[1]
-        figures, computed_at = exam_figures(exam_id, department_cond), datetime.now()
-        with _kept_lock:
-            kept[key] = (time.monotonic(), computed_at, figures)
-            for old in sorted(kept, key=lambda k: kept[k][0])[:max(0, len(kept) - KEPT_ENTRIES)]:
-                del kept[old]
-                locks.pop(old, None)
-    return figures, computed_at
+    figure = read(stored_summary, exam_id, scope)
+    return figure.value, figure
 
 
 def by_department(*, exam_ids=None, exam_cond=None, department_cond=None) -> list[tuple[Department, dict]]:

@@ -17,8 +17,8 @@ def access_samples(department):
 
 @hookimpl
 def configure_app(app):
-    # Above this many registrations (in the viewer's scope) an exam page's figures are kept for a
-    # minute instead of aggregated on every view (figures.exam_summary).
+    # Above this many registrations (in the viewer's scope) an exam page's figures are a stored
+    # figure, refreshed by the worker each minute, instead of aggregated on every view (figures.exam_summary).
     app.config.setdefault("EXAMS_LIVE_FIGURES_UP_TO", 5000)
 
 

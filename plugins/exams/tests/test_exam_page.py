@@ -1,12 +1,18 @@
 """An exam's page at scale: registrations listed by unit (tree order) then name with a fixed number of
 statements on every page, the pager counted from ix_exams_registration_unit alone, and the
-summary figures kept for a minute above EXAMS_LIVE_FIGURES_UP_TO registrations."""
+summary figures a stored figure (intranet.stored, fresh for a minute) above EXAMS_LIVE_FIGURES_UP_TO
+registrations."""
 from __future__ import annotations
 
 import re
+from datetime import datetime, timedelta
 
 import pytest
+from sqlalchemy import func, select, update
 
+from intranet.jobs.queue import get_queue
+from intranet.models import StoredFigure
+from intranet.stored import PENDING_TEXT
 from intranet.testing import count_queries, login, make_person
 
 from intranet_exams import figures, service
@@ -57,7 +63,28 @@ def test_every_page_costs_the_same_and_counts_registrations_alone(app, db, org, 
     assert seen[0] == seen[1]
 
 
-def test_figures_are_kept_for_a_minute_above_the_threshold(app, db, org, make_exam, register_people, monkeypatch):
+@pytest.fixture
+def queued_figures(app):
+    """Stored figures for real: read from stored_figures, computed when the test runs the queue."""
+    app.config["STORED_FIGURES_INLINE"] = False
+    huey = get_queue().huey
+    huey.immediate = False
+
+    def run_worker() -> list:
+        results = []
+        while (task := huey.dequeue()) is not None:
+            results.append(huey.execute(task))
+        return results
+    return run_worker
+
+
+def age_summaries(db, seconds: float) -> None:
+    with db.engine.begin() as conn:
+        conn.execute(update(StoredFigure.__table__).where(StoredFigure.name == figures.stored_summary.name)
+                     .values(computed_at=datetime.now() - timedelta(seconds=seconds)))
+
+
+def test_figures_are_stored_above_the_threshold(app, db, org, make_exam, register_people, queued_figures):
     exam = make_exam()
     a, b, c = (make_person(org.town_a, n) for n in ("甲一", "甲二", "甲三"))
     register_people(exam, [a, b])
@@ -65,22 +92,33 @@ def test_figures_are_kept_for_a_minute_above_the_threshold(app, db, org, make_ex
     client = app.test_client()
     login(client, org.users["admin"])
     html = client.get(f"/exams/{exam.id}").get_data(as_text=True)
-    assert registered_figure(html) == 2 and 'id="figures-kept"' in html
+    assert "<dt>报名</dt>" not in html and PENDING_TEXT in html and "甲一" in html   # the list is never stored
+    assert queued_figures() == ["done"]
+    html = client.get(f"/exams/{exam.id}").get_data(as_text=True)
+    assert registered_figure(html) == 2 and 'id="figures-kept"' in html and "统计于 " in html
     register_people(exam, [c])
     html = client.get(f"/exams/{exam.id}").get_data(as_text=True)
-    assert registered_figure(html) == 2   # kept
-    assert "甲三" in html                  # the list itself is never kept
-    later = figures.time.monotonic() + figures.KEPT_SECONDS + 1
-    monkeypatch.setattr(figures.time, "monotonic", lambda: later)
+    assert registered_figure(html) == 2 and "甲三" in html     # fresh for a minute; the list is live
+    assert queued_figures() == []
+    age_summaries(db, figures.SUMMARY_SECONDS + 1)
+    assert registered_figure(client.get(f"/exams/{exam.id}").get_data(as_text=True)) == 2   # stale, at once
+    assert registered_figure(client.get(f"/exams/{exam.id}").get_data(as_text=True)) == 2
+    assert queued_figures() == ["done"]                       # one refresh for both views
     assert registered_figure(client.get(f"/exams/{exam.id}").get_data(as_text=True)) == 3
 
 
-def test_kept_figures_are_per_scope(app, db, org, make_exam, register_people):
+def test_stored_figures_are_per_scope(app, db, org, make_exam, register_people, queued_figures):
     exam = make_exam()
     register_people(exam, [make_person(org.town_a, "甲一"), make_person(org.town_a, "甲二"),
                            make_person(org.town_b, "乙一")])
     app.config["EXAMS_LIVE_FIGURES_UP_TO"] = 0
     client = app.test_client()
+    for user in ("admin", "dept_admin_b", "dept_admin_a"):
+        login(client, org.users[user])
+        client.get(f"/exams/{exam.id}")
+    assert queued_figures() == ["done"] * 3
+    keys = {tuple(row.args) for row in db.session.scalars(select(StoredFigure))}
+    assert keys == {(exam.id, "all"), (exam.id, org.town_a.id), (exam.id, org.town_b.id)}
     login(client, org.users["admin"])
     assert registered_figure(client.get(f"/exams/{exam.id}").get_data(as_text=True)) == 3
     login(client, org.users["dept_admin_b"])
@@ -90,7 +128,7 @@ def test_kept_figures_are_per_scope(app, db, org, make_exam, register_people):
     assert registered_figure(client.get(f"/exams/{exam.id}").get_data(as_text=True)) == 2
 
 
-def test_figures_are_live_up_to_the_threshold(app, db, org, make_exam, register_people):
+def test_figures_are_live_up_to_the_threshold(app, db, org, make_exam, register_people, queued_figures):
     exam = make_exam()
     a, b = make_person(org.town_a, "甲一"), make_person(org.town_a, "甲二")
     register_people(exam, [a])
@@ -102,15 +140,4 @@ def test_figures_are_live_up_to_the_threshold(app, db, org, make_exam, register_
     service.record_result(exam, a, "参考", 90, None)
     db.session.commit()
     assert registered_figure(client.get(f"/exams/{exam.id}").get_data(as_text=True)) == 2
-
-
-def test_kept_figures_stay_few(app, db, org, make_exam, register_people):
-    exam = make_exam()
-    register_people(exam, [make_person(org.town_a, "甲一")])
-    app.config["EXAMS_LIVE_FIGURES_UP_TO"] = 0
-    with app.test_request_context("/"):
-        for scope in range(figures.KEPT_ENTRIES + 10):
-            figures.exam_summary(exam.id, None, f"scope{scope}", 1)
-        kept, locks = app.extensions["exams_kept_summaries"]
-        assert len(kept) == figures.KEPT_ENTRIES and len(locks) == figures.KEPT_ENTRIES
-        assert (exam.id, "scope0") not in kept and (exam.id, f"scope{figures.KEPT_ENTRIES + 9}") in kept
+    assert queued_figures() == [] and db.session.scalar(select(func.count(StoredFigure.id))) == 0

@@ -19,7 +19,7 @@ LIST_ROLES = ("admin", "bureau", "dept_admin", "inspector")
 
 
 def _count(stmt, column, user):
-    return db.session.scalar(apply_scope(stmt, column, user))
+    return apply_scope(stmt, column, user).scalar_subquery()
 
 
 def dashboard_widgets(user) -> list[Widget]:
@@ -27,12 +27,13 @@ def dashboard_widgets(user) -> list[Widget]:
         return []
     today = date.today()
     stored = read(coverage_figures, scope_key(user))
-    ending = _count(select(func.count()).select_from(Contract).where(
-        Contract.status == ACTIVE, Contract.end_on >= today, Contract.end_on <= today + timedelta(days=90)),
-        Contract.department_id, user)
-    unrated = _count(select(func.count()).select_from(Service).where(Service.status == SERVICE_ACTIVE,
-                                                                     Service.rating.is_(None)),
-                     Service.department_id, user)
+    ending, unrated = db.session.execute(select(   # the to-do counts, live, in one statement
+        _count(select(func.count()).select_from(Contract).where(
+            Contract.status == ACTIVE, Contract.end_on >= today, Contract.end_on <= today + timedelta(days=90)),
+            Contract.department_id, user),
+        _count(select(func.count()).select_from(Service).where(Service.status == SERVICE_ACTIVE,
+                                                               Service.rating.is_(None)),
+               Service.department_id, user))).one()
     figures = []
     if stored.ready:
         cov = stored.value

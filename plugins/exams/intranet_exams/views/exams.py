@@ -17,6 +17,7 @@ from intranet.inputs import arg_int
 from intranet.locking import lock
 from intranet.models import Department, Person
 from intranet.pagination import Page, group_counts, paginate, paginate_grouped, requested_page
+from intranet.stored import scope_key
 
 from .. import figures, online, settings
 from ..export import results_workbook
@@ -32,12 +33,6 @@ def scope_cond(user=None):
     if scope_filter(Department.id, user) is None:
         return None
     return lambda column: scope_filter(column, user)
-
-
-def _scope_key(user=None):
-    """What :func:`scope_cond` stands for, to keep figures by (None: an empty scope, not kept)."""
-    user = user or current_user
-    return "all" if user.sees_everything else user.department_id
 
 
 def page_of(items: list, per_page: int = 20) -> Page:
@@ -183,11 +178,11 @@ def detail(exam_id):
                             options=[contains_eager(Registration.person), contains_eager(Registration.department)])
     size = page.total if not status else db.session.scalar(
         registered.with_only_columns(func.count(), maintain_column_froms=True))
-    totals, kept_at = figures.exam_summary(exam.id, scope_cond(), _scope_key(), size)
+    totals, stored = figures.exam_summary(exam.id, scope_cond(), scope_key(current_user), size)
     page.items = _with_results(exam, page.items)
     pending = db.session.scalar(apply_scope(select(func.count()).select_from(Exemption).where(
         Exemption.exam_id == exam.id, Exemption.status == "待审批"), Exemption.department_id))
-    return render_template("exams/detail.html", exam=exam, totals=totals, kept_at=kept_at, page=page, status=status,
+    return render_template("exams/detail.html", exam=exam, totals=totals, stored=stored, page=page, status=status,
                            pending=pending, manage=can_manage(exam, current_user),
                            may_register=current_user.can_write, labels=figures.LABELS, outcome=outcome,
                            blueprint=online.blueprint_of(exam) if exam.online else None)
