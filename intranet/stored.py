@@ -31,7 +31,7 @@ A page that reads several figures from code it does not know (the dashboard: eve
 cards) reads them inside ``with batch():``. The first read of a batch loads, in one SELECT, its own
 key and every key the earlier batches that began with the same key went on to read (remembered per
 process, for TOGETHER_ENTRIES first keys); the later reads are served from those rows. A key
-read for the first time costs one SELECT of its own, once per process.
+read for the first time costs one SELECT of its own, once per app (each worker process has its own).
 """
 from __future__ import annotations
 
@@ -162,11 +162,14 @@ def _fetch(key: str):
     return db.session.execute(select(_table).where(_table.c.key == key)).first()
 
 
-TOGETHER_ENTRIES = 4096   # first keys of batches remembered per process
+TOGETHER_ENTRIES = 4096   # first keys of batches remembered per app (each worker process has its own)
 TOGETHER_KEYS = 32        # keys remembered with one first key (more: only the last batch's)
 
-_together: OrderedDict[str, frozenset[str]] = OrderedDict()
 _together_lock = threading.Lock()
+
+
+def _together() -> OrderedDict[str, frozenset[str]]:
+    return current_app.extensions.setdefault("intranet_stored_together", OrderedDict())
 _NOT_LOADED = object()
 
 
@@ -185,7 +188,7 @@ class _Batch:
         if self.first is None:
             self.first = key
             with _together_lock:
-                wanted += sorted(_together.get(key, ()))
+                wanted += sorted(_together().get(key, ()))
         rows = {r._mapping["key"]: r for r in db.session.execute(select(_table).where(_table.c.key.in_(wanted)))}
         self.rows.update({k: rows.get(k) for k in wanted[1:]})
         return rows.get(key)
@@ -195,12 +198,13 @@ class _Batch:
             return
         read = set(self.keys) - {self.first}
         with _together_lock:
-            known = _together.pop(self.first, frozenset())
+            remembered = _together()
+            known = remembered.pop(self.first, frozenset())
             if read or known:
                 together = known | read
-                _together[self.first] = together if len(together) <= TOGETHER_KEYS else frozenset(read)
-            while len(_together) > TOGETHER_ENTRIES:
-                _together.popitem(last=False)
+                remembered[self.first] = together if len(together) <= TOGETHER_KEYS else frozenset(read)
+            while len(remembered) > TOGETHER_ENTRIES:
+                remembered.popitem(last=False)
 
 
 _batch: ContextVar[_Batch | None] = ContextVar("intranet_stored_batch", default=None)

@@ -48,7 +48,6 @@ def app_config():
 @pytest.fixture(autouse=True)
 def _fresh_calls():
     CALLS.clear()
-    stored._together.clear()   # what batches read together is remembered per process
 
 
 def run_worker() -> list:
