@@ -1,5 +1,6 @@
-"""One person's exam results with their exams, read once per transaction: the person page's exam
-section and the ``exam_passes`` answer law_study asks for on the same page share one statement."""
+"""One person's exam results with their exams, read once per transaction (again after a flush):
+the person page's exam section and the ``exam_passes`` answer law_study asks for on the same page
+share one statement."""
 from __future__ import annotations
 
 from sqlalchemy import event, select
@@ -25,8 +26,7 @@ def person_results(person_id: int) -> list:
 
 
 @event.listens_for(Session, "after_flush")
-@event.listens_for(Session, "after_commit")
-@event.listens_for(Session, "after_rollback")
+@event.listens_for(Session, "after_transaction_end")
 def _forget(session, *args) -> None:
-    # anything written may be a result: read again after it
+    # anything written may be a result, and another transaction may see others: read again
     session.info.pop(KEY, None)
