@@ -72,10 +72,10 @@ def admin_figures(year: int, scope) -> dict:
 
 def person_sections(person, viewer) -> list[PersonSection]:
     year = date.today().year
-    rows = person_year_rows(person.id, year)
-    if sync_and_commit(year, person, existing=exam_entries(person.id, rows)):
-        rows = person_year_rows(person.id, year)
-    s = person_summary(person, year, rows)
+    year_rows = person_year_rows(person.id, year)
+    if sync_and_commit(year, person, existing=exam_entries(person.id, year_rows)):
+        year_rows = person_year_rows(person.id, year)   # a pass was credited (rare): read again
+    s = person_summary(person, year, year_rows)
     entries = list(db.session.scalars(select(HoursEntry).where(HoursEntry.person_id == person.id)
                                       .order_by(HoursEntry.day.desc(), HoursEntry.id.desc()).limit(200)))
     rows = [[e.day, e.source, fmt_hours(e.minutes), e.law, e.evidence, e.state + (f"（{e.return_reason}）" if e.return_reason else "")]
