@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from intranet import audit
 from intranet.extensions import db
@@ -56,11 +56,34 @@ def confirmed_subject(department_id: int) -> EnforcementSubject | None:
                                                               EnforcementSubject.active.is_(True)))
 
 
-def refusals(person: Person, application: CertificateApplication | None = None) -> list[str]:
+def refusal_facts(person_id: int, department_id: int, application_id: int | None = None) -> list:
+    """What :func:`refusals` asks the database, as three labelled scalar subqueries (one statement
+    whether asked alone or beside other columns): the unit's confirmed subject, a card held, an
+    application pending (``application_id`` itself not counted)."""
+    pending = select(func.max(CertificateApplication.id)).where(CertificateApplication.person_id == person_id,
+                                                                CertificateApplication.status.in_(PENDING))
+    if application_id is not None:
+        pending = pending.where(CertificateApplication.id != application_id)
+    return [
+        select(EnforcementSubject.id).where(EnforcementSubject.department_id == department_id,
+                                            EnforcementSubject.active.is_(True)).limit(1)
+        .scalar_subquery().label("subject_id"),
+        select(Certificate.number).where(Certificate.person_id == person_id,
+                                         Certificate.status.in_((VALID, SUSPENDED))).limit(1)
+        .scalar_subquery().label("held_number"),
+        pending.scalar_subquery().label("pending_id"),
+    ]
+
+
+def refusals(person: Person, application: CertificateApplication | None = None, facts=None) -> list[str]:
     """Why an application for ``person`` cannot be submitted (empty: it can).
 
     With ``application`` (at issue time), that application itself is not counted as a duplicate.
+    ``facts``: a row with the columns of :func:`refusal_facts`, when the caller already read them.
     """
+    if facts is None:
+        facts = db.session.execute(select(*refusal_facts(person.id, person.department_id,
+                                                         getattr(application, "id", None)))).one()
     out = []
     if person.staffing not in FORMAL_STAFFING:
         out.append(f"{person.name}的编制类型为“{person.staffing}”，合同工、临时工、劳务派遣和公益性岗位人员不能申领行政执法证")
@@ -68,19 +91,12 @@ def refusals(person: Person, application: CertificateApplication | None = None) 
         out.append(f"{person.name}的人员状态为“{person.status}”，只有在岗人员才能申领行政执法证")
     if not person.enforcement_post:
         out.append(f"{person.name}不在行政执法岗位，只有直接承担行政执法任务的人员才能申领行政执法证")
-    if confirmed_subject(person.department_id) is None:
+    if facts.subject_id is None:
         out.append(f"{person.department.name}尚未经确认为行政执法主体，其工作人员不能申领行政执法证")
-    held = db.session.scalar(select(Certificate.number).where(Certificate.person_id == person.id,
-                                                              Certificate.status.in_((VALID, SUSPENDED))))
-    if held:
-        out.append(f"{person.name}已持有行政执法证（编号 {held}），请办理换证或遗失补办，不能重复申领")
-    stmt = select(CertificateApplication.id).where(CertificateApplication.person_id == person.id,
-                                                   CertificateApplication.status.in_(PENDING))
-    if application is not None:
-        stmt = stmt.where(CertificateApplication.id != application.id)
-    pending = db.session.scalar(stmt)
-    if pending:
-        out.append(f"{person.name}已有一份正在办理的申领（第 {pending} 号），请勿重复申请")
+    if facts.held_number:
+        out.append(f"{person.name}已持有行政执法证（编号 {facts.held_number}），请办理换证或遗失补办，不能重复申领")
+    if facts.pending_id:
+        out.append(f"{person.name}已有一份正在办理的申领（第 {facts.pending_id} 号），请勿重复申请")
     return out
 
 

@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from intranet.access import MANAGE_ROLES, in_scope
 from intranet.extensions import db
+from intranet.models import Person
 from intranet.hookspecs import AuditLabels, NavItem, Permission, PersonSection, ScheduledJob, hookimpl
 
 from . import hookspecs  # noqa: F401  (the core adds a plugin's ``hookspecs`` to the manager)
@@ -102,34 +103,40 @@ def dashboard_widgets(user):
 
 @hookimpl
 def person_sections(person, viewer):
-    certs = db.session.scalars(select(Certificate).where(Certificate.person_id == person.id)
-                               .order_by(Certificate.issued_on.desc(), Certificate.id.desc()).limit(20)).all()
-    rows = [[c.number, c.category, c.region, c.effective_status, c.issued_on, c.valid_until,
-             c.next_review_due or "—"] for c in certs]
-    from .applications import PENDING
+    from .applications import refusal_facts
+    facts = refusal_facts(person.id, person.department_id)
+    pending_id = facts[2]
+    # one statement: the person's latest cards, the pending application and what refusals() asks
+    rows = db.session.execute(
+        select(Certificate, CertificateApplication, *facts).select_from(Person)
+        .outerjoin(Certificate, Certificate.person_id == Person.id)
+        .outerjoin(CertificateApplication, CertificateApplication.id == pending_id)
+        .where(Person.id == person.id)
+        .order_by(Certificate.issued_on.desc(), Certificate.id.desc()).limit(20)).all()
+    certs = [row[0] for row in rows if row[0] is not None]
+    pending = rows[0][1] if rows else None
+    table = [[c.number, c.category, c.region, c.effective_status, c.issued_on, c.valid_until,
+              c.next_review_due or "—"] for c in certs]
     current = next((c for c in certs if c.effective_status == VALID), None)
     figures = [("持证情况", f"持有效证件（{current.number}）" if current else "未持有效证件")]
     links = []
-    pending = db.session.scalars(select(CertificateApplication).where(
-        CertificateApplication.person_id == person.id, CertificateApplication.status.in_(PENDING))
-        .order_by(CertificateApplication.id.desc())).first()
     if pending is not None:
         figures.append(("正在办理的申领", f"第 {pending.id} 号（{pending.status}，{pending.category}）"))
         links.append((f"查看申领第 {pending.id} 号", url_for("certificates.application", app_id=pending.id)))
-    elif may_apply(person, viewer):
+    elif rows and may_apply(person, viewer, facts=rows[0]):
         links.append(("申领行政执法证", url_for("certificates.new_application", department_id=person.department_id,
                                           person_id=person.id)))
     return PersonSection(NAME, "行政执法证", order=30, figures=figures,
                          columns=["证件编号", "执法类别", "执法区域", "状态", "发证日期", "有效期至", "下次年审"],
-                         rows=rows, empty_text="未申领行政执法证", links=links)
+                         rows=table, empty_text="未申领行政执法证", links=links)
 
 
-def may_apply(person, viewer) -> bool:
+def may_apply(person, viewer, facts=None) -> bool:
     """Whether ``viewer`` may apply for ``person`` now (their unit's admin or the bureau, nothing refusing)."""
     from .applications import refusals
     if viewer.role not in MANAGE_ROLES or not viewer.can_write or not in_scope(person.department_id, user=viewer):
         return False
-    return not refusals(person)
+    return not refusals(person, facts=facts)
 
 
 @hookimpl

@@ -9,6 +9,7 @@ from intranet.extensions import db
 
 from . import settings
 from .models import QUALIFICATION, Exam, ExamResult
+from .person_results import LIMIT, person_results
 
 LABEL = "行政执法资格考试"
 
@@ -63,6 +64,10 @@ def qualification(person, today: date | None = None) -> dict:
 def exam_passes(person, year: int) -> list[dict]:
     """The law_study plugin's ``exam_passes``: each exam passed (first passing attempt) whose day
     falls in ``year``; ``person`` None: everyone's. Withdrawn exams do not count."""
+    if person is not None:
+        held = person_results(person.id)
+        if len(held) <= LIMIT:   # the whole history: no statement of its own
+            return _passes(_first_passes(held, person.id, year), year)
     stmt = (select(Exam, ExamResult.person_id, func.min(ExamResult.recorded_at))
             .join(ExamResult, ExamResult.exam_id == Exam.id)
             .where(ExamResult.passed.is_(True), ExamResult.status == "参考", Exam.active.is_(True),
@@ -70,8 +75,25 @@ def exam_passes(person, year: int) -> list[dict]:
             .group_by(Exam.id, ExamResult.person_id).order_by(Exam.id, ExamResult.person_id))
     if person is not None:
         stmt = stmt.where(ExamResult.person_id == person.id)
+    return _passes(db.session.execute(stmt), year)
+
+
+def _first_passes(rows, person_id: int, year: int) -> list[tuple]:
+    """The statement of :func:`exam_passes` over one person's (Exam, ExamResult) rows."""
+    first = {}
+    for exam, result in rows:
+        if not (result.passed and result.status == "参考" and exam.active and exam.year is not None
+                and year - 1 <= exam.year <= year + 1):
+            continue
+        _, _, seen = first.get(exam.id, (exam, person_id, None))
+        recorded = result.recorded_at if seen is None else min(seen, result.recorded_at or seen)
+        first[exam.id] = (exam, person_id, recorded)
+    return [first[exam_id] for exam_id in sorted(first)]
+
+
+def _passes(rows, year: int) -> list[dict]:
     out = []
-    for exam, person_id, recorded in db.session.execute(stmt):
+    for exam, person_id, recorded in rows:
         day = _day(exam) or (recorded.date() if recorded else None)
         if day is None or day.year != year:
             continue

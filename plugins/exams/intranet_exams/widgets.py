@@ -10,6 +10,7 @@ from intranet.extensions import db
 from intranet.hookspecs import PersonSection, Widget
 
 from .models import Exam, ExamResult, Exemption, Registration
+from .person_results import LIMIT, person_results
 from .service import audience_exams, now, open_exams_stmt
 
 
@@ -60,10 +61,7 @@ def _my_pending(user) -> Widget:
 
 
 def person_sections(person, viewer) -> list[PersonSection]:
-    rows = db.session.execute(
-        select(Exam, ExamResult).join(ExamResult, ExamResult.exam_id == Exam.id)
-        .where(ExamResult.person_id == person.id).order_by(Exam.year.desc(), Exam.id.desc(), ExamResult.attempt)
-        .limit(200)).all()
+    rows = person_results(person.id)[:LIMIT]
     table = [[exam.title, exam.kind, exam.exam_date or (exam.opens_at.date() if exam.opens_at else ""),
               f"第{r.attempt}次", r.status, "" if r.score is None else f"{r.score:g}",
               ("合格" if r.passed else "不合格") if r.status == "参考" else ""] for exam, r in rows]

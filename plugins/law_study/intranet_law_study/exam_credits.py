@@ -36,10 +36,12 @@ def _answers(person, year: int) -> list[dict] | None:
     return out
 
 
-def sync(year: int, person=None, user=None) -> int:
+def sync(year: int, person=None, user=None, existing: dict | None = None) -> int:
     """Make the 考试合格 entries of ``year`` (one person's, or everyone's) match the passes the
-    plugins name. Returns how many entries were added or voided."""
-    if year_closed(year):
+    plugins name. Returns how many entries were added or voided. ``existing``: {(person_id, ref):
+    state} of the entries, when the caller already read them (figures.exam_entries)."""
+    # A caller with the entries read is a page view: the closing is asked only if there is something to write.
+    if existing is None and year_closed(year):
         return 0
     answers = _answers(person, year)
     if answers is None:
@@ -47,8 +49,10 @@ def sync(year: int, person=None, user=None) -> int:
     default_hours = float(settings.get("exam_pass_hours") or 0)
     wanted = {(a["person_id"], str(a["ref"])[:80]): a for a in answers
               if (default_hours if a.get("hours") is None else float(a["hours"])) > 0}
-    if not _differs(year, person, wanted):
+    if not _differs(year, person, wanted, existing):
         return 0  # the usual case on a page view: nothing to write, nothing locked
+    if existing is not None and year_closed(year):
+        return 0
     # the people concerned take turns (log_claim locks the person too), so two syncs never credit twice
     ids = sorted({pid for pid, _ in wanted} | ({person.id} if person is not None else set()))
     db.session.scalars(lock_rows(select(Person).where(Person.id.in_(ids)).order_by(Person.id))).all()
@@ -63,8 +67,9 @@ def _entries_stmt(year: int, person):
     return stmt
 
 
-def _differs(year: int, person, wanted: dict) -> bool:
-    existing = {(e.person_id, e.ref): e.state for e in db.session.scalars(_entries_stmt(year, person))}
+def _differs(year: int, person, wanted: dict, existing: dict | None = None) -> bool:
+    if existing is None:
+        existing = {(e.person_id, e.ref): e.state for e in db.session.scalars(_entries_stmt(year, person))}
     if any(key not in wanted and state not in (VOID, LOCKED) for key, state in existing.items()):
         return True
     return any(existing.get(key) not in LIVE for key in wanted)
@@ -111,10 +116,12 @@ def _apply(year: int, person, wanted: dict, user) -> int:
     return changed
 
 
-def sync_and_commit(year: int, person=None) -> None:
-    """For pages that show a ledger: bring the exam credits up to date and keep them."""
-    if sync(year, person):
+def sync_and_commit(year: int, person=None, existing: dict | None = None) -> bool:
+    """For pages that show a ledger: bring the exam credits up to date and keep them (True: changed)."""
+    if sync(year, person, existing=existing):
         db.session.commit()
+        return True
+    return False
 
 
 def nightly_job() -> int:

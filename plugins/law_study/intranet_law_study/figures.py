@@ -12,13 +12,13 @@ viewer) or None for no limit.
 """
 from __future__ import annotations
 
-from sqlalchemy import and_, case, distinct, func, literal, or_, select, true
+from sqlalchemy import String, and_, case, cast, distinct, func, literal, literal_column, null, or_, select, true, union_all
 
 from intranet.extensions import db
 from intranet.models import Department, Person
 
 from . import settings
-from .models import (CREDITED, HELD, LECTURE, MEETING, PRE_MEETING_KINDS, PRESENT, REPORTED, SOURCES, TRAINING, PLAN_ACTIVE, Attendance, HoursEntry, PlanItem, SessionLaw, StudySession)
+from .models import (CREDITED, EXAM, HELD, LECTURE, MEETING, PRE_MEETING_KINDS, PRESENT, REPORTED, SOURCES, TRAINING, PLAN_ACTIVE, Attendance, HoursEntry, PlanItem, SessionLaw, StudySession)
 
 IN_POST = "在岗"
 
@@ -239,30 +239,51 @@ def by_department(year: int, department, tally: HoursTally | None = None) -> lis
 
 # --- one person -----------------------------------------------------------------------------------
 
-def person_summary(person, year: int) -> dict:
+def person_year_rows(person_id: int, year: int) -> list:
+    """One statement for everything :func:`person_summary` and the exam credits' sync read of one
+    person and year: the ledger summed by (source, state, law, ref) — kind "h" — and the held
+    sessions attended, one row per law studied there — kind "s", the session's id as ``ref``."""
+    ledger = (select(literal_column("'h'").label("kind"), HoursEntry.source, HoursEntry.state, HoursEntry.law,
+                     HoursEntry.ref, func.sum(HoursEntry.minutes).label("minutes"))
+              .where(HoursEntry.person_id == person_id, HoursEntry.year == year)
+              .group_by(HoursEntry.source, HoursEntry.state, HoursEntry.law, HoursEntry.ref))
+    attended = (select(literal_column("'s'"), null(), null(), SessionLaw.name, cast(StudySession.id, String), null())
+                .select_from(Attendance).join(StudySession, StudySession.id == Attendance.session_id)
+                .outerjoin(SessionLaw, SessionLaw.session_id == StudySession.id)
+                .where(Attendance.person_id == person_id, Attendance.status == PRESENT,
+                       StudySession.status == HELD, StudySession.year == year))
+    return db.session.execute(union_all(ledger, attended)).all()
+
+
+def exam_entries(person_id: int, rows) -> dict:
+    """{(person_id, ref): state} of the 考试合格 entries among :func:`person_year_rows`' rows."""
+    return {(person_id, ref): state for kind, source, state, _law, ref, _m in rows
+            if kind == "h" and source == EXAM and ref is not None}
+
+
+def person_summary(person, year: int, rows=None) -> dict:
     """Hours by source (credited, before caps), the capped total, the target, pending claims,
-    sessions attended and laws studied in ``year``."""
-    from .service import credited_minutes, person_minutes
-    by_source = person_minutes(person.id, year)
-    pending = db.session.scalar(select(func.coalesce(func.sum(HoursEntry.minutes), 0)).where(
-        HoursEntry.person_id == person.id, HoursEntry.year == year, HoursEntry.state == REPORTED)) or 0
-    sessions = db.session.scalar(select(func.count()).select_from(Attendance)
-                                 .join(StudySession, StudySession.id == Attendance.session_id)
-                                 .where(Attendance.person_id == person.id, Attendance.status == PRESENT,
-                                        StudySession.status == HELD, StudySession.year == year))
-    session_laws = select(SessionLaw.name).join(StudySession, StudySession.id == SessionLaw.session_id).join(
-        Attendance, Attendance.session_id == StudySession.id).where(
-        Attendance.person_id == person.id, Attendance.status == PRESENT, StudySession.status == HELD,
-        StudySession.year == year)
-    own_laws = select(HoursEntry.law).where(HoursEntry.person_id == person.id, HoursEntry.year == year,
-                                            HoursEntry.source != MEETING, HoursEntry.state.in_(CREDITED),
-                                            HoursEntry.law != "")
-    laws = sorted(set(db.session.scalars(session_laws)) | set(db.session.scalars(own_laws)))
+    sessions attended and laws studied in ``year`` (``rows``: :func:`person_year_rows`, when read)."""
+    from .service import credited_minutes
+    if rows is None:
+        rows = person_year_rows(person.id, year)
+    by_source, pending, laws, sessions = {}, 0, set(), set()
+    for kind, source, state, law, ref, minutes in rows:
+        if kind == "s":
+            sessions.add(ref)
+            if law:
+                laws.add(law)
+        elif state in CREDITED:
+            by_source[source] = by_source.get(source, 0) + int(minutes or 0)
+            if source != MEETING and law:
+                laws.add(law)
+        elif state == REPORTED:
+            pending += int(minutes or 0)
     total = credited_minutes(by_source)
     target = settings.target_hours(bool(person.enforcement_post))
     return {"year": year, "by_source": {s: hours(by_source.get(s, 0)) for s in SOURCES},
             "hours": hours(total), "target": target, "met": total >= target * 60,
-            "pending": hours(pending), "sessions": int(sessions or 0), "laws": laws}
+            "pending": hours(pending), "sessions": len(sessions), "laws": sorted(laws)}
 
 
 # --- the records behind each figure (the drill-down lists them; counts equal the figures) ---------

@@ -14,7 +14,8 @@ from intranet.stored import computed, read, scope_key, scope_user
 
 from . import settings
 from .exam_credits import sync_and_commit
-from .figures import departments_without_session, people_behind_target, person_summary, session_counts
+from .figures import (departments_without_session, exam_entries, people_behind_target, person_summary,
+                      person_year_rows, session_counts)
 from .models import REPORTED, SOURCES, HoursEntry
 from .service import fmt_hours
 from .views.reminders import quarter
@@ -71,8 +72,10 @@ def admin_figures(year: int, scope) -> dict:
 
 def person_sections(person, viewer) -> list[PersonSection]:
     year = date.today().year
-    sync_and_commit(year, person)
-    s = person_summary(person, year)
+    year_rows = person_year_rows(person.id, year)
+    if sync_and_commit(year, person, existing=exam_entries(person.id, year_rows)):
+        year_rows = person_year_rows(person.id, year)   # a pass was credited (rare): read again
+    s = person_summary(person, year, year_rows)
     entries = list(db.session.scalars(select(HoursEntry).where(HoursEntry.person_id == person.id)
                                       .order_by(HoursEntry.day.desc(), HoursEntry.id.desc()).limit(200)))
     rows = [[e.day, e.source, fmt_hours(e.minutes), e.law, e.evidence, e.state + (f"（{e.return_reason}）" if e.return_reason else "")]
