@@ -74,17 +74,36 @@ def event_card_ids(key: str, year: int, department: Department):
                    department.subtree_filter(Certificate.department_id)))
 
 
-def event_counts(year: int, department: Department) -> dict[str, int]:
-    """{EVENT_FIGURES key: cards of the subtree with such an event in the year}, in one query."""
+def event_counts_by_department(year: int, department: Department) -> dict[str, dict[int, int]]:
+    """{EVENT_FIGURES key: {department id: cards of that department with such an event in the year}},
+    in one query."""
     start, end = year_bounds(year)
     figure = case(*[(CertificateEvent.action.in_(actions), key) for key, actions in EVENT_FIGURES.items()])
-    counted = dict(db.session.execute(
-        select(figure, func.count(distinct(CertificateEvent.certificate_id)))
-        .join(Certificate, Certificate.id == CertificateEvent.certificate_id)
-        .where(CertificateEvent.action.in_([a for actions in EVENT_FIGURES.values() for a in actions]),
-               CertificateEvent.happened_on.between(start, end), department.subtree_filter(Certificate.department_id))
-        .group_by(figure)).all())
-    return {key: int(counted.get(key, 0)) for key in EVENT_FIGURES}
+    out: dict[str, dict[int, int]] = {key: {} for key in EVENT_FIGURES}
+    for key, did, n in db.session.execute(
+            select(figure, Certificate.department_id, func.count(distinct(CertificateEvent.certificate_id)))
+            .join(Certificate, Certificate.id == CertificateEvent.certificate_id)
+            .where(CertificateEvent.action.in_([a for actions in EVENT_FIGURES.values() for a in actions]),
+                   CertificateEvent.happened_on.between(start, end), department.subtree_filter(Certificate.department_id))
+            .group_by(figure, Certificate.department_id)):
+        out[key][did] = int(n)
+    return out
+
+
+def event_counts(year: int, department: Department, by_department: dict | None = None) -> dict[str, int]:
+    """{EVENT_FIGURES key: cards of the subtree with such an event in the year} (each card has one
+    department, so the sums of the per-department counts)."""
+    by_department = by_department if by_department is not None else event_counts_by_department(year, department)
+    return {key: sum(by_department[key].values()) for key in EVENT_FIGURES}
+
+
+def issued_by_department(year: int, department: Department) -> dict[int, int]:
+    start, end = year_bounds(year)
+    return dict(db.session.execute(
+        select(Certificate.department_id, func.count())
+        .where(Certificate.issued_on.between(start, end), Certificate.origin != "renewal",
+               department.subtree_filter(Certificate.department_id))
+        .group_by(Certificate.department_id)).all())
 
 
 def candidate_ids(year: int, department: Department):
@@ -109,6 +128,8 @@ def holder_tallies(year: int, department: Department) -> dict:
 
     - ``holders``: distinct holders on cards of the subtree; ``by_level``: per unit kind;
       ``by_department``: per department of the card;
+    - ``issued_by_department``, ``events_by_department``: the cards issued, and those with each kind
+      of event, in the year per department (the figures are their sums);
     - ``staff``, ``certified``: enforcement staff of the subtree and those holding a card of the
       subtree; ``staff_by_department``: {department id: (staff, holding any valid card)}.
     """
@@ -147,6 +168,8 @@ def holder_tallies(year: int, department: Department) -> dict:
             out["certified"] += int(in_tree or 0)
             out["staff_by_department"][did] = (n, int(anywhere or 0))
     out["by_level"] = dict(sorted(out["by_level"].items()))
+    out["issued_by_department"] = issued_by_department(year, department)
+    out["events_by_department"] = event_counts_by_department(year, department)
     return out
 
 
@@ -156,8 +179,8 @@ def compute(year: int, department: Department, tallies: dict | None = None) -> d
     figures: dict = {}
     figures["holders_active"] = tallies["holders"]
     figures["holders_active_by_level"] = dict(tallies["by_level"])
-    figures["issued"] = _count(issued_ids(year, department))
-    figures.update(event_counts(year, department))
+    figures["issued"] = sum(tallies["issued_by_department"].values())
+    figures.update(event_counts(year, department, tallies["events_by_department"]))
     figures["cleanup_candidates"] = _count(candidate_ids(year, department))
     figures["enforcement_staff"] = tallies["staff"]
     certified = tallies["certified"]
@@ -223,25 +246,13 @@ def paragraphs(year: int, department: Department, f: dict) -> list[str]:
 
 
 def department_table(year: int, department: Department, tallies: dict | None = None) -> ReportTable:
-    """Figures by department of the subtree (a few GROUP BY queries, merged by department)."""
-    start, end = year_bounds(year)
-    in_tree = department.subtree_filter(Certificate.department_id)
+    """Figures by department of the subtree (from the tallies shared with the figures)."""
     tallies = tallies or holder_tallies(year, department)
     columns = {}
     columns["holders"] = tallies["by_department"]
-    columns["issued"] = dict(db.session.execute(
-        select(Certificate.department_id, func.count())
-        .where(Certificate.issued_on.between(start, end), Certificate.origin != "renewal", in_tree)
-        .group_by(Certificate.department_id)).all())
-    figure = case((CertificateEvent.action.in_(EVENT_FIGURES["recalled"]), "recalled"), else_="notice")
-    columns["recalled"], columns["notice"] = {}, {}
-    for did, key, n in db.session.execute(
-            select(Certificate.department_id, figure, func.count(distinct(Certificate.id)))
-            .join(CertificateEvent, CertificateEvent.certificate_id == Certificate.id)
-            .where(CertificateEvent.action.in_(EVENT_FIGURES["recalled"] + EVENT_FIGURES["cancelled_by_notice"]),
-                   CertificateEvent.happened_on.between(start, end), in_tree)
-            .group_by(Certificate.department_id, figure)):
-        columns[key][did] = n
+    columns["issued"] = tallies["issued_by_department"]
+    columns["recalled"] = tallies["events_by_department"]["recalled"]
+    columns["notice"] = tallies["events_by_department"]["cancelled_by_notice"]
     columns["staff"] = {d: n for d, (n, _c) in tallies["staff_by_department"].items()}
     certified = {d: c for d, (_n, c) in tallies["staff_by_department"].items()}
     ids = set().union(*columns.values())
