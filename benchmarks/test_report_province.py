@@ -19,6 +19,7 @@ if "def province" not in (HERE / "conftest.py").read_text("utf-8") if (HERE / "c
     from _standin import province, results  # noqa: E402,F401
 
 GOAL = 2.0
+HTML_GOAL_KB = 150
 ROUNDS = 3
 
 
@@ -47,19 +48,24 @@ def test_report_against_floor(province, results):
         value = best(lambda: assemble(year, root))
         page = best(lambda: assemble(year, root, with_labels=True, with_previous=True))
         db.session.remove()
-    results.add("年度报告（全省，全部插件）", province.backend, value, floor_seconds=floor, goal=f"≤ {GOAL}×",
-                note=f"页面所用（含标签与上年对比）{page:.3f} s")
+    results.add("annual report, whole province (all plugins)", province.backend, value, floor_seconds=floor,
+                goal=GOAL, note=f"with labels and last year's figures (as the page): {page:.3f} s")
 
 
 def test_report_page_html_size(province, results):
     from intranet.reports.assemble import find_department
     from intranet.testing import make_user, PASSWORD
     from intranet.extensions import db
+    from intranet.models import User
+    from sqlalchemy import select
     app = province.app
     with app.app_context():
         root = find_department(None)
-        user = make_user("bureau", username=f"bench_{province.backend}")
-        db.session.commit()
+        # the kept database keeps the user of an earlier run (a second run must not fail on it)
+        user = db.session.scalar(select(User).where(User.username == f"bench_{province.backend}"))
+        if user is None:
+            user = make_user("bureau", username=f"bench_{province.backend}")
+            db.session.commit()
         root_id, username = root.id, user.username
     client = app.test_client()
     assert client.post("/login", data={"username": username, "password": PASSWORD}).status_code == 302
@@ -70,6 +76,6 @@ def test_report_page_html_size(province, results):
     assert response.status_code == 200
     size = len(response.data)
     warm = best(lambda: client.get(path))
-    results.add("年度报告页面（全省）", province.backend, warm, goal="HTML 不超过 150 KB",
-                note=f"首次 {cold:.2f} s，HTML {size / 1024:.0f} KB")
-    assert size < 150 * 1024
+    results.add("annual report page, whole province", province.backend, warm, note=f"first view {cold:.2f} s")
+    results.add("annual report page, HTML size", province.backend, size / 1024, goal=HTML_GOAL_KB, unit="KB")
+    assert size < HTML_GOAL_KB * 1024

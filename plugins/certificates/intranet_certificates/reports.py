@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import case, distinct, func, or_, select
+from sqlalchemy import Integer, String, case, distinct, func, literal, or_, select, union_all
 
 from intranet.extensions import db
 from intranet.hookspecs import ReportChart, ReportFragment, ReportTable
@@ -74,17 +74,36 @@ def event_card_ids(key: str, year: int, department: Department):
                    department.subtree_filter(Certificate.department_id)))
 
 
-def event_counts(year: int, department: Department) -> dict[str, int]:
-    """{EVENT_FIGURES key: cards of the subtree with such an event in the year}, in one query."""
+def event_counts_by_department(year: int, department: Department) -> dict[str, dict[int, int]]:
+    """{EVENT_FIGURES key: {department id: cards of that department with such an event in the year}},
+    in one query."""
     start, end = year_bounds(year)
     figure = case(*[(CertificateEvent.action.in_(actions), key) for key, actions in EVENT_FIGURES.items()])
-    counted = dict(db.session.execute(
-        select(figure, func.count(distinct(CertificateEvent.certificate_id)))
-        .join(Certificate, Certificate.id == CertificateEvent.certificate_id)
-        .where(CertificateEvent.action.in_([a for actions in EVENT_FIGURES.values() for a in actions]),
-               CertificateEvent.happened_on.between(start, end), department.subtree_filter(Certificate.department_id))
-        .group_by(figure)).all())
-    return {key: int(counted.get(key, 0)) for key in EVENT_FIGURES}
+    out: dict[str, dict[int, int]] = {key: {} for key in EVENT_FIGURES}
+    for key, did, n in db.session.execute(
+            select(figure, Certificate.department_id, func.count(distinct(CertificateEvent.certificate_id)))
+            .join(Certificate, Certificate.id == CertificateEvent.certificate_id)
+            .where(CertificateEvent.action.in_([a for actions in EVENT_FIGURES.values() for a in actions]),
+                   CertificateEvent.happened_on.between(start, end), department.subtree_filter(Certificate.department_id))
+            .group_by(figure, Certificate.department_id)):
+        out[key][did] = int(n)
+    return out
+
+
+def event_counts(year: int, department: Department, by_department: dict | None = None) -> dict[str, int]:
+    """{EVENT_FIGURES key: cards of the subtree with such an event in the year} (each card has one
+    department, so the sums of the per-department counts)."""
+    by_department = by_department if by_department is not None else event_counts_by_department(year, department)
+    return {key: sum(by_department[key].values()) for key in EVENT_FIGURES}
+
+
+def issued_by_department(year: int, department: Department) -> dict[int, int]:
+    start, end = year_bounds(year)
+    return dict(db.session.execute(
+        select(Certificate.department_id, func.count())
+        .where(Certificate.issued_on.between(start, end), Certificate.origin != "renewal",
+               department.subtree_filter(Certificate.department_id))
+        .group_by(Certificate.department_id)).all())
 
 
 def candidate_ids(year: int, department: Department):
@@ -103,26 +122,68 @@ def _count(ids) -> int:
     return int(db.session.scalar(select(func.count(distinct(ids.subquery().c[0])))) or 0)
 
 
-def compute(year: int, department: Department) -> dict:
+def holder_tallies(year: int, department: Department) -> dict:
+    """The holder and staff counts of the figures and of the department table, in one statement over
+    the cards valid on the report day (computed once):
+
+    - ``holders``: distinct holders on cards of the subtree; ``by_level``: per unit kind;
+      ``by_department``: per department of the card;
+    - ``issued_by_department``, ``events_by_department``: the cards issued, and those with each kind
+      of event, in the year per department (the figures are their sums);
+    - ``staff``, ``certified``: enforcement staff of the subtree and those holding a card of the
+      subtree; ``staff_by_department``: {department id: (staff, holding any valid card)}.
+    """
+    card_in_tree = department.subtree_filter(Certificate.department_id)
+    valid = (select(Certificate.person_id, Certificate.department_id,
+                    case((card_in_tree, 1), else_=0).label("sub"))
+             .where(Certificate.id.in_(valid_cards_at(report_day(year)))).cte("valid_cards"))
+    held = select(valid.c.person_id, valid.c.department_id).where(valid.c.sub == 1).distinct().cte("held")
+    per_person = (select(valid.c.person_id, func.max(valid.c.sub).label("sub"))
+                  .group_by(valid.c.person_id).cte("per_person"))
+    staff = enforcement_staff(department).add_columns(Person.department_id).cte("staff")
+    none_text, none_int = literal(None, String), literal(None, Integer)
+    zero = literal(0, Integer)
+    parts = [
+        select(literal("all"), none_text, none_int, func.count(distinct(held.c.person_id)), zero, zero),
+        select(literal("kind"), Department.kind, none_int, func.count(distinct(held.c.person_id)), zero, zero)
+        .join(held, held.c.department_id == Department.id).group_by(Department.kind),
+        select(literal("dept"), none_text, held.c.department_id, func.count(distinct(held.c.person_id)), zero, zero)
+        .group_by(held.c.department_id),
+        select(literal("staff"), none_text, staff.c.department_id, func.count(), func.count(per_person.c.person_id),
+               func.coalesce(func.sum(per_person.c.sub), 0))
+        .select_from(staff).outerjoin(per_person, per_person.c.person_id == staff.c.id)
+        .group_by(staff.c.department_id),
+    ]
+    out = {"holders": 0, "by_level": {}, "by_department": {}, "staff": 0, "certified": 0, "staff_by_department": {}}
+    for tag, kind, did, n, anywhere, in_tree in db.session.execute(union_all(*parts)):
+        n = int(n or 0)
+        if tag == "all":
+            out["holders"] = n
+        elif tag == "kind":
+            out["by_level"][kind] = n
+        elif tag == "dept":
+            out["by_department"][did] = n
+        else:
+            out["staff"] += n
+            out["certified"] += int(in_tree or 0)
+            out["staff_by_department"][did] = (n, int(anywhere or 0))
+    out["by_level"] = dict(sorted(out["by_level"].items()))
+    out["issued_by_department"] = issued_by_department(year, department)
+    out["events_by_department"] = event_counts_by_department(year, department)
+    return out
+
+
+def compute(year: int, department: Department, tallies: dict | None = None) -> dict:
     start, end = year_bounds(year)
-    day = min(end, date.today())
-    in_tree = department.subtree_filter(Certificate.department_id)
-    valid_ids = valid_cards_at(day)
-    holders = (select(Certificate.person_id, Certificate.department_id)
-               .where(Certificate.id.in_(valid_ids), in_tree))
+    tallies = tallies or holder_tallies(year, department)
     figures: dict = {}
-    figures["holders_active"] = _count(holder_ids(year, department))
-    hs = holders.subquery()
-    figures["holders_active_by_level"] = {
-        kind: count for kind, count in db.session.execute(
-            select(Department.kind, func.count(distinct(hs.c.person_id)))
-            .join(hs, hs.c.department_id == Department.id).group_by(Department.kind).order_by(Department.kind))
-    }
-    figures["issued"] = _count(issued_ids(year, department))
-    figures.update(event_counts(year, department))
+    figures["holders_active"] = tallies["holders"]
+    figures["holders_active_by_level"] = dict(tallies["by_level"])
+    figures["issued"] = sum(tallies["issued_by_department"].values())
+    figures.update(event_counts(year, department, tallies["events_by_department"]))
     figures["cleanup_candidates"] = _count(candidate_ids(year, department))
-    figures["enforcement_staff"] = _count(enforcement_staff(department))
-    certified = _count(certified_staff_ids(year, department))
+    figures["enforcement_staff"] = tallies["staff"]
+    certified = tallies["certified"]
     figures["enforcement_staff_certified"] = certified
     figures["certified_rate"] = round(certified / figures["enforcement_staff"], 4) if figures["enforcement_staff"] else 0
     figures["_certified"] = certified
@@ -184,34 +245,16 @@ def paragraphs(year: int, department: Department, f: dict) -> list[str]:
     return out
 
 
-def department_table(year: int, department: Department) -> ReportTable:
-    """Figures by department of the subtree (a few GROUP BY queries, merged by department)."""
-    start, end = year_bounds(year)
-    day = min(end, date.today())
-    in_tree = department.subtree_filter(Certificate.department_id)
+def department_table(year: int, department: Department, tallies: dict | None = None) -> ReportTable:
+    """Figures by department of the subtree (from the tallies shared with the figures)."""
+    tallies = tallies or holder_tallies(year, department)
     columns = {}
-    columns["holders"] = dict(db.session.execute(
-        select(Certificate.department_id, func.count(distinct(Certificate.person_id)))
-        .where(Certificate.id.in_(valid_cards_at(day)), in_tree).group_by(Certificate.department_id)).all())
-    columns["issued"] = dict(db.session.execute(
-        select(Certificate.department_id, func.count())
-        .where(Certificate.issued_on.between(start, end), Certificate.origin != "renewal", in_tree)
-        .group_by(Certificate.department_id)).all())
-    for key, actions in (("recalled", EVENT_FIGURES["recalled"]), ("notice", EVENT_FIGURES["cancelled_by_notice"])):
-        columns[key] = dict(db.session.execute(
-            select(Certificate.department_id, func.count(distinct(Certificate.id)))
-            .join(CertificateEvent, CertificateEvent.certificate_id == Certificate.id)
-            .where(CertificateEvent.action.in_(actions), CertificateEvent.happened_on.between(start, end), in_tree)
-            .group_by(Certificate.department_id)).all())
-    staff = enforcement_staff(department).subquery()
-    columns["staff"] = dict(db.session.execute(
-        select(Person.department_id, func.count()).where(Person.id.in_(select(staff.c.id)))
-        .group_by(Person.department_id)).all())
-    holder_ids = select(Certificate.person_id).where(Certificate.id.in_(valid_cards_at(day)))
-    certified = dict(db.session.execute(
-        select(Person.department_id, func.count())
-        .where(Person.id.in_(select(staff.c.id)), Person.id.in_(holder_ids))
-        .group_by(Person.department_id)).all())
+    columns["holders"] = tallies["by_department"]
+    columns["issued"] = tallies["issued_by_department"]
+    columns["recalled"] = tallies["events_by_department"]["recalled"]
+    columns["notice"] = tallies["events_by_department"]["cancelled_by_notice"]
+    columns["staff"] = {d: n for d, (n, _c) in tallies["staff_by_department"].items()}
+    certified = {d: c for d, (_n, c) in tallies["staff_by_department"].items()}
     ids = set().union(*columns.values())
     rows = []
     if ids:
@@ -261,10 +304,11 @@ def charts(figures: dict, table: ReportTable) -> list[ReportChart]:
 
 
 def fragment(year: int, department: Department) -> ReportFragment:
-    f = compute(year, department)
+    tallies = holder_tallies(year, department)
+    f = compute(year, department, tallies)
     text = paragraphs(year, department, f)
     figures = {k: v for k, v in f.items() if not k.startswith("_")}
-    table = department_table(year, department)
+    table = department_table(year, department, tallies)
     return ReportFragment("certificates", "certificates", "行政执法证管理", order=30, figures=figures,
                           paragraphs=text, tables=[table], labels=LABELS, units=UNITS,
                           drilldown=drilldown(year, department, figures["holders_active_by_level"]),

@@ -12,7 +12,8 @@ viewer) or None for no limit.
 """
 from __future__ import annotations
 
-from sqlalchemy import String, and_, case, cast, distinct, func, literal, literal_column, null, or_, select, true, union_all
+from sqlalchemy import (Integer, String, and_, case, cast, distinct, func, literal, literal_column, null, or_, select,
+                        true, union_all)
 
 from intranet.extensions import db
 from intranet.models import Department, Person
@@ -134,44 +135,46 @@ def plan_counts(year: int, cond, by_department: bool = False):
 
 
 class HoursTally:
-    """The year's credited hours of a subtree in one query, capped in Python (the same rules as
-    :func:`_capped_minutes`): minutes per department of the subtree (caps per person and
-    department), and the in-post people of the subtree with how many meet their target (caps per
-    person, on all their hours of the year wherever entered)."""
+    """The year's credited hours of a subtree in one statement (the same rules as
+    :func:`_capped_minutes`): minutes per department of the subtree (caps per person, department and
+    source), and the in-post people of the subtree with how many meet their target (caps per person
+    and source, on all their hours of the year wherever entered)."""
 
     def __init__(self, year: int, department):
-        # Plain rows through the connection: tens of thousands of tuples, no ORM loading per row.
-        conn = db.session.connection()
         in_tree = select(Department.id).where(Department.path.startswith(department.path, autoescape=True))
-        tree = set(conn.execute(in_tree).scalars())
-        people = dict(conn.execute(select(Person.id, Person.enforcement_post).where(
-            Person.status == IN_POST, Person.department_id.in_(in_tree))).all())
-        stmt = (select(HoursEntry.person_id, HoursEntry.department_id, HoursEntry.source, func.sum(HoursEntry.minutes))
-                .where(HoursEntry.year == year, HoursEntry.state.in_(CREDITED))
-                .group_by(HoursEntry.person_id, HoursEntry.department_id, HoursEntry.source))
+        per = (select(HoursEntry.person_id, HoursEntry.department_id, HoursEntry.source,
+                      func.sum(HoursEntry.minutes).label("m"))
+               .where(HoursEntry.year == year, HoursEntry.state.in_(CREDITED))
+               .group_by(HoursEntry.person_id, HoursEntry.department_id, HoursEntry.source))
         if department.parent_id is not None:      # the whole tree needs no filter
-            stmt = stmt.where(or_(HoursEntry.department_id.in_(in_tree), HoursEntry.person_id.in_(
+            per = per.where(or_(HoursEntry.department_id.in_(in_tree), HoursEntry.person_id.in_(
                 select(Person.id).where(Person.department_id.in_(in_tree)))))
+        per = per.cte("per").prefix_with("MATERIALIZED")    # one pass over the ledger, read twice below
         from .service import cap_minutes
-        caps = cap_minutes()
+        caps = {source: cap for source, cap in cap_minutes().items() if cap}
+
+        def capped(rows):
+            whens = [(and_(rows.c.source == source, rows.c.m > cap), literal(cap)) for source, cap in caps.items()]
+            return case(*whens, else_=rows.c.m) if whens else rows.c.m
+
+        by_source = (select(per.c.person_id, per.c.source, func.sum(per.c.m).label("m"))
+                     .group_by(per.c.person_id, per.c.source).subquery())
+        totals = select(by_source.c.person_id, func.sum(capped(by_source)).label("minutes")) \
+            .group_by(by_source.c.person_id).subquery()
+        units = (select(literal("unit"), per.c.department_id, func.sum(capped(per)), literal(0))
+                 .where(per.c.department_id.in_(in_tree)).group_by(per.c.department_id))
+        people = (select(literal("people"), literal(None, Integer), func.count(Person.id),
+                         func.coalesce(func.sum(case((func.coalesce(totals.c.minutes, 0) >= _target_minutes(), 1),
+                                                     else_=0)), 0))
+                  .select_from(Person).outerjoin(totals, totals.c.person_id == Person.id)
+                  .where(Person.status == IN_POST, Person.department_id.in_(in_tree)))
         self.by_department: dict[int, int] = {}
-        per_person: dict[tuple[int, str], int] = {}
-        for pid, did, source, minutes in conn.execute(stmt):
-            minutes = int(minutes or 0)
-            if did in tree:
-                cap = caps.get(source) or 0
-                self.by_department[did] = self.by_department.get(did, 0) + (min(minutes, cap) if cap else minutes)
-            if pid in people:
-                per_person[pid, source] = per_person.get((pid, source), 0) + minutes
-        totals: dict[int, int] = {}
-        for (pid, source), minutes in per_person.items():
-            cap = caps.get(source) or 0
-            totals[pid] = totals.get(pid, 0) + (min(minutes, cap) if cap else minutes)
-        general = int(settings.get("person_hours_target")) * 60
-        special = int(settings.get("enforcement_hours_target") or 0) * 60 or general
-        self.staff = len(people)
-        self.meeting = sum(1 for pid, enforcement in people.items()
-                           if totals.get(pid, 0) >= (special if enforcement else general))
+        self.staff = self.meeting = 0
+        for tag, did, a, b in db.session.execute(union_all(units, people)):
+            if tag == "unit":
+                self.by_department[did] = int(a or 0)
+            else:
+                self.staff, self.meeting = int(a or 0), int(b or 0)
         self.minutes = sum(self.by_department.values())
 
 
