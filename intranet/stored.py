@@ -16,8 +16,8 @@ JSON-able arguments, and its page reads the stored value instead of computing it
     figure.note()   # "统计于 14:05" or "统计中，稍后刷新", for the page
 
 ``read`` returns the stored value when it is fresh (computed less than STORED_FIGURES_SECONDS
-ago, or the figure's own ``@computed(seconds=…)``). Otherwise it returns at once what is stored (a stale value, or none) and queues one refresh:
-the reader claims the key with a conditional UPDATE (no claim, or one older than
+ago, or the figure's own ``@computed(seconds=…)``). Otherwise it returns at once what is stored
+(a stale value, or none) and queues one refresh: the reader claims the key with a conditional UPDATE (no claim, or one older than
 STORED_CLAIM_SECONDS), so however many pages ask, one worker computes one key at a time, in the
 queue's task ``intranet.refresh_figures``. A failed computation keeps its claim, so it is tried
 again when the claim expires, not on every page view. The daily job forgets the keys nobody read
@@ -29,9 +29,9 @@ transactions, never in the page's.
 
 A page that reads several figures from code it does not know (the dashboard: every plugin's
 cards) reads them inside ``with batch():``. The first read of a batch loads, in one SELECT, its own
-key and every key the earlier batches that began with the same key went on to read (remembered per
-process, for TOGETHER_ENTRIES first keys); the later reads are served from those rows. A key
-read for the first time costs one SELECT of its own, once per app (each worker process has its own).
+key and every key the earlier batches that began with the same key went on to read (remembered by
+the app in each process, for TOGETHER_ENTRIES first keys); the later reads are served from those
+rows. A key read for the first time costs one SELECT of its own, once per process.
 """
 from __future__ import annotations
 
