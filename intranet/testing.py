@@ -421,6 +421,33 @@ def xlsx_bytes(header, rows, sheet: str = "数据") -> bytes:
 
 # --- concurrency ----------------------------------------------------------------------------
 
+def query_plan(db, statement, only_index: tuple[str, str] | None = None) -> str:
+    """The database's plan of ``statement`` (EXPLAIN on PostgreSQL, EXPLAIN QUERY PLAN on SQLite).
+
+    ``only_index=(table, index)``: on PostgreSQL the plan is asked with seq scans off and the
+    table's other plain indexes dropped, inside a transaction that is rolled back. A test's few
+    rows make every plan cheap, so which index the planner picks is a toss of costs; this asks
+    whether that index alone can answer the statement (an "Index Only Scan using …")."""
+    sql = str(statement.compile(db.engine, compile_kwargs={"literal_binds": True}))
+    db.session.remove()   # no transaction of the test's may hold the table while its indexes are dropped
+    with db.engine.connect() as conn:
+        if db.engine.dialect.name != "postgresql":
+            return "\n".join(str(r[-1]) for r in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}"))
+        with conn.begin() as transaction:
+            if only_index:
+                table, index = only_index
+                others = conn.execute(text(
+                    "SELECT i.indexrelid::regclass::text FROM pg_index i WHERE i.indrelid = CAST(:t AS regclass)"
+                    " AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)"
+                    " AND i.indexrelid::regclass::text <> :i"), {"t": table, "i": index}).scalars().all()
+                for name in others:
+                    conn.exec_driver_sql(f'DROP INDEX "{name}"')
+                conn.exec_driver_sql("SET LOCAL enable_seqscan = off")
+            plan = "\n".join(r[0] for r in conn.exec_driver_sql(f"EXPLAIN {sql}"))
+            transaction.rollback()
+        return plan
+
+
 def run_in_parallel(app, count: int, action, prepare=None, *, in_app_context: bool = True,
                     timeout: float = 60) -> list:
     """Run ``action(i, prepared)`` in ``count`` threads released together by a ``threading.Barrier``.

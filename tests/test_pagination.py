@@ -89,17 +89,13 @@ def test_group_counts_count_the_listed_table_alone(app, db, units):
 
 
 def people_list_count_plan(db) -> str:
-    """The plan of the people list's per-unit count (group_counts' inner query) with its usual filters (seq scans off on
-    PostgreSQL: the test's few rows would make any plan a seq scan; the index must be usable)."""
+    """The plan of the people list's per-unit count (group_counts' inner query) with its usual
+    filters, ix_person_list the only candidate index on PostgreSQL (see query_plan)."""
+    from intranet.testing import query_plan
     stmt = select(Person).where(Person.status == "在岗", Person.staffing == "行政编制")
     counted = (stmt.with_only_columns(Person.department_id, db.func.count(), maintain_column_froms=True)
                .group_by(Person.department_id))
-    sql = str(counted.compile(db.engine, compile_kwargs={"literal_binds": True}))
-    with db.engine.connect() as conn:
-        if db.engine.dialect.name == "postgresql":
-            conn.exec_driver_sql("SET enable_seqscan = off")
-            return "\n".join(r[0] for r in conn.exec_driver_sql(f"EXPLAIN {sql}"))
-        return "\n".join(str(r[-1]) for r in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}"))
+    return query_plan(db, counted, only_index=("person", "ix_person_list"))
 
 
 def test_the_people_list_count_reads_ix_person_list_alone(app, db, units):

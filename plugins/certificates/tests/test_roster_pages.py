@@ -63,14 +63,12 @@ def test_the_roster_is_scoped(app, db, certs, roster):
 def test_the_roster_count_reads_its_index_alone(app, db, certs, roster):
     from intranet_certificates.models import Certificate
     from intranet_certificates.views.certificates import roster_cards
+
+    from intranet.testing import query_plan
     counted = (roster_cards().with_only_columns(Certificate.department_id, db.func.count(), maintain_column_froms=True)
                .group_by(Certificate.department_id))
-    sql = str(counted.compile(db.engine, compile_kwargs={"literal_binds": True}))
-    with db.engine.connect() as conn:
-        if db.engine.dialect.name == "postgresql":
-            conn.exec_driver_sql("SET enable_seqscan = off")   # a few rows: any plan would be a seq scan
-            plan = "\n".join(r[0] for r in conn.exec_driver_sql(f"EXPLAIN {sql}"))
-            assert "Index Only Scan using ix_certificates_certificate_roster" in plan, plan
-        else:
-            plan = "\n".join(str(r[-1]) for r in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}"))
-            assert "COVERING INDEX ix_certificates_certificate_roster" in plan, plan
+    plan = query_plan(db, counted, only_index=("certificates_certificate", "ix_certificates_certificate_roster"))
+    if db.engine.dialect.name == "postgresql":
+        assert "Index Only Scan using ix_certificates_certificate_roster" in plan, plan
+    else:
+        assert "COVERING INDEX ix_certificates_certificate_roster" in plan, plan
