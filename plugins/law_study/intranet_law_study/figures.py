@@ -53,6 +53,12 @@ def _capped_minutes(year: int, entry_cond=None, by_department: bool = False):
     return select(*group, func.sum(capped).label("minutes")).group_by(*group).subquery()
 
 
+def _some_target_is_zero() -> bool:
+    general = int(settings.get("person_hours_target"))
+    special = int(settings.get("enforcement_hours_target") or 0)
+    return general <= 0 or special < 0
+
+
 def _target_minutes():
     """Each person's yearly target in minutes (enforcement staff may have their own)."""
     general = int(settings.get("person_hours_target")) * 60
@@ -163,11 +169,19 @@ class HoursTally:
             .group_by(by_source.c.person_id).subquery()
         units = (select(literal("unit"), per.c.department_id, func.sum(capped(per)), literal(0))
                  .where(per.c.department_id.in_(in_tree)).group_by(per.c.department_id))
-        people = (select(literal("people"), literal(None, Integer), func.count(Person.id),
-                         func.coalesce(func.sum(case((func.coalesce(totals.c.minutes, 0) >= _target_minutes(), 1),
-                                                     else_=0)), 0))
-                  .select_from(Person).outerjoin(totals, totals.c.person_id == Person.id)
-                  .where(Person.status == IN_POST, Person.department_id.in_(in_tree)))
+        # The in-post people and those meeting their target as two counts, the second an inner join:
+        # a LEFT JOIN of every person to the aggregate leaves the planner, when its statistics are
+        # missing or old, a nested loop scanning the aggregate once per person (minutes, not ms).
+        in_post = and_(Person.status == IN_POST, Person.department_id.in_(in_tree))
+        staff = select(func.count(Person.id)).where(in_post).scalar_subquery()
+        meeting_people = (select(Person.id).join(by_source, by_source.c.person_id == Person.id).where(in_post)
+                          .group_by(Person.id, Person.enforcement_post)
+                          .having(func.sum(capped(by_source)) >= _target_minutes()).subquery())
+        meeting = select(func.count()).select_from(meeting_people).scalar_subquery()
+        if _some_target_is_zero():   # then people with no hours at all meet it too
+            meeting = meeting + (select(func.count(Person.id)).where(
+                in_post, _target_minutes() <= 0, Person.id.not_in(select(totals.c.person_id))).scalar_subquery())
+        people = select(literal("people"), literal(None, Integer), staff, meeting)
         self.by_department: dict[int, int] = {}
         self.staff = self.meeting = 0
         for tag, did, a, b in db.session.execute(union_all(units, people)):

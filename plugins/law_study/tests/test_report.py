@@ -83,6 +83,17 @@ def test_figures_match_the_records(db, org, make_session, attend):
     meeting = sum(1 for m in hours.values() if m >= 5 * 60)
     assert meeting > 0 and f["staff_meeting_target"] == meeting
     assert f["target_rate"] == round(meeting / len(staff), 4)
+    # a target of 0 hours is met by everyone, someone without any hours included
+    make_person(org.town_a, "甲三")
+    db.session.commit()
+    settings.put("person_hours_target", 0)
+    assert fragment(YEAR, org.county)["figures"]["staff_meeting_target"] == len(staff) + 1
+    # enforcement staff (all of these are) with a target of their own: only the one who is not meets 0
+    assert all(p.enforcement_post for p in staff)
+    a2.enforcement_post = False
+    db.session.commit()
+    settings.put("enforcement_hours_target", 1000)
+    assert fragment(YEAR, org.county)["figures"]["staff_meeting_target"] == 1
 
 
 def test_paragraphs_state_only_what_is_not_zero(db, org, make_session, attend):
