@@ -11,12 +11,12 @@ from sqlalchemy import and_, case, func, or_, select, update
 
 from intranet import audit
 from intranet.extensions import db
+from intranet.imports.framework import bulk_insert
 from intranet.locking import StateChanged, lock, lock_rows
 from intranet.models import Department, Person
 from intranet.models.org import FORMAL_STAFFING
 
 from . import lifecycle, settings
-from .bulk import bulk_insert
 from .dates import add_months
 from .lifecycle import CertificateError, actor_name
 from .models import (CAMPAIGN_CLOSED, CAMPAIGN_OPEN, DECISIONS, Certificate, CleanupCampaign, CleanupCandidate)
@@ -100,8 +100,10 @@ def open_campaign(name: str, department: Department, *, actor=None, today: date 
     db.session.add(campaign)
     db.session.flush()
     rows = candidate_rows(department, today)
+    # bulk_insert takes column names: the attribute ``group`` is the column candidate_group.
     bulk_insert(CleanupCandidate, [
-        {**r, "campaign_id": campaign.id, "confirmed": False, "decision_reason": "", "decided_by_name": "",
+        {"certificate_id": r["certificate_id"], "department_id": r["department_id"], "candidate_group": r["group"],
+         "groups": r["groups"], "campaign_id": campaign.id, "confirmed": False, "decision_reason": "", "decided_by_name": "",
          "confirmed_by_name": ""} for r in rows])
     audit.record("certificates.cleanup_open", "certificate_cleanup", campaign.id, actor=actor,
                  summary=f"开展行政执法证清理“{name}”（{department.name}），提出候选证件{len(rows)}个",

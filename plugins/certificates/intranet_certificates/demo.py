@@ -9,11 +9,11 @@ from sqlalchemy import func, insert, select, update
 from intranet.demo import RowBuffer
 from intranet.demo_core import reset_sequence
 from intranet.extensions import db
+from intranet.imports.framework import bulk_insert
 from intranet.models.org import FORMAL_STAFFING
 
 from . import settings
 from .dates import add_months, add_years
-from .bulk import bulk_insert
 from .lifecycle import default_notice_text
 from .models import (CancellationNotice, Certificate, CertificateApplication, CertificateEvent, EnforcementSubject,
                      NumberCounter)

@@ -13,10 +13,10 @@ from sqlalchemy import select, update
 
 from intranet import audit
 from intranet.extensions import db
+from intranet.imports.framework import bulk_insert
 from intranet.locking import StateChanged, lock, lock_rows
 
 from . import numbering, settings, states
-from .bulk import bulk_insert
 from .dates import add_months, add_years
 from .models import CancellationNotice, Certificate, CertificateEvent
 from .states import EXPIRED, VALID, TransitionError
@@ -275,7 +275,7 @@ def expire_due(today: date | None = None) -> int:
                            .execution_options(synchronize_session=False))
     events = [{"certificate_id": r.id, "action": "expire", "from_status": r.status, "to_status": EXPIRED,
                "reason": "超过有效期，系统自动标记为过期", "happened_on": today, "actor_id": None,
-               "actor_name": "系统", "details": None} for r in rows]
+               "actor_name": "系统"} for r in rows]  # no details: SQL NULL (None would be JSON null)
     bulk_insert(CertificateEvent, events)
     audit.record("certificates.expire", "certificate", None, summary=f"定时任务将{len(rows)}个超过有效期的证件标记为过期",
                  reason="超过有效期", after={"numbers": [r.number for r in rows]})

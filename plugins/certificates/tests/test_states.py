@@ -138,6 +138,9 @@ def test_expire_job(db, certs, app):
         ["过期", "过期", "有效", "注销"]
     events = db.session.scalars(select(CertificateEvent).where(CertificateEvent.action == "expire")).all()
     assert {e.certificate_id for e in events} == {old.id, suspended.id}
+    # The job's events have no details: SQL NULL on both databases (not a stored JSON null).
+    assert db.session.scalar(select(func.count()).select_from(CertificateEvent).where(
+        CertificateEvent.action == "expire", CertificateEvent.details.is_(None))) == 2
     assert db.session.scalar(select(func.count()).select_from(AuditEvent).where(
         AuditEvent.action == "certificates.expire")) == 1
     # Running again changes nothing.

@@ -11,10 +11,10 @@ from sqlalchemy import select, update
 
 from intranet.demo import RowBuffer
 from intranet.extensions import db
+from intranet.imports.framework import bulk_insert
 from intranet.models import User
 
 from . import questions_seed
-from .bulk import insert_rows
 from .models import BlueprintRule, Exam, ExamResult, Exemption, PaperBlueprint, Question, Registration
 
 BANK_SIZE = {"small": 200, "city": 500, "province": 500}
@@ -80,7 +80,7 @@ def _questions(scale, ctx, user_id) -> None:
     rows = questions_seed.questions(BANK_SIZE.get(scale, 200), ctx.rng)
     for row in rows:
         row.update(version=1, retired=False, created_by_id=user_id)
-    insert_rows(Question, rows)
+    bulk_insert(Question, rows)
     db.session.execute(update(Question).where(Question.origin_id.is_(None)).values(origin_id=Question.id))
 
 

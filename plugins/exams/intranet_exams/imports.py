@@ -11,7 +11,6 @@ from intranet.locking import share_rows
 from intranet.models import Department, Person
 
 from . import bank, settings
-from .bulk import insert_rows
 from .models import KINDS, PARTS, QUESTION_TYPES, Exam, ExamResult, Exemption, Question, Registration
 from .service import now, score_error
 
@@ -64,7 +63,7 @@ def apply_exams(rows, ctx) -> None:
             ctx.result.unchanged += 1
     if ctx.result.errors:
         return
-    insert_rows(Exam, new_rows)
+    bulk_insert(Exam, new_rows)
     for exam, values in changes:
         repass = exam.pass_mark != values["pass_mark"]
         for k, val in values.items():
@@ -268,7 +267,7 @@ def apply_questions(rows, ctx) -> None:
                          "version": 1, "retired": False, "created_by_id": user_id})
     if ctx.result.errors:
         return
-    insert_rows(Question, new_rows)
+    bulk_insert(Question, new_rows)
     db.session.execute(update(Question).where(Question.origin_id.is_(None)).values(origin_id=Question.id))
     ctx.result.created = len(new_rows)
 
