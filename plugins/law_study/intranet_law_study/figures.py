@@ -53,27 +53,24 @@ def _capped_minutes(year: int, entry_cond=None, by_department: bool = False):
     return select(*group, func.sum(capped).label("minutes")).group_by(*group).subquery()
 
 
-def _some_target_is_zero() -> bool:
-    general = int(settings.get("person_hours_target"))
-    special = int(settings.get("enforcement_hours_target") or 0)
-    return general <= 0 or special < 0
-
-
-def _target_minutes():
-    """Each person's yearly target in minutes (enforcement staff may have their own)."""
+def _targets():
+    """(each person's yearly target in minutes as SQL — enforcement staff may have their own —,
+    whether some target is 0 or less: then people without any hours meet it too)."""
     general = int(settings.get("person_hours_target")) * 60
     special = int(settings.get("enforcement_hours_target") or 0) * 60
+    some_zero = general <= 0 or special < 0
     if not special:
-        return literal(general)
-    return case((Person.enforcement_post.is_(True), literal(special)), else_=literal(general))
+        return literal(general), some_zero
+    return case((Person.enforcement_post.is_(True), literal(special)), else_=literal(general)), some_zero
 
 
 def people_behind_target(year: int, cond) -> tuple[int, int]:
     """(people in post in the departments, of whom at or above their target)."""
     totals = _capped_minutes(year, _entries_of_people(cond))
+    target, _some_zero = _targets()
     row = db.session.execute(
         select(func.count(Person.id),
-               func.coalesce(func.sum(case((func.coalesce(totals.c.minutes, 0) >= _target_minutes(), 1), else_=0)), 0))
+               func.coalesce(func.sum(case((func.coalesce(totals.c.minutes, 0) >= target, 1), else_=0)), 0))
         .select_from(Person).outerjoin(totals, totals.c.person_id == Person.id)
         .where(Person.status == IN_POST, _cond(cond, Person.department_id))).one()
     return int(row[0] or 0), int(row[1] or 0)
@@ -91,7 +88,7 @@ def behind_target_stmt(year: int, cond):
     """People in post in the departments below their hours target: (Person, credited minutes, target minutes)."""
     totals = _capped_minutes(year, _entries_of_people(cond))
     minutes = func.coalesce(totals.c.minutes, 0)
-    target = _target_minutes()
+    target, _some_zero = _targets()
     return (select(Person, minutes.label("minutes"), target.label("target"))
             .outerjoin(totals, totals.c.person_id == Person.id)
             .where(Person.status == IN_POST, _cond(cond, Person.department_id), minutes < target)
@@ -174,13 +171,14 @@ class HoursTally:
         # missing or old, a nested loop scanning the aggregate once per person (minutes, not ms).
         in_post = and_(Person.status == IN_POST, Person.department_id.in_(in_tree))
         staff = select(func.count(Person.id)).where(in_post).scalar_subquery()
+        target, some_zero = _targets()
         meeting_people = (select(Person.id).join(by_source, by_source.c.person_id == Person.id).where(in_post)
                           .group_by(Person.id, Person.enforcement_post)
-                          .having(func.sum(capped(by_source)) >= _target_minutes()).subquery())
+                          .having(func.sum(capped(by_source)) >= target).subquery())
         meeting = select(func.count()).select_from(meeting_people).scalar_subquery()
-        if _some_target_is_zero():   # then people with no hours at all meet it too
+        if some_zero:   # then people with no hours at all meet it too
             meeting = meeting + (select(func.count(Person.id)).where(
-                in_post, _target_minutes() <= 0, Person.id.not_in(select(totals.c.person_id))).scalar_subquery())
+                in_post, target <= 0, Person.id.not_in(select(totals.c.person_id))).scalar_subquery())
         people = select(literal("people"), literal(None, Integer), staff, meeting)
         self.by_department: dict[int, int] = {}
         self.staff = self.meeting = 0
@@ -332,9 +330,10 @@ def participant_ids(year: int, department):
 def meeting_target_ids(year: int, department):
     """People in post in the subtree at or above their hours target."""
     totals = _capped_minutes(year)
+    target, _some_zero = _targets()
     return (select(Person.id).outerjoin(totals, totals.c.person_id == Person.id)
             .where(Person.status == IN_POST, department.subtree_filter(Person.department_id),
-                   func.coalesce(totals.c.minutes, 0) >= _target_minutes()))
+                   func.coalesce(totals.c.minutes, 0) >= target))
 
 
 def law_names(year: int, department):
