@@ -140,9 +140,9 @@ def may_apply(person, viewer, facts=None) -> bool:
 
 
 @hookimpl
-def report_fragments(year, department):
+def report_fragments(year, department, figures_only):
     from .reports import fragment
-    return fragment(year, department)
+    return fragment(year, department, figures_only=figures_only)
 
 
 @hookimpl

@@ -82,9 +82,9 @@ def department_sections(department, viewer):
 
 
 @hookimpl
-def report_fragments(year, department):
+def report_fragments(year, department, figures_only):
     from .reports import build
-    return build(year, department)
+    return build(year, department, figures_only=figures_only)
 
 
 @hookimpl
