@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from intranet.access import BUREAU_ROLES, MANAGE_ROLES
+from intranet.roles import BUREAU_ROLES, MANAGE_ROLES
 from intranet.hookspecs import AuditLabels, NavItem, Permission, ScheduledJob, hookimpl
 
 from . import hookspecs  # noqa: F401  (the core adds a plugin's ``hookspecs``: adviser_lecture_sessions)
