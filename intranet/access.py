@@ -14,12 +14,7 @@ from sqlalchemy import Select, false, or_, select
 
 from .extensions import db
 from .models import Department
-
-READ_ROLES = ("admin", "bureau", "dept_admin", "staff", "inspector")
-MANAGE_ROLES = ("admin", "bureau", "dept_admin")
-BUREAU_ROLES = ("admin", "bureau")
-# Roles that only read: every request other than GET/HEAD/OPTIONS is refused (see refuse_read_only_writes).
-READ_ONLY_ROLES = ("inspector",)
+from .roles import BUREAU_ROLES, MANAGE_ROLES, READ_ONLY_ROLES, READ_ROLES  # noqa: F401  (named here too)
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
 

@@ -225,10 +225,17 @@ def department_sections(department, viewer):
 
 
 @hookspec
-def report_fragments(year, department):
+def report_fragments(year, department, figures_only):
     """Return a :class:`ReportFragment` (or a list of them) for ``year`` and ``department``'s subtree.
 
     ``department`` is a Department; the figures cover it and every department below it.
+    With ``figures_only`` (True when the core wants the figures alone: the previous year's column,
+    the comparison with a submitted version) the plugin may leave out ``paragraphs``, ``tables``,
+    ``charts`` and ``drilldown``; the figures must be the same as in the full fragment. An
+    implementation that does not declare ``figures_only`` is not given it and returns its full
+    fragment. Declare it without a default: the core passes a hook implementation only the
+    arguments it declares without one (whether pluggy passes one with a default depends on its
+    version). docs/plugins.md, report_fragments, says more.
     """
 
 

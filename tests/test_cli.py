@@ -165,12 +165,23 @@ def app_only(modules):
     return sorted(m for m in modules if m.split(".")[0] in APP_ONLY_MODULES or m.startswith(APP_ONLY_MODULES))
 
 
+# What only a command that runs imports: the database layer, the core's models and the plugins'.
+DATABASE_MODULES = ("sqlalchemy", "flask_sqlalchemy", "intranet.extensions", "intranet.models", "intranet.access")
+
+
+def database_layer(modules):
+    return sorted(m for m in modules if m.split(".")[0] in DATABASE_MODULES or m.startswith(DATABASE_MODULES)
+                  or m.endswith(".models") or ".models." in m)
+
+
 def test_help_lists_the_plugins_commands_without_building_the_app(tmp_path):
     code, out, err, modules = intranet(tmp_path, "--help")
     assert code == 0, err
     listed = {line.split()[0] for line in out.split("Commands:")[1].splitlines() if line.strip()}
     assert {"db", "users", "import", "export", "worker", "run", "limiter", "certificates", "exams"} <= listed
     assert app_only(modules) == []
+    assert {"intranet_certificates.plugin", "intranet_exams.plugin"} <= modules   # the plugins, not their models
+    assert database_layer(modules) == []
 
 
 def test_help_without_plugins_does_not_import_the_models(tmp_path):
@@ -183,7 +194,7 @@ def test_help_without_plugins_does_not_import_the_models(tmp_path):
 def test_a_plugins_group_help_does_not_build_the_app(tmp_path):
     code, out, err, modules = intranet(tmp_path, "certificates", "--help")
     assert code == 0, err
-    assert "expire" in out and app_only(modules) == []
+    assert "expire" in out and app_only(modules) == [] and database_layer(modules) == []
     code, out, err, modules = intranet(tmp_path, "db", "--help")
     assert code == 0 and "upgrade" in out and app_only(modules) == []
 
@@ -193,6 +204,7 @@ def test_a_command_still_builds_the_app(tmp_path):
     assert code == 0, err
     assert "certificates" in out and "已启用" in out
     assert {"flask_migrate", "flask_limiter", "intranet.schema"} <= modules
+    assert {"sqlalchemy", "intranet.models", "intranet_certificates.models"} <= set(database_layer(modules))
 
 
 def test_help_reports_a_bad_plugin_list_on_stderr(tmp_path):

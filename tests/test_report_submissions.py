@@ -15,8 +15,10 @@ if TEST_PLUGINS not in sys.path:
 
 from sample_config import plugin_config  # noqa: E402
 
+from intranet.hookspecs import ReportFragment, hookimpl  # noqa: E402
 from intranet.models import AuditEvent, ReportDraft, ReportReview, ReportVersion, ReportVersionFile  # noqa: E402
 from intranet.models.report_submission import SubmittedReportIsFrozen  # noqa: E402
+from intranet.plugins import get_pm  # noqa: E402
 from intranet.reports import submission as rules  # noqa: E402
 from intranet.reports.assemble import RENDERERS, contract, render_json  # noqa: E402
 from intranet.schema import create_all  # noqa: E402
@@ -113,6 +115,27 @@ def test_later_records_do_not_change_the_submission_and_the_page_shows_the_chang
     assert 'class="figure-changes"' in html
     row = html.split('class="figure-changes"')[1]
     assert "<td>1</td><td>3</td>" in row     # notes: 1 when submitted, 3 now
+
+
+class FiguresOnlyRecorder:
+    def __init__(self):
+        self.asked = []
+
+    @hookimpl
+    def report_fragments(self, year, department, figures_only):
+        self.asked.append(figures_only)
+        return ReportFragment("recorder", "n", "记录", figures={"n": 1})
+
+
+def test_the_changes_since_submission_ask_the_plugins_for_figures_only(client, db, org):
+    add_note(db, org.town_a)
+    login(client, org.users["dept_admin_a"])
+    write_and_submit(client, org)
+    recorder = FiguresOnlyRecorder()
+    get_pm().register(recorder, name="recorder")
+    html = client.get(base(org)).get_data(as_text=True)
+    assert recorder.asked == [True]
+    assert "记录" in html.split('class="figure-changes"')[1]     # a figure added since: compared all the same
 
 
 def test_no_changes_since_submission_says_so(client, db, org):

@@ -77,6 +77,21 @@ def test_new_plugin_migrates_shows_its_page_and_report(tmp_path, store):
         sys.path.remove(str(tmp_path / name))
 
 
+def test_new_plugins_module_imports_no_database_layer(tmp_path, store):
+    """``intranet --help`` imports every enabled plugin's module: the generated one imports neither
+    SQLAlchemy nor the models until a hook runs."""
+    name = new_name()
+    scaffold(tmp_path, store, name)
+    sys.path.remove(str(tmp_path / name))
+    code = (f"import sys; import intranet_{name}.plugin; "
+            "print(sorted(m for m in sys.modules if m.startswith(('sqlalchemy', 'intranet.models', 'intranet.access')) "
+            f"or m.endswith('.models')))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "PYTHONPATH": str(tmp_path / name)})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
+
+
 def test_revision_and_downgrade_touch_only_the_plugins_branch(tmp_path, store):
     name = new_name()
     app = scaffold(tmp_path, store, name)

@@ -81,10 +81,13 @@ def _fragment(fragment: ReportFragment) -> dict:
     }
 
 
-def collect_fragments(year: int, department: Department) -> tuple[list[ReportFragment], list[PluginFailure]]:
+def collect_fragments(year: int, department: Department,
+                      figures_only: bool = False) -> tuple[list[ReportFragment], list[PluginFailure]]:
     """Every enabled plugin's fragments (one or a list each), sorted by order, then plugin; and
-    the plugins whose fragment failed."""
-    found, failures = call_safely("report_fragments", expect=ReportFragment, year=year, department=department)
+    the plugins whose fragment failed. With ``figures_only`` a plugin may leave out everything but
+    the figures (and their labels): for callers that read the figures alone."""
+    found, failures = call_safely("report_fragments", expect=ReportFragment, year=year, department=department,
+                                  figures_only=figures_only)
     return sorted(found, key=lambda f: (f.order, f.plugin, f.key)), failures
 
 
@@ -106,7 +109,8 @@ def _presentation(fragments: list[ReportFragment]) -> dict:
             "charts": [_chart(f, c) for f in fragments for c in f.charts if c.labels]}
 
 
-def assemble(year: int, department: Department, with_labels: bool = False, with_previous: bool = False) -> dict:
+def assemble(year: int, department: Department, with_labels: bool = False, with_previous: bool = False,
+             figures_only: bool = False) -> dict:
     """The report for ``year`` and ``department``'s whole subtree, as JSON-safe data.
 
     ``with_labels`` adds the presentation extras for the documents people read: ``figure_labels``
@@ -115,10 +119,12 @@ def assemble(year: int, department: Department, with_labels: bool = False, with_
     values}). ``with_previous`` adds ``previous``: {"plugin.key": figures of year − 1} (empty when
     the year before is out of range). With ``with_labels`` also ``texts`` (the four text
     sections of the year's draft: ``shortcomings``, ``leader_duties``, ``next_year``, ``other``).
-    The JSON contract leaves all of them out (see ``contract``).
+    The JSON contract leaves all of them out (see ``contract``). ``figures_only`` asks the plugins
+    for their figures alone (paragraphs, tables and charts may be empty): for comparing figures,
+    never for a document.
     """
     year = check_year(year)
-    fragments, failures = collect_fragments(year, department)
+    fragments, failures = collect_fragments(year, department, figures_only=figures_only)
     report = {
         "year": year,
         "department": {"code": department.code, "name": department.name},
@@ -140,7 +146,7 @@ def previous_figures(year: int, department: Department) -> dict:
     """{"plugin.key": figures} of ``year`` for the comparison column (nothing before FIRST_YEAR)."""
     if year < FIRST_YEAR:
         return {}
-    fragments, _failures = collect_fragments(year, department)
+    fragments, _failures = collect_fragments(year, department, figures_only=True)
     return {f"{f.plugin}.{f.key}": json_safe(dict(f.figures)) for f in fragments}
 
 

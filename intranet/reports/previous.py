@@ -2,7 +2,8 @@
 
 A report dict may carry them as ``"previous"``: either ``{"plugin.key": figures}`` or a whole
 assembled report of the year before (for example frozen with a submission). Without them they are
-assembled now for ``year - 1`` and the same department.
+asked of the plugins now for ``year - 1`` and the same department (figures only: no sentences,
+tables or charts are built for them).
 """
 from __future__ import annotations
 

@@ -102,7 +102,7 @@ def unit(dept_id, year):
     texts_form = TextsForm(formdata=None, data=texts) if may_author and (draft is None or draft.editable) else None
     changes = None
     if current is not None:
-        changes = rules.figure_changes(current.data, assemble(year, dept, with_labels=True))
+        changes = rules.figure_changes(current.data, assemble(year, dept, with_labels=True, figures_only=True))
     return render_template(
         "reports/submission.html", dept=dept, year=year, draft=draft, versions=versions, current=current,
         texts=texts, sections=TEXT_SECTIONS, texts_form=texts_form, submit_form=SubmitForm(formdata=None),

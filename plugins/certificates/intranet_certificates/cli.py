@@ -5,13 +5,13 @@ import sys
 
 import click
 from flask.cli import with_appcontext
-from sqlalchemy import select
 
-from intranet.extensions import db
-from intranet.models import Department
+# The database and the models are imported by the commands: ``intranet --help`` needs neither.
 
 
 def expire_job() -> str:
+    from intranet.extensions import db
+
     from .lifecycle import expire_due
     n = expire_due()
     db.session.commit()
@@ -39,6 +39,11 @@ def cleanup_cli():
 @click.option("--department", default=None, help="单位编码（默认最上级单位）")
 @with_appcontext
 def cleanup_open(name, department):
+    from sqlalchemy import select
+
+    from intranet.extensions import db
+    from intranet.models import Department
+
     from .cleanup import GROUPS, CleanupError, open_campaign
     from .models import Certificate, CleanupCandidate
     if department:

@@ -4,17 +4,16 @@ from __future__ import annotations
 from pathlib import Path
 
 from flask import url_for
-from sqlalchemy import select
 
-from intranet.access import MANAGE_ROLES, in_scope
-from intranet.extensions import db
-from intranet.models import Person
 from intranet.hookspecs import AuditLabels, NavItem, Permission, PersonSection, ScheduledJob, hookimpl
+from intranet.roles import MANAGE_ROLES
 
 from . import hookspecs  # noqa: F401  (the core adds a plugin's ``hookspecs`` to the manager)
 from . import states
-from .models import MODELS, Certificate, CertificateApplication
 from .states import VALID
+
+# The models, the database and the scope checks are imported in the hooks that use them:
+# ``intranet --help`` imports this module and needs none of them.
 
 NAME = "certificates"
 DESCRIPTION = "行政执法证申领、核发、年审、清理与公开查验"
@@ -43,6 +42,7 @@ def access_samples(department):
 
 @hookimpl
 def register_models():
+    from .models import MODELS
     return list(MODELS)
 
 
@@ -103,7 +103,13 @@ def dashboard_widgets(user):
 
 @hookimpl
 def person_sections(person, viewer):
+    from sqlalchemy import select
+
+    from intranet.extensions import db
+    from intranet.models import Person
+
     from .applications import refusal_facts
+    from .models import Certificate, CertificateApplication
     facts = refusal_facts(person.id, person.department_id)
     pending_id = facts[2]
     # one statement: the person's latest cards, the pending application and what refusals() asks
@@ -133,6 +139,8 @@ def person_sections(person, viewer):
 
 def may_apply(person, viewer, facts=None) -> bool:
     """Whether ``viewer`` may apply for ``person`` now (their unit's admin or the bureau, nothing refusing)."""
+    from intranet.access import in_scope
+
     from .applications import refusals
     if viewer.role not in MANAGE_ROLES or not viewer.can_write or not in_scope(person.department_id, user=viewer):
         return False
@@ -140,9 +148,9 @@ def may_apply(person, viewer, facts=None) -> bool:
 
 
 @hookimpl
-def report_fragments(year, department):
+def report_fragments(year, department, figures_only):
     from .reports import fragment
-    return fragment(year, department)
+    return fragment(year, department, figures_only=figures_only)
 
 
 @hookimpl

@@ -303,13 +303,17 @@ def charts(figures: dict, table: ReportTable) -> list[ReportChart]:
     return out
 
 
-def fragment(year: int, department: Department) -> ReportFragment:
+def fragment(year: int, department: Department, figures_only: bool = False) -> ReportFragment:
+    """The section; with ``figures_only`` its figures and labels alone (no sentences, table, charts)."""
     tallies = holder_tallies(year, department)
     f = compute(year, department, tallies)
-    text = paragraphs(year, department, f)
     figures = {k: v for k, v in f.items() if not k.startswith("_")}
-    table = department_table(year, department, tallies)
-    return ReportFragment("certificates", "certificates", "行政执法证管理", order=30, figures=figures,
-                          paragraphs=text, tables=[table], labels=LABELS, units=UNITS,
-                          drilldown=drilldown(year, department, figures["holders_active_by_level"]),
-                          charts=charts(figures, table))
+    out = ReportFragment("certificates", "certificates", "行政执法证管理", order=30, figures=figures,
+                         labels=LABELS, units=UNITS)
+    if not figures_only:
+        out.paragraphs = paragraphs(year, department, f)
+        table = department_table(year, department, tallies)
+        out.tables = [table]
+        out.drilldown = drilldown(year, department, figures["holders_active_by_level"])
+        out.charts = charts(figures, table)
+    return out

@@ -81,9 +81,9 @@ def person_sections(person, viewer):
 
 
 @hookimpl
-def report_fragments(year, department):
+def report_fragments(year, department, figures_only):
     from .reports import build
-    return build(year, department)
+    return build(year, department, figures_only=figures_only)
 
 
 @hookimpl

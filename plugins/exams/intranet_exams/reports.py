@@ -82,7 +82,8 @@ def drilldown(year: int, department, kinds=()) -> dict[str, str]:
     return links
 
 
-def build(year: int, department) -> ReportFragment:
+def build(year: int, department, figures_only: bool = False) -> ReportFragment:
+    """The section; with ``figures_only`` its figures and labels alone (no sentences, tables, charts)."""
     exam_cond = year_exams(year)
     cond = department.subtree_filter
     rows = figures.grid(exam_cond=exam_cond, department_cond=cond)   # one query, folded below
@@ -96,6 +97,10 @@ def build(year: int, department) -> ReportFragment:
     open_exams = db.session.scalar(select(func.count()).select_from(
         exams_stmt(open_year_exams(year), department).subquery())) or 0
     fig = {"exams_held": held, "open_exams": int(open_exams), **_report_figures(totals), "by_kind": by_kind}
+    out = ReportFragment(plugin="exams", key="exams", title="学法考试与执法资格考试", order=30, figures=fig,
+                         labels=LABELS, units=UNITS)
+    if figures_only:
+        return out
     by_dept: dict[int, list] = {}
     for row in rows:
         by_dept.setdefault(row["department_id"], []).append(row)
@@ -103,10 +108,11 @@ def build(year: int, department) -> ReportFragment:
     if by_dept:
         dept_rows = [(d, figures.combine(by_dept[d.id])) for d in db.session.scalars(
             select(Department).where(Department.id.in_(list(by_dept))).order_by(Department.path))]
-    return ReportFragment(plugin="exams", key="exams", title="学法考试与执法资格考试", order=30, figures=fig,
-                          paragraphs=paragraphs(year, department, fig), tables=tables(by_kind, dept_rows),
-                          labels=LABELS,
-                          units=UNITS, drilldown=drilldown(year, department, by_kind), charts=charts(by_kind, dept_rows))
+    out.paragraphs = paragraphs(year, department, fig)
+    out.tables = tables(by_kind, dept_rows)
+    out.drilldown = drilldown(year, department, by_kind)
+    out.charts = charts(by_kind, dept_rows)
+    return out
 
 
 def paragraphs(year: int, department, fig: dict) -> list[str]:

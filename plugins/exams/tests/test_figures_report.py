@@ -7,7 +7,7 @@ from intranet.models import Person
 from intranet.testing import make_id, make_person
 from intranet_exams import figures
 from intranet_exams.models import ExamResult, Exemption, Registration
-from intranet_exams.plugin import report_fragments
+from intranet_exams.reports import build
 
 REPORT_KEYS = {"exams_held", "open_exams", "registered", "preregistered", "required", "sat", "absent", "exempt", "passed",
                "participation_rate", "pass_rate", "units_participating", "by_kind"}
@@ -56,7 +56,7 @@ def test_thousand_required_998_sat_is_99_8_percent(db, org, make_exam):
     assert f["registered"] == 1002 and f["exempt"] == 2 and f["required"] == 1000
     assert (f["sat"], f["absent"], f["passed"], f["pending"]) == (998, 2, 990, 0)
     assert f["participation_rate"] == 0.998 and f["pass_rate"] == round(990 / 998, 4)
-    fragment = report_fragments(year=year, department=org.city)
+    fragment = build(year=year, department=org.city)
     assert fragment.key == "exams" and fragment.plugin == "exams"
     assert set(fragment.figures) == REPORT_KEYS
     assert fragment.figures["sat"] == 998 and fragment.figures["participation_rate"] == 0.998
@@ -85,24 +85,24 @@ def test_report_by_subtree_and_kind(db, org, make_exam):
     db.session.execute(Registration.__table__.update().where(Registration.exam_id == zg.id)
                        .values(preregistered_at=date(year, 1, 1)))
     db.session.commit()
-    county = report_fragments(year=year, department=org.county).figures
+    county = build(year=year, department=org.county).figures
     assert county["exams_held"] == 2
     assert county["registered"] == 10 + 4 + 6 and county["sat"] == 9 + 4 + 4
     assert county["units_participating"] == 2  # 甲镇 and 乙镇, not the city's market bureau
     assert county["by_kind"]["行政执法资格考试"] == {
         "exams_held": 1, "registered": 6, "preregistered": 0, "required": 5, "sat": 4, "absent": 1, "exempt": 1,
         "passed": 3, "participation_rate": 0.8, "pass_rate": 0.75, "units_participating": 1}
-    city = report_fragments(year=year, department=org.city)
+    city = build(year=year, department=org.city)
     assert city.figures["units_participating"] == 3
     # all six were confirmed since they pre-registered: they are 报名, no longer 预报名 (issue #12)
     assert any("行政执法资格考试，报名6人" in p for p in city.paragraphs)
     assert not any("预报名人数" in p for p in city.paragraphs)
-    town_b = report_fragments(year=year, department=org.town_b).figures
+    town_b = build(year=year, department=org.town_b).figures
     assert (town_b["registered"], town_b["sat"], town_b["participation_rate"]) == (4, 4, 1.0)
 
 
 def test_empty_report(db, org):
-    fragment = report_fragments(year=1999, department=org.city)
+    fragment = build(year=1999, department=org.city)
     assert fragment.figures["exams_held"] == 0 and fragment.figures["participation_rate"] == 0.0
     assert fragment.paragraphs == []          # no sentence about nothing
 
@@ -117,7 +117,7 @@ def test_cancelled_and_withdrawn_do_not_count(db, org, make_exam, register_peopl
     assert figures.exam_figures(exam.id)["registered"] == 1
     exam.active = False
     db.session.commit()
-    assert report_fragments(year=exam.year, department=org.city).figures["registered"] == 0
+    assert build(year=exam.year, department=org.city).figures["registered"] == 0
 
 
 def test_open_exam_is_not_counted_but_shown_apart(db, org, make_exam):
@@ -129,7 +129,7 @@ def test_open_exam_is_not_counted_but_shown_apart(db, org, make_exam):
     a = _bulk_people(db, org.town_a, 6)
     _enter(db, done, org.town_a, a[:4], sat=4, absent=0, passed=3, exempt=0)
     _enter(db, running, org.town_a, a, sat=1, absent=0, passed=1, exempt=0)
-    frag = report_fragments(year=year, department=org.city)
+    frag = build(year=year, department=org.city)
     assert frag.figures["exams_held"] == 1 and frag.figures["open_exams"] == 1
     assert frag.figures["registered"] == 4 and frag.figures["sat"] == 4 and frag.figures["pass_rate"] == 0.75
     assert "进行中" in frag.labels["open_exams"] and "未计入" in frag.labels["open_exams"]
@@ -140,7 +140,7 @@ def test_no_sentence_about_a_kind_nobody_sat(db, org, make_exam):
     year = date.today().year
     exam = make_exam(kind="宪法法律考试")
     _enter(db, exam, org.town_a, _bulk_people(db, org.town_a, 3), sat=0, absent=3, passed=0, exempt=0)
-    text = "".join(report_fragments(year=year, department=org.county).paragraphs)
+    text = "".join(build(year=year, department=org.county).paragraphs)
     assert "0个单位" not in text and "0.0%" not in text and "全县" in text
 
 
@@ -164,7 +164,7 @@ def test_every_figure_drills_down_to_as_many_records(app, db, client, org, make_
     login(client, org.users["bureau"])
     nonzero = 0
     for dept in (org.city, org.county, org.town_b):
-        frag = report_fragments(year=year, department=dept)
+        frag = build(year=year, department=dept)
         assert set(frag.drilldown) >= {"sat", "passed", "required", "exams_held", "units_participating"}
         for key, url in frag.drilldown.items():
             response = client.get(url)
@@ -179,4 +179,4 @@ def test_every_figure_drills_down_to_as_many_records(app, db, client, org, make_
         assert {f"by_kind.{k}.sat" for k in frag.figures["by_kind"]} <= set(frag.drilldown)
     assert nonzero >= 40
     login(client, org.users["dept_admin_a"])
-    assert client.get(report_fragments(year=year, department=org.town_b).drilldown["sat"]).status_code == 403
+    assert client.get(build(year=year, department=org.town_b).drilldown["sat"]).status_code == 403

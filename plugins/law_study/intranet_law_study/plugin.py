@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from intranet.access import BUREAU_ROLES, MANAGE_ROLES
+from intranet.roles import BUREAU_ROLES, MANAGE_ROLES
 from intranet.hookspecs import AuditLabels, NavItem, Permission, ScheduledJob, hookimpl
 
 from . import hookspecs  # noqa: F401  (the core adds a plugin's ``hookspecs`` to the manager: study_hours, exam_passes)
@@ -83,9 +83,9 @@ def person_sections(person, viewer):
 
 
 @hookimpl
-def report_fragments(year, department):
+def report_fragments(year, department, figures_only):
     from .reports import build
-    return build(year, department)
+    return build(year, department, figures_only=figures_only)
 
 
 @hookimpl

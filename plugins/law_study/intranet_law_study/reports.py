@@ -77,14 +77,18 @@ def paragraphs(year: int, department, f: dict, laws: list[str]) -> list[str]:
     return out
 
 
-def build(year: int, department) -> ReportFragment:
+def build(year: int, department, figures_only: bool = False) -> ReportFragment:
+    """The section; with ``figures_only`` its figures and labels alone (no sentences, table, charts)."""
     tally = figures.HoursTally(year, department)
     f = figures.compute(year, department, tally)
-    laws = figures.top_laws(year, department)
+    out = ReportFragment("law_study", "law_study", "领导干部和工作人员学法", order=20, figures=f, labels=LABELS,
+                         kinds=KINDS, units=UNITS)
+    if figures_only:
+        return out
     rows = figures.by_department(year, department, tally)
-    tables = [ReportTable("各单位学法情况", ["单位", "学法活动", "会前学法", "法治专题讲座", "培训班", "参学人次", "学时合计"],
-                          rows)] if rows else []
-    return ReportFragment("law_study", "law_study", "领导干部和工作人员学法", order=20, figures=f,
-                          paragraphs=paragraphs(year, department, f, laws), tables=tables, labels=LABELS,
-                          kinds=KINDS, units=UNITS, drilldown=drilldown(year, department),
-                          charts=charts(year, department, rows))
+    out.tables = [ReportTable("各单位学法情况", ["单位", "学法活动", "会前学法", "法治专题讲座", "培训班", "参学人次", "学时合计"],
+                              rows)] if rows else []
+    out.paragraphs = paragraphs(year, department, f, figures.top_laws(year, department))
+    out.drilldown = drilldown(year, department)
+    out.charts = charts(year, department, rows)
+    return out

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from intranet.access import BUREAU_ROLES, MANAGE_ROLES
+from intranet.roles import BUREAU_ROLES, MANAGE_ROLES
 from intranet.hookspecs import AuditLabels, NavItem, Permission, ScheduledJob, hookimpl
 
 from . import hookspecs  # noqa: F401  (the core adds a plugin's ``hookspecs``: adviser_lecture_sessions)
@@ -82,9 +82,9 @@ def department_sections(department, viewer):
 
 
 @hookimpl
-def report_fragments(year, department):
+def report_fragments(year, department, figures_only):
     from .reports import build
-    return build(year, department)
+    return build(year, department, figures_only=figures_only)
 
 
 @hookimpl

@@ -204,13 +204,18 @@ def charts(year: int, department, cov: coverage.Coverage) -> list[ReportChart]:
     return out
 
 
-def build(year: int, department) -> ReportFragment:
+def build(year: int, department, figures_only: bool = False) -> ReportFragment:
+    """The section; with ``figures_only`` its figures and labels alone (no sentences, table, charts)."""
     f, cov = compute(year, department)
+    out = ReportFragment("legal_advisers", "legal_advisers", "政府法律顾问", order=40, figures=f, labels=LABELS,
+                         kinds=KINDS, units=UNITS)
+    if figures_only:
+        return out
     paths = {u.id: u for u in cov.units}
     rows = [[u.name, coverage.category(u.kind), paths[u.parent_id].name if u.parent_id in paths else ""]
             for u in cov.without]
-    tables = [ReportTable("未聘请法律顾问的单位", ["单位", "类别", "上级单位"], rows)] if rows else []
-    return ReportFragment("legal_advisers", "legal_advisers", "政府法律顾问", order=40, figures=f,
-                          paragraphs=paragraphs(year, department, f), tables=tables, labels=LABELS,
-                          kinds=KINDS, units=UNITS, drilldown=drilldown(year, department),
-                          charts=charts(year, department, cov))
+    out.tables = [ReportTable("未聘请法律顾问的单位", ["单位", "类别", "上级单位"], rows)] if rows else []
+    out.paragraphs = paragraphs(year, department, f)
+    out.drilldown = drilldown(year, department)
+    out.charts = charts(year, department, cov)
+    return out
