@@ -1,11 +1,13 @@
 """Pagination for long lists: one COUNT and one LIMIT/OFFSET query per page (or, for lists ordered
 by unit, one grouped COUNT and a page read from the units it spans: :func:`paginate_grouped`, with
-the counts from :func:`group_counts` where an index holds them)."""
+the counts from :func:`group_counts` where an index holds them). The counts are reused while the
+tables they read are unchanged (:mod:`intranet.counts`)."""
 from __future__ import annotations
 
 from flask import current_app, request
 from sqlalchemy import func, select
 
+from . import counts
 from .extensions import db
 from .inputs import DB_INT_MAX
 from .models import Department
@@ -41,7 +43,8 @@ def paginate(stmt, per_page: int | None = None, scalars: bool = True) -> Page:
     """Run ``stmt`` for the page named by ``?page=`` (bad values fall back to page 1)."""
     per_page = per_page or current_app.config["PER_PAGE"]
     page = requested_page()
-    total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    counting = select(func.count()).select_from(stmt.order_by(None).subquery())
+    total = counts.remember(counting, lambda: db.session.scalar(counting))
     last = max(1, -(-total // per_page))
     page = min(page, last)
     query = stmt.limit(per_page).offset((page - 1) * per_page)
@@ -60,9 +63,12 @@ def group_counts(stmt, key) -> list[tuple[int, int]]:
     counted = (stmt.order_by(None).with_only_columns(key.label("key"), func.count().label("n"),
                                                       maintain_column_froms=True)
                .group_by(key).subquery())
-    return [(k, n) for k, n in db.session.execute(
-        select(counted.c.key, counted.c.n).join(Department, Department.id == counted.c.key)
-        .order_by(Department.path, counted.c.key))]
+    counting = (select(counted.c.key, counted.c.n).join(Department, Department.id == counted.c.key)
+                .order_by(Department.path, counted.c.key))
+    return counts.remember(counting, lambda: [(k, n) for k, n in db.session.execute(counting)])
+
+
+_remember = counts.remember   # paginate_grouped's argument ``counts`` hides the module
 
 
 def paginate_grouped(stmt, group, group_order=(), *, options=(), per_page: int | None = None,
@@ -83,8 +89,9 @@ def paginate_grouped(stmt, group, group_order=(), *, options=(), per_page: int |
     """
     per_page = per_page or current_app.config["PER_PAGE"]
     if counts is None:
-        counts = db.session.execute(stmt.order_by(None).with_only_columns(group, func.count(), maintain_column_froms=True)
-                                    .group_by(group, *group_order).order_by(*group_order, group)).all()
+        counting = (stmt.order_by(None).with_only_columns(group, func.count(), maintain_column_froms=True)
+                    .group_by(group, *group_order).order_by(*group_order, group))
+        counts = _remember(counting, lambda: [tuple(r) for r in db.session.execute(counting)])
     total = sum(n for _, n in counts)
     last = max(1, -(-total // per_page))
     page = min(requested_page(), last)
