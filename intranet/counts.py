@@ -33,6 +33,7 @@ from sqlalchemy.sql.elements import TextClause
 EVERY_TABLE = "*"
 _WRITES = ("INSERT", "UPDATE", "DELETE", "TRUNCATE", "REPLACE", "COPY", "ALTER", "DROP", "CREATE", "MERGE")
 _PENDING = "intranet_counts_written"
+KEEP_VALUES = 200_000   # per process: ~20 MB of (unit, count) pairs; past it everything is counted anew
 
 
 class LocalVersions:
@@ -76,11 +77,21 @@ class RedisVersions:
 
 
 class CountCache:
-    def __init__(self, versions, seconds: float):
-        self.versions, self.seconds = versions, seconds
+    def __init__(self, versions):
+        self.versions = versions
         self._entries: dict[Any, tuple[float, tuple, Any]] = {}   # key: (taken at, versions, value)
         self._tables: dict[Any, tuple[str, ...]] = {}              # key: the tables its statement reads
-        self.limit = 5000
+        self.kept = 0   # values kept, a list counting as its length: the memory bound
+
+    def keep(self, key, entry, tables) -> None:
+        size = max(1, len(entry[2])) if isinstance(entry[2], list) else 1
+        if self.kept + size > KEEP_VALUES:
+            self._entries.clear()
+            self._tables.clear()
+            self.kept = 0
+        self._tables[key] = tables
+        self._entries[key] = entry
+        self.kept += size
 
     def bump(self, tables) -> None:
         try:
@@ -91,13 +102,10 @@ class CountCache:
 
 def init_app(app, db) -> None:
     """Keep a :class:`CountCache` on ``app`` and watch ``db``'s engine for writes."""
-    seconds = float(app.config.get("COUNT_CACHE_SECONDS", 60) or 0)
     url = app.config.get("COUNT_CACHE_REDIS_URL")
     prefix = app.config.get("COUNT_CACHE_KEY_PREFIX") or "intranet:table-version:"
-    cache = CountCache(RedisVersions(url, prefix) if url else LocalVersions(), seconds)
+    cache = CountCache(RedisVersions(url, prefix) if url else LocalVersions())
     app.extensions["intranet_counts"] = cache
-    if seconds <= 0:
-        return
     with app.app_context():
         engine = db.engine
 
@@ -128,6 +136,10 @@ def init_app(app, db) -> None:
     event.listen(engine, "commit", _committed)
     event.listen(engine, "rollback", _rolled_back)
     event.listen(engine.pool, "checkin", _checked_in)
+
+
+def _seconds() -> float:
+    return float(current_app.config.get("COUNT_CACHE_SECONDS", 60) or 0)
 
 
 def changed_elsewhere() -> None:
@@ -178,7 +190,8 @@ def remember(stmt, compute: Callable[[], Any]):
     """``compute()`` (which runs ``stmt``), or its result kept from an earlier call with the same
     statement and parameters while none of the tables ``stmt`` reads has been written since."""
     cache: CountCache | None = current_app.extensions.get("intranet_counts")
-    if cache is None or cache.seconds <= 0:
+    seconds = _seconds()
+    if cache is None or seconds <= 0:
         return compute()
     key = _key(stmt)
     if key is None:
@@ -194,11 +207,8 @@ def remember(stmt, compute: Callable[[], Any]):
         return compute()
     now = time.monotonic()
     entry = cache._entries.get(key)
-    if entry is not None and entry[1] == versions and now - entry[0] < cache.seconds:
+    if entry is not None and entry[1] == versions and now - entry[0] < seconds:
         return entry[2]
     value = compute()
-    if len(cache._entries) >= cache.limit:
-        cache._entries.clear()
-    cache._tables[key] = tables
-    cache._entries[key] = (now, versions, value)
+    cache.keep(key, (now, versions, value), tables)
     return value

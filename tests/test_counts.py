@@ -101,8 +101,7 @@ def test_counts_are_kept_per_scope(app, client, db, org, unit):
 
 def test_counts_expire(app, client, db, unit, admin, monkeypatch):
     total_on_page(client)
-    cache = app.extensions["intranet_counts"]
-    later = counts.time.monotonic() + cache.seconds + 1
+    later = counts.time.monotonic() + app.config["COUNT_CACHE_SECONDS"] + 1
     monkeypatch.setattr(counts.time, "monotonic", lambda: later)
     from intranet.extensions import db as _db
     with count_queries(_db) as q:
@@ -176,7 +175,7 @@ def test_without_shared_versions_another_worker_is_seen_when_the_count_expires(
     before, _ = total_on_page(client, "/people/?status=在岗")
     write_in_another_process(database, {})
     assert total_on_page(client, "/people/?status=在岗")[0] == before
-    later = counts.time.monotonic() + app.extensions["intranet_counts"].seconds + 1
+    later = counts.time.monotonic() + app.config["COUNT_CACHE_SECONDS"] + 1
     monkeypatch.setattr(counts.time, "monotonic", lambda: later)
     assert total_on_page(client, "/people/?status=在岗")[0] == before - 1
 
@@ -201,3 +200,12 @@ def test_bulk_insert_counts_again(app, client, db, unit, admin):
                           "status": "在岗"} for n in range(2)])
     db.session.commit()
     assert total_on_page(client)[0] == before + 2
+
+
+def test_what_is_kept_is_bounded(app, client, db, unit, admin, monkeypatch):
+    monkeypatch.setattr(counts, "KEEP_VALUES", 3)
+    cache = app.extensions["intranet_counts"]
+    for status in ("在岗", "退休", "调离", "离职"):
+        client.get(f"/people/?status={status}")
+        assert cache.kept <= 3
+    assert len(cache._entries) <= 3
