@@ -48,7 +48,10 @@ def serve(url: str):
     so requests left queued by a slow page never reach the next page's measurement."""
     port = _free_port()
     env = {**os.environ, "BENCH_DATABASE_URL": url, "DATABASE_URL": url, "INTRANET_SESSION_COOKIE_SECURE": "false",
-           "INTRANET_QUEUE_URL": f"sqlite:///{QUEUE_DIR}/queue.sqlite3"}
+           "INTRANET_QUEUE_URL": f"sqlite:///{QUEUE_DIR}/queue.sqlite3",
+           # as deploy/gunicorn.conf.py: the pagers' counts shared by the two workers (intranet.counts)
+           "INTRANET_COUNT_CACHE_REDIS_URL": os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0"),
+           "INTRANET_COUNT_CACHE_KEY_PREFIX": f"intranet-bench-{os.getpid()}:"}
     gunicorn = Path(sys.executable).with_name("gunicorn")
     proc = subprocess.Popen([str(gunicorn), "-w", "2", "-b", f"127.0.0.1:{port}", "--timeout", "300",
                              "--pythonpath", str(HERE), "--log-level", "warning", "bench_wsgi:app"],

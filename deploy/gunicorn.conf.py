@@ -30,6 +30,8 @@ control_socket_disable = True
 
 os.environ.setdefault("INTRANET_RATELIMIT_STORAGE_URI", "redis://127.0.0.1:6379/0")
 os.environ.setdefault("INTRANET_SESSION_REDIS_URL", "redis://127.0.0.1:6379/0")
+# The long lists' counts are reused until a table is written: every worker must see every write.
+os.environ.setdefault("INTRANET_COUNT_CACHE_REDIS_URL", "redis://127.0.0.1:6379/0")
 # The job queue: `intranet worker` must be started with the same INTRANET_QUEUE_URL.
 os.environ.setdefault("INTRANET_QUEUE_URL", "redis://127.0.0.1:6379/1")
 os.environ.setdefault("INTRANET_PROXY_HOPS", "1")   # nginx in front; 0 when clients reach gunicorn directly

@@ -44,6 +44,11 @@ class Defaults:
     RATELIMIT_KEY_PREFIX = "intranet"
     # Server-side sessions in Redis instead of instance/sessions (shared by workers and machines).
     SESSION_REDIS_URL = None
+    # The pagers' counts are reused while the tables they count are unchanged (intranet.counts), for
+    # at most this many seconds (0: count on every page). With several workers, Redis shares the
+    # tables' versions so that a write in one worker is seen by all at once: redis://127.0.0.1:6379/0.
+    COUNT_CACHE_SECONDS = 60
+    COUNT_CACHE_REDIS_URL = None
     # Reverse proxies in front of the app (0: none). Each trusted hop's X-Forwarded-For/-Proto/-Host
     # is believed, so the login throttle and the audit log see the client's address.
     PROXY_HOPS = 0

@@ -1,11 +1,17 @@
 """Pagination for long lists: one COUNT and one LIMIT/OFFSET query per page (or, for lists ordered
 by unit, one grouped COUNT and a page read from the units it spans: :func:`paginate_grouped`, with
-the counts from :func:`group_counts` where an index holds them)."""
+the counts from :func:`group_counts` where an index holds them). The counts are reused while the
+tables they read are unchanged (:mod:`intranet.counts`)."""
 from __future__ import annotations
+
+from bisect import bisect_left, bisect_right
+from functools import cached_property
+from itertools import accumulate
 
 from flask import current_app, request
 from sqlalchemy import func, select
 
+from . import counts
 from .extensions import db
 from .inputs import DB_INT_MAX
 from .models import Department
@@ -41,7 +47,8 @@ def paginate(stmt, per_page: int | None = None, scalars: bool = True) -> Page:
     """Run ``stmt`` for the page named by ``?page=`` (bad values fall back to page 1)."""
     per_page = per_page or current_app.config["PER_PAGE"]
     page = requested_page()
-    total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    counting = select(func.count()).select_from(stmt.order_by(None).subquery())
+    total = counts.remember(counting, lambda: db.session.scalar(counting))
     last = max(1, -(-total // per_page))
     page = min(page, last)
     query = stmt.limit(per_page).offset((page - 1) * per_page)
@@ -49,7 +56,27 @@ def paginate(stmt, per_page: int | None = None, scalars: bool = True) -> Page:
     return Page(items, page, per_page, total)
 
 
-def group_counts(stmt, key) -> list[tuple[int, int]]:
+class GroupCounts(list):
+    """(group, rows) pairs in the list's order. Where each group starts is worked out once: the
+    pairs are kept across page views (intranet.counts), and a page then finds its groups by bisection."""
+
+    @cached_property
+    def starts(self) -> list[int]:
+        return list(accumulate((n for _, n in self), initial=0))
+
+    @property
+    def total(self) -> int:
+        return self.starts[-1]
+
+    def spanning(self, start: int, end: int) -> tuple[list, int]:
+        """The groups holding rows ``start`` to ``end - 1``, and the rows of the first to skip."""
+        first = max(0, bisect_right(self.starts, start) - 1)
+        past = bisect_left(self.starts, end)
+        groups = [key for key, _n in self[first:past]]
+        return groups, (start - self.starts[first]) if groups else 0
+
+
+def group_counts(stmt, key) -> GroupCounts:
     """(department id, rows) of ``stmt``'s rows grouped by ``key`` (a department-id column of the
     list's own table), in tree order (Department.path), for :func:`paginate_grouped`'s ``counts``.
 
@@ -60,9 +87,12 @@ def group_counts(stmt, key) -> list[tuple[int, int]]:
     counted = (stmt.order_by(None).with_only_columns(key.label("key"), func.count().label("n"),
                                                       maintain_column_froms=True)
                .group_by(key).subquery())
-    return [(k, n) for k, n in db.session.execute(
-        select(counted.c.key, counted.c.n).join(Department, Department.id == counted.c.key)
-        .order_by(Department.path, counted.c.key))]
+    counting = (select(counted.c.key, counted.c.n).join(Department, Department.id == counted.c.key)
+                .order_by(Department.path, counted.c.key))
+    return counts.remember(counting, lambda: GroupCounts((k, n) for k, n in db.session.execute(counting)))
+
+
+_remember = counts.remember   # paginate_grouped's argument ``counts`` hides the module
 
 
 def paginate_grouped(stmt, group, group_order=(), *, options=(), per_page: int | None = None,
@@ -83,21 +113,15 @@ def paginate_grouped(stmt, group, group_order=(), *, options=(), per_page: int |
     """
     per_page = per_page or current_app.config["PER_PAGE"]
     if counts is None:
-        counts = db.session.execute(stmt.order_by(None).with_only_columns(group, func.count(), maintain_column_froms=True)
-                                    .group_by(group, *group_order).order_by(*group_order, group)).all()
-    total = sum(n for _, n in counts)
+        counting = (stmt.order_by(None).with_only_columns(group, func.count(), maintain_column_froms=True)
+                    .group_by(group, *group_order).order_by(*group_order, group))
+        counts = _remember(counting, lambda: GroupCounts(tuple(r) for r in db.session.execute(counting)))
+    elif not isinstance(counts, GroupCounts):
+        counts = GroupCounts(counts)
+    total = counts.total
     last = max(1, -(-total // per_page))
     page = min(requested_page(), last)
-    start, end = (page - 1) * per_page, page * per_page
-    groups, skip, seen = [], 0, 0
-    for key, n in counts:
-        if seen + n > start and seen < end:
-            if not groups:
-                skip = start - seen
-            groups.append(key)
-        seen += n
-        if seen >= end:
-            break
+    groups, skip = counts.spanning((page - 1) * per_page, page * per_page)
     items = []
     if groups:
         query = (stmt.where(group.in_(groups)) if rows is None else rows(groups)).options(*options)

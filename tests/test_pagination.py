@@ -102,3 +102,21 @@ def test_the_people_list_count_reads_ix_person_list_alone(app, db, units):
     plan = people_list_count_plan(db)
     assert "ix_person_list" in plan, plan
     assert ("Index Only Scan" in plan) if db.engine.dialect.name == "postgresql" else ("COVERING INDEX" in plan), plan
+
+
+def test_group_counts_spanning_is_the_rows_of_the_page():
+    """Against a plain walk over the rows, groups of 0 rows included (callers may pass them)."""
+    import random
+    from intranet.pagination import GroupCounts
+    rng = random.Random(7)
+    for _ in range(200):
+        sizes = [rng.choice([0, 0, 1, 2, 3, 7]) for _ in range(rng.randint(0, 8))]
+        counts = GroupCounts((f"g{i}", n) for i, n in enumerate(sizes))
+        rows = [(f"g{i}", r) for i, n in enumerate(sizes) for r in range(n)]
+        assert counts.total == len(rows)
+        per_page = rng.randint(1, 5)
+        for start in range(0, len(rows) + per_page, per_page):
+            groups, skip = counts.spanning(start, start + per_page)
+            wanted = rows[start:start + per_page]
+            got = [(g, r) for g, r in rows if g in groups][skip:skip + per_page]
+            assert got == wanted, (sizes, per_page, start, groups, skip)

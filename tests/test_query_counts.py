@@ -189,6 +189,7 @@ PEOPLE_LIST_BUDGET = 4   # the user, the per-unit counts, the page's rows (+ a c
 
 
 def test_the_people_list_costs_the_same_on_every_page(app, db, org):
+    app.config["COUNT_CACHE_SECONDS"] = 0   # the count's SQL on every page (intranet.counts)
     from intranet.testing import count_queries, make_person
     for i, unit in enumerate([org.town_a, org.town_b, org.market] * 15):
         make_person(unit, f"名单{i:02d}", staffing="行政编制" if i % 4 else "合同工")

@@ -7,6 +7,7 @@ from flask import Blueprint, abort, flash, jsonify, redirect, render_template, r
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
+from .. import counts
 from ..access import READ_ROLES, json_view, require_scope, roles_required
 from ..extensions import db
 from ..inputs import bounded_int
@@ -48,6 +49,8 @@ def index():
 @roles_required(*READ_ROLES)
 def detail(job_id):
     job = _visible_job(job_id)
+    if job.finished:   # its rows were written by the worker, in another process
+        counts.changed_elsewhere()
     kept = min(job.error_count or 0, MAX_ROW_ERRORS)
     number = min(requested_page(), max(1, -(-kept // ERRORS_PER_PAGE)))
     start = (number - 1) * ERRORS_PER_PAGE
@@ -64,6 +67,8 @@ def detail(job_id):
 def status(job_id):
     job = _visible_job(job_id)
     data = api.progress_of(job)
+    if job.finished:
+        counts.changed_elsewhere()
     data["result_url"] = url_for("jobs.result", job_id=job.id) if job.result_path else None
     return jsonify(data)
 

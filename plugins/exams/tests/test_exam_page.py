@@ -48,6 +48,7 @@ def test_registrations_by_unit_in_tree_order_then_name(app, db, org, crowded):
 
 def test_every_page_costs_the_same_and_counts_registrations_alone(app, db, org, crowded):
     exam, _ = crowded
+    app.config["COUNT_CACHE_SECONDS"] = 0   # the count's SQL on every page (intranet.counts)
     client = app.test_client()
     login(client, org.users["admin"])
     seen = []

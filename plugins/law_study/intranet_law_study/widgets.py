@@ -6,6 +6,7 @@ from datetime import date
 from flask import url_for
 from sqlalchemy import func, select
 
+from intranet import counts
 from intranet.access import scope_filter
 from intranet.extensions import db
 from intranet.hookspecs import PersonSection, Widget
@@ -42,7 +43,7 @@ def dashboard_widgets(user) -> list[Widget]:
             pending_cond = scope_filter(HoursEntry.department_id, user)
             if pending_cond is not None:
                 pending_stmt = pending_stmt.where(pending_cond)
-            figures.append(("待审核自学", db.session.scalar(pending_stmt)))
+            figures.append(("待审核自学", counts.remember(pending_stmt, lambda: db.session.scalar(pending_stmt))))
             links.append(("审核自学学时", url_for("law_study.approvals")))
         out.append(Widget("law_study", f"学法（{year}年）", order=31, figures=figures, links=links, html=stored.note()))
     return out
@@ -57,14 +58,14 @@ def admin_figures(year: int, scope) -> dict:
         return scope_filter(column, user)
     staff, meeting = people_behind_target(year, cond)
     pre_target, lecture_target = int(settings.get("pre_meeting_target")), int(settings.get("lecture_target"))
-    counts = session_counts(year, cond, by_department=True)
+    per_unit = session_counts(year, cond, by_department=True)
     dept_stmt = select(Department.id).where(Department.active.is_(True))
     dept_cond = scope_filter(Department.id, user)
     if dept_cond is not None:
         dept_stmt = dept_stmt.where(dept_cond)
     departments = list(db.session.scalars(dept_stmt))
-    behind = sum(1 for d in departments if counts.get(d, {}).get("pre_meeting", 0) < pre_target
-                 or counts.get(d, {}).get("lectures", 0) < lecture_target)
+    behind = sum(1 for d in departments if per_unit.get(d, {}).get("pre_meeting", 0) < pre_target
+                 or per_unit.get(d, {}).get("lectures", 0) < lecture_target)
     start, end = quarter(date.today())
     idle = len(departments_without_session(start, end, cond))
     return {"behind_people": staff - meeting, "behind_units": behind, "idle_units": idle}

@@ -6,6 +6,7 @@ from datetime import date, timedelta
 from flask import url_for
 from sqlalchemy import func, select
 
+from intranet import counts
 from intranet.access import apply_scope, scope_filter, scope_root
 from intranet.extensions import db
 from intranet.hookspecs import Widget
@@ -27,13 +28,14 @@ def dashboard_widgets(user) -> list[Widget]:
         return []
     today = date.today()
     stored = read(coverage_figures, scope_key(user))
-    ending, unrated = db.session.execute(select(   # the to-do counts, live, in one statement
+    todo = select(   # the to-do counts, in one statement (kept while the tables are unchanged)
         _count(select(func.count()).select_from(Contract).where(
             Contract.status == ACTIVE, Contract.end_on >= today, Contract.end_on <= today + timedelta(days=90)),
             Contract.department_id, user),
         _count(select(func.count()).select_from(Service).where(Service.status == SERVICE_ACTIVE,
                                                                Service.rating.is_(None)),
-               Service.department_id, user))).one()
+               Service.department_id, user))
+    ending, unrated = counts.remember(todo, lambda: tuple(db.session.execute(todo).one()))
     figures = []
     if stored.ready:
         cov = stored.value

@@ -1,0 +1,214 @@
+"""The pagers' counts, reused while the tables they read are unchanged.
+
+Counting the 200,000 people of a province (or an exam's 60,000 registrations) is most of what a
+long list's page costs; the page's own rows are few. :func:`remember` keeps the result of a
+counting statement in the worker process, keyed by the statement and its parameters (the viewer's
+scope and filters are in them), together with the *version* of every table the statement reads.
+A committed write to a table bumps its version, so the next page view counts again.
+
+Versions live in this process (the embedded default: one server process sees all its writes at
+once), or in Redis with ``COUNT_CACHE_REDIS_URL`` so that a commit in one gunicorn worker makes the
+others count again too. ``COUNT_CACHE_SECONDS`` (default 60; 0 turns the cache off) bounds the age
+of a count whatever happens: writes by another program (psql, a second server without the shared
+versions) show after that at the latest. A stale count never hides a row's own data: the page's
+rows are always read fresh; at worst a page boundary is off by the rows changed meanwhile, as with
+any OFFSET paging while others write.
+
+Writes are seen at the engine, so ORM flushes, bulk statements and raw connections all count; a
+statement whose table is not known (text SQL) bumps every table. The version is bumped twice, when
+the transaction commits and again when its connection goes back to the pool, so a count taken in
+between (on another worker, before the commit was visible) is not kept.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any, Callable
+
+from flask import current_app
+from sqlalchemy import Table, event
+from sqlalchemy.sql import util as sql_util
+from sqlalchemy.sql.elements import TextClause
+
+EVERY_TABLE = "*"
+_WRITES = ("INSERT", "UPDATE", "DELETE", "TRUNCATE", "REPLACE", "COPY", "ALTER", "DROP", "CREATE", "MERGE")
+_PENDING = "intranet_counts_written"
+KEEP_VALUES = 200_000   # per process: ~20 MB of (unit, count) pairs; past it everything is counted anew
+
+
+class LocalVersions:
+    """Table versions of this process."""
+
+    shared = False
+
+    def __init__(self):
+        self._versions: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    def get(self, tables: tuple[str, ...]) -> tuple:
+        v = self._versions
+        return tuple(v.get(t, 0) for t in tables) + (v.get(EVERY_TABLE, 0),)
+
+    def bump(self, tables) -> None:
+        with self._lock:
+            for t in tables:
+                self._versions[t] = self._versions.get(t, 0) + 1
+
+
+class RedisVersions:
+    """Table versions shared by every process using the same Redis (one INCR per table written,
+    one MGET per count). When Redis does not answer, counts are not reused (see :func:`remember`)."""
+
+    shared = True
+
+    def __init__(self, url: str, prefix: str):
+        import redis
+        self._redis = redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
+        self.prefix = prefix
+
+    def get(self, tables: tuple[str, ...]) -> tuple:
+        return tuple(self._redis.mget([self.prefix + t for t in (*tables, EVERY_TABLE)]))
+
+    def bump(self, tables) -> None:
+        pipe = self._redis.pipeline(transaction=False)
+        for t in tables:
+            pipe.incr(self.prefix + t)
+        pipe.execute()
+
+
+class CountCache:
+    def __init__(self, versions):
+        self.versions = versions
+        self._entries: dict[Any, tuple[float, tuple, Any]] = {}   # key: (taken at, versions, value)
+        self._tables: dict[Any, tuple[str, ...]] = {}              # key: the tables its statement reads
+        self.kept = 0   # values kept, a list counting as its length: the memory bound
+
+    def keep(self, key, entry, tables) -> None:
+        size = max(1, len(entry[2])) if isinstance(entry[2], list) else 1
+        if self.kept + size > KEEP_VALUES:
+            self._entries.clear()
+            self._tables.clear()
+            self.kept = 0
+        self._tables[key] = tables
+        self._entries[key] = entry
+        self.kept += size
+
+    def bump(self, tables) -> None:
+        try:
+            self.versions.bump(tables)
+        except Exception:   # shared versions unreachable: what this process kept may be stale
+            self._entries.clear()
+
+
+def init_app(app, db) -> None:
+    """Keep a :class:`CountCache` on ``app`` and watch ``db``'s engine for writes."""
+    url = app.config.get("COUNT_CACHE_REDIS_URL")
+    prefix = app.config.get("COUNT_CACHE_KEY_PREFIX") or "intranet:table-version:"
+    cache = CountCache(RedisVersions(url, prefix) if url else LocalVersions())
+    app.extensions["intranet_counts"] = cache
+    with app.app_context():
+        engine = db.engine
+
+    @event.listens_for(engine, "after_cursor_execute")
+    def _written(conn, cursor, statement, parameters, context, executemany):
+        tables = _tables_written(statement, context)
+        if tables:
+            conn.info.setdefault(_PENDING, set()).update(tables)
+
+    def _committed(conn):
+        tables = conn.info.get(_PENDING)
+        if tables:
+            cache.bump(tables)   # first bump: before COMMIT (see the module's docstring)
+            conn.info.setdefault(_PENDING + "_committed", set()).update(tables)
+            tables.clear()
+
+    def _rolled_back(conn):
+        conn.info.pop(_PENDING, None)
+
+    def _checked_in(dbapi_connection, record):
+        # Second bump: the commit is visible to every connection now. Writes still pending here
+        # were made without a transaction of SQLAlchemy's (AUTOCOMMIT) or rolled back by the pool:
+        # bumping for them too costs one needless recount at most.
+        written = record.info.pop(_PENDING + "_committed", set()) | record.info.pop(_PENDING, set())
+        if written:
+            cache.bump(written)
+
+    event.listen(engine, "commit", _committed)
+    event.listen(engine, "rollback", _rolled_back)
+    event.listen(engine.pool, "checkin", _checked_in)
+
+
+def _seconds() -> float:
+    return float(current_app.config.get("COUNT_CACHE_SECONDS", 60) or 0)
+
+
+def changed_elsewhere() -> None:
+    """Another process (the queue's worker) has written and this one may not have seen it: count
+    again from now on. Nothing to do when the versions are shared: the writer bumped them."""
+    cache: CountCache | None = current_app.extensions.get("intranet_counts")
+    if cache is not None and not cache.versions.shared:
+        cache.bump({EVERY_TABLE})
+
+
+def _tables_written(statement: str, context) -> set[str]:
+    if context is not None and (context.isinsert or context.isupdate or context.isdelete):
+        compiled = getattr(context, "compiled", None)
+        table = getattr(getattr(compiled, "statement", None), "table", None)
+        name = getattr(table, "name", None)
+        if name and not isinstance(getattr(compiled, "statement", None), TextClause):
+            return {name}
+        return {EVERY_TABLE}
+    head = statement.lstrip().split(None, 1)[0].upper() if statement.strip() else ""
+    if head in _WRITES:
+        return {EVERY_TABLE}
+    if head == "WITH" and any(w in statement.upper() for w in ("INSERT", "UPDATE", "DELETE")):
+        return {EVERY_TABLE}
+    return set()
+
+
+def _hashable(value):
+    if isinstance(value, (list, tuple)):
+        return tuple(_hashable(v) for v in value)
+    if isinstance(value, dict):
+        return tuple(sorted((k, _hashable(v)) for k, v in value.items()))
+    return value
+
+
+def _key(stmt):
+    cache_key = stmt._generate_cache_key()
+    if cache_key is None:   # a construct SQLAlchemy cannot cache: do not reuse its result either
+        return None
+    try:
+        key = (cache_key.key, tuple(_hashable(b.effective_value) for b in cache_key.bindparams))
+        hash(key)
+    except TypeError:
+        return None
+    return key
+
+
+def remember(stmt, compute: Callable[[], Any]):
+    """``compute()`` (which runs ``stmt``), or its result kept from an earlier call with the same
+    statement and parameters while none of the tables ``stmt`` reads has been written since."""
+    cache: CountCache | None = current_app.extensions.get("intranet_counts")
+    seconds = _seconds()
+    if cache is None or seconds <= 0:
+        return compute()
+    key = _key(stmt)
+    if key is None:
+        return compute()
+    tables = cache._tables.get(key)
+    if tables is None:
+        tables = tuple(sorted({t.name for t in sql_util.find_tables(
+            stmt, check_columns=True, include_aliases=True, include_joins=True, include_selects=True)
+            if isinstance(t, Table)}))
+    try:
+        versions = cache.versions.get(tables)
+    except Exception:   # shared versions unreachable: count every time rather than trust old counts
+        return compute()
+    now = time.monotonic()
+    entry = cache._entries.get(key)
+    if entry is not None and entry[1] == versions and now - entry[0] < seconds:
+        return entry[2]
+    value = compute()
+    cache.keep(key, (now, versions, value), tables)
+    return value
