@@ -204,9 +204,9 @@ class HoursTally:
                           .group_by(Person.id, Person.enforcement_post)
                           .having(func.sum(capped(by_source)) >= target).subquery())
         meeting = select(func.count()).select_from(meeting_people).scalar_subquery()
-        if some_zero:   # then people with no hours at all meet it too
-            meeting = meeting + (select(func.count(Person.id)).where(
-                in_post, target <= 0, Person.id.not_in(select(totals.c.person_id))).scalar_subquery())
+        if some_zero:   # then people with no hours at all meet it too (a set difference, as _without_hours)
+            without = except_(select(Person.id).where(in_post, target <= 0), select(totals.c.person_id)).subquery()
+            meeting = meeting + select(func.count()).select_from(without).scalar_subquery()
         people = select(literal("people"), literal(None, Integer), staff, meeting)
         self.by_department: dict[int, int] = {}
         self.staff = self.meeting = 0
