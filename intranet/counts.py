@@ -57,23 +57,37 @@ class LocalVersions:
 
 class RedisVersions:
     """Table versions shared by every process using the same Redis (one INCR per table written,
-    one MGET per count). When Redis does not answer, counts are not reused (see :func:`remember`)."""
+    one MGET per count). When Redis does not answer, counts are not reused (see :func:`remember`)
+    and it is not asked again for RETRY_SECONDS, so that pages do not each wait for its timeout."""
 
     shared = True
+    RETRY_SECONDS = 10
 
     def __init__(self, url: str, prefix: str):
         import redis
         self._redis = redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
         self.prefix = prefix
+        self._down_until = 0.0
+
+    def _call(self, action):
+        if time.monotonic() < self._down_until:
+            raise ConnectionError("Redis 暂不可用（稍后再试）")
+        try:
+            return action()
+        except Exception:
+            self._down_until = time.monotonic() + self.RETRY_SECONDS
+            raise
 
     def get(self, tables: tuple[str, ...]) -> tuple:
-        return tuple(self._redis.mget([self.prefix + t for t in (*tables, EVERY_TABLE)]))
+        return tuple(self._call(lambda: self._redis.mget([self.prefix + t for t in (*tables, EVERY_TABLE)])))
 
     def bump(self, tables) -> None:
-        pipe = self._redis.pipeline(transaction=False)
-        for t in tables:
-            pipe.incr(self.prefix + t)
-        pipe.execute()
+        def incr():
+            pipe = self._redis.pipeline(transaction=False)
+            for t in tables:
+                pipe.incr(self.prefix + t)
+            pipe.execute()
+        self._call(incr)
 
 
 class CountCache:

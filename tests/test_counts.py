@@ -209,3 +209,18 @@ def test_what_is_kept_is_bounded(app, client, db, unit, admin, monkeypatch):
         client.get(f"/people/?status={status}")
         assert cache.kept <= 3
     assert len(cache._entries) <= 3
+
+
+@pytest.mark.parametrize("app_config", [{"COUNT_CACHE_REDIS_URL": "redis://127.0.0.1:1/0"}])
+def test_unreachable_redis_is_not_asked_on_every_page(app, client, db, unit, admin, monkeypatch):
+    versions = app.extensions["intranet_counts"].versions
+    asked = []
+    real = versions._redis.mget
+    monkeypatch.setattr(versions._redis, "mget", lambda keys: asked.append(keys) or real(keys))
+    versions._down_until = 0   # (the login's commit found it down already)
+    for _ in range(3):
+        assert client.get("/people/").status_code == 200
+    assert len(asked) == 1
+    monkeypatch.setattr(counts.time, "monotonic", lambda: 10 ** 9)   # RETRY_SECONDS later
+    client.get("/people/")
+    assert len(asked) == 2
