@@ -2,7 +2,10 @@
 database; 32 logged-in clients (httpx, asyncio) request one page for BENCH_LOAD_SECONDS (default
 10) each, and the same for the floor page (bench_wsgi.py: one trivial query through the same app).
 The queue's worker runs beside gunicorn, as in production: a page that shows stored figures
-(intranet.stored, "统计中") is requested until they are stored before the clock starts.
+(intranet.stored, "统计中") is requested until they are stored before the clock starts. The
+pagers' counts are kept as in production (intranet.counts, versions in the local Redis): the 32
+clients asking one URL is their best case, so one more row takes the filtered list with its counts
+taken on every view (no goal; what a first view or a view after a write costs).
 
 Recorded per page: seconds per request at full load (1 / throughput) against the floor's, so the
 goal "throughput ≥ 0.5× the floor" is a ratio ≤ 2; p50 / p99 latency in the note.
@@ -43,7 +46,7 @@ def _free_port() -> int:
 
 
 @contextmanager
-def serve(url: str):
+def serve(url: str, **extra_env):
     """gunicorn with 2 workers on a fresh port, stopped at once afterwards (QUIT: quick shutdown),
     so requests left queued by a slow page never reach the next page's measurement."""
     port = _free_port()
@@ -51,7 +54,7 @@ def serve(url: str):
            "INTRANET_QUEUE_URL": f"sqlite:///{QUEUE_DIR}/queue.sqlite3",
            # as deploy/gunicorn.conf.py: the pagers' counts shared by the two workers (intranet.counts)
            "INTRANET_COUNT_CACHE_REDIS_URL": os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0"),
-           "INTRANET_COUNT_CACHE_KEY_PREFIX": f"intranet-bench-{os.getpid()}:"}
+           "INTRANET_COUNT_CACHE_KEY_PREFIX": f"intranet-bench-{os.getpid()}:", **extra_env}
     gunicorn = Path(sys.executable).with_name("gunicorn")
     proc = subprocess.Popen([str(gunicorn), "-w", "2", "-b", f"127.0.0.1:{port}", "--timeout", "300",
                              "--pythonpath", str(HERE), "--log-level", "warning", "bench_wsgi:app"],
@@ -183,10 +186,18 @@ async def _measure(base: str, path: str, jars: list) -> dict:
             await c.aclose()
 
 
+# Besides the pages of the issue: the filtered list with its counts taken on every view, as for
+# the first view of a filter, or one after a write to the people (intranet.counts keeps them).
+UNCACHED = "people list, filtered, counted on every view"
+
+
 def test_pages_under_load(province, results):
     measured, jars = {}, []
-    for name, path in {"floor": "/_bench/floor", **_pages(province)}.items():
-        with serve(province.url) as base:
+    pages = {"floor": "/_bench/floor", **_pages(province)}
+    pages[UNCACHED] = pages["people list, filtered"]
+    for name, path in pages.items():
+        extra = {"INTRANET_COUNT_CACHE_SECONDS": "0"} if name == UNCACHED else {}
+        with serve(province.url, **extra) as base:
             measured[name] = asyncio.run(_measure(base, path, jars))
     floor = measured.pop("floor")
     results.add("load: floor page (1 trivial query)", province.backend, 1 / floor["rps"],
@@ -194,7 +205,7 @@ def test_pages_under_load(province, results):
                 extra=floor)
     for name, m in measured.items():
         results.add(f"load: {name}", province.backend, 1 / m["rps"] if m["rps"] else float("inf"),
-                    floor_seconds=1 / floor["rps"], goal=2,
+                    floor_seconds=1 / floor["rps"], goal=None if name == UNCACHED else 2,
                     note=f"{m['rps']:.1f} req/s, p50 {m['p50'] * 1000:.0f} ms, p99 {m['p99'] * 1000:.0f} ms "
                          f"({m['requests']} requests in {m['seconds']:.0f} s)"
                          + (f", {m['errors']} errors" if m["errors"] else ""), extra=m)
