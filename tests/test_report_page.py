@@ -157,3 +157,18 @@ def test_money_reads_to_the_fen():
     assert formatting.format_value(92000.55, "money", "元") == "92,000.55元"
     assert formatting.format_value(92000.0, "money", "元") == "92,000元"
     assert formatting.figure_text("fees_total", 92000.55, "服务费", {"fees_total": "money"}) == "92,000.55"
+
+
+def test_a_font_cache_from_before_the_cjk_fonts_is_completed(monkeypatch):
+    """matplotlib caches its font list on first use: fonts installed later (fonts-noto-cjk after a
+    first run) are added when the charts start, rather than Chinese drawn as boxes."""
+    from matplotlib import font_manager
+    cjk = set(charts.FONT_FAMILIES[:-1])
+    if not any(f.name in cjk for f in font_manager.fontManager.ttflist) and not any(
+            "CJK" in p or "wqy" in p.lower() for p in font_manager.findSystemFonts()):
+        pytest.skip("no CJK font on this machine (CI installs fonts-noto-cjk)")
+    monkeypatch.setattr(font_manager.fontManager, "ttflist",
+                        [f for f in font_manager.fontManager.ttflist if f.name not in cjk])
+    monkeypatch.setattr(charts, "_pyplot", None)
+    charts._plt()
+    assert any(f.name in cjk for f in font_manager.fontManager.ttflist)

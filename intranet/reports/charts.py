@@ -29,7 +29,14 @@ def _plt():
     if _pyplot is None:
         import matplotlib
         matplotlib.use("Agg", force=True)
-        from matplotlib import pyplot
+        from matplotlib import font_manager, pyplot
+        if not {f.name for f in font_manager.fontManager.ttflist} & set(FONT_FAMILIES[:-1]):
+            # matplotlib's font list is cached on first use: CJK fonts installed since are not in it
+            for path in font_manager.findSystemFonts():
+                try:
+                    font_manager.fontManager.addfont(path)
+                except (OSError, RuntimeError, ValueError):   # a font FreeType cannot read
+                    pass
         matplotlib.rcParams.update({
             "font.family": "sans-serif", "font.sans-serif": FONT_FAMILIES, "axes.unicode_minus": False,
             "svg.fonttype": "path", "svg.hashsalt": "intranet-report",   # stable SVG for a stable chart
