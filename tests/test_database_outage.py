@@ -33,8 +33,10 @@ def logged_in(client, db):
 
 
 def get(client, path="/people/"):
-    """A request as a worker sees it: no user cached in g from the test's shared context."""
+    """A request as a worker sees it: no user cached in g or in the session's identity map from
+    the test's shared context (the page's counts may be kept, intranet.counts: the user must be read)."""
     g.pop("_login_user", None)
+    _db.session.expunge_all()
     return client.get(path)
 
 
