@@ -6,7 +6,7 @@ import random
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 
 from .extensions import db
 
@@ -50,11 +50,11 @@ def plugin_rng(seed: int, plugin: str) -> random.Random:
 class RowBuffer:
     """Rows of one table, inserted a chunk at a time as they are made, so a province's million rows
     never sit in memory at once. ``first``: the buffer of the rows these point at (flushed before
-    them). Rows are sorted by which values are None before each INSERT, so a chunk goes out as one
-    executemany (the ORM starts a new statement whenever that pattern changes)."""
+    them). Each chunk goes out through :func:`intranet.imports.framework.bulk_insert` (keys are
+    column names)."""
 
     def __init__(self, model, first: RowBuffer | None = None, chunk: int = 5000):
-        self.table, self.first, self.chunk = model.__table__, first, chunk
+        self.model, self.first, self.chunk = model, first, chunk
         self.rows: list[dict] = []
         self.count = 0
 
@@ -72,8 +72,8 @@ class RowBuffer:
         if self.first is not None:
             self.first.flush()
         if self.rows:
-            self.rows.sort(key=lambda r: tuple(v is None for v in r.values()))
-            db.session.execute(insert(self.table), self.rows)
+            from .imports.framework import bulk_insert
+            bulk_insert(self.model, self.rows)
             self.rows = []
 
 

@@ -7,13 +7,12 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import func, select, text
 
 from .extensions import db
 from .idnumber import make_id_number
+from .imports.framework import bulk_insert
 from .models import Department, Person, User
-
-CHUNK = 5000
 
 # Area codes python-stdnum knows for every birth year (1955–2010): the ID numbers validate
 # without the "unknown area" warning. Local (Fujian) codes come first and are the most common.
@@ -211,12 +210,6 @@ def _people_rows(ctx, params, tree: _Tree, first_id: int) -> list[dict]:
     return rows
 
 
-def _bulk_insert(model, rows: list[dict]) -> None:
-    table = model.__table__
-    for start in range(0, len(rows), CHUNK):
-        db.session.execute(insert(table), rows[start:start + CHUNK])
-
-
 def reset_sequence(table_name: str) -> None:
     """After inserts with explicit ids, move PostgreSQL's sequence past them (SQLite needs nothing)."""
     if db.session.get_bind().dialect.name != "postgresql":
@@ -260,8 +253,8 @@ def make_core_records(ctx, params) -> None:
     first_person = (db.session.scalar(select(func.max(Person.id))) or 0) + 1
     tree = _build_tree(ctx, params, first_dept)
     people = _people_rows(ctx, params, tree, first_person)
-    _bulk_insert(Department, tree.rows)
-    _bulk_insert(Person, people)
+    bulk_insert(Department, tree.rows)
+    bulk_insert(Person, people)
     reset_sequence("department")
     reset_sequence("person")
     ctx.departments = [{k: d[k] for k in ("id", "code", "name", "kind", "parent_id", "path")} for d in tree.rows]

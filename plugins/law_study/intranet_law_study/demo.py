@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 
 from intranet.demo import RowBuffer
 from intranet.demo_core import reset_sequence
 from intranet.extensions import db
-from intranet.imports.framework import chunks
+from intranet.imports.framework import bulk_insert
 
 from . import settings
 from .models import (ABSENT, APPROVED, HELD, LEAVE, LECTURE, MEETING, PLANNED, PRE_MEETING_KINDS, PRESENT, REPORTED,
@@ -21,12 +21,6 @@ TOPICS = ["学习习近平法治思想", "学习{law}主要内容", "{law}解读
           "行政复议与行政应诉实务", "重大行政决策合法性审查", "以案释法：{law}"]
 ABSENT_REASONS = ["出差", "外出执行任务", "病假", "参加上级会议"]
 RETURN_REASONS = ["佐证材料不足，请补充学习笔记", "学习内容与法律不符"]
-
-
-def insert_rows(model, rows: list[dict], size: int = 5000) -> None:
-    ordered = sorted(rows, key=lambda r: tuple(v is None for v in r.values()))
-    for batch in chunks(ordered, size):
-        db.session.execute(insert(model), batch)
 
 
 def _day_in(rng, year: int, quarter: int, taken: set, today: date) -> date:
@@ -76,7 +70,7 @@ def load(scale: str, ctx) -> None:
     plan_rows = [{"department_id": s["department_id"], "year": year, "month": s["held_on"].month, "topic": s["topic"],
                   "laws": "、".join(session_laws[s["code"]]), "kind": s["kind"], "status": PLAN_ACTIVE,
                   "created_by_id": None, "created_at": datetime(year, 1, 15, 9, 0)} for s in planned]
-    insert_rows(PlanItem, plan_rows)
+    bulk_insert(PlanItem, plan_rows)
     plan_ids = {(r[1], r[2], r[3], r[4]): r[0] for r in db.session.execute(
         select(PlanItem.id, PlanItem.department_id, PlanItem.month, PlanItem.topic, PlanItem.kind)
         .where(PlanItem.year == year))}
@@ -84,9 +78,9 @@ def load(scale: str, ctx) -> None:
         s["plan_item_id"] = plan_ids.get((s["department_id"], s["held_on"].month, s["topic"], s["kind"]))
     for s in sessions:
         s.setdefault("plan_item_id", None)
-    insert_rows(StudySession, sessions)
+    bulk_insert(StudySession, sessions)
     ids = dict(db.session.execute(select(StudySession.code, StudySession.id).where(StudySession.year == year)).all())
-    insert_rows(SessionLaw, [{"session_id": ids[code], "name": n, "listed": True}
+    bulk_insert(SessionLaw, [{"session_id": ids[code], "name": n, "listed": True}
                              for code, names in session_laws.items() for n in names])
     # Attendance and its credited hours go out a chunk at a time (a province makes about 1,000,000
     # of each); the ids are given here, so an hours entry points at its attendance row without a read back.

@@ -6,10 +6,10 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 
 from intranet.extensions import db
-from intranet.imports.framework import chunks
+from intranet.imports.framework import bulk_insert
 
 from .models import (ACTIVE, COMPETENT, DISMISS, EXCELLENT, EXPIRED, FIRM, INCOMPETENT, LAWYER, PANEL, PUBLIC, RENEW,
                      SERVICE_ACTIVE, SERVICE_KINDS, STANDING, Adviser, Assessment, Contract, ContractAdviser, Service)
@@ -31,11 +31,6 @@ SUBJECTS = ["城区道路改造", "政府采购", "国有资产出租", "土地�
 KIND_WEIGHTS = [1, 3, 3, 8, 1, 2, 2, 1, 1, 1]
 
 
-def insert_rows(model, rows: list[dict], size: int = 5000) -> None:
-    for batch in chunks(rows, size):
-        db.session.execute(insert(model), batch)
-
-
 def load(scale: str, ctx) -> None:
     rng, year, today = ctx.rng, ctx.year, date.today()
     units = [d for d in ctx.departments]
@@ -47,7 +42,7 @@ def load(scale: str, ctx) -> None:
                           "firm_id": None, "specialities": "、".join(rng.sample(SPECIALITIES, 3)),
                           "phone": f"0598-{rng.randint(6000000, 8999999)}", "person_id": None, "department_id": None,
                           "active": True})
-    insert_rows(Adviser, firm_rows)
+    bulk_insert(Adviser, firm_rows)
     firms = list(db.session.execute(select(Adviser.id, Adviser.name).where(Adviser.kind == FIRM).order_by(Adviser.id)))
     lawyer_rows = []
     for n, (firm_id, _name) in enumerate(firms):
@@ -62,7 +57,7 @@ def load(scale: str, ctx) -> None:
     public_rows = [{"kind": PUBLIC, "name": p["name"], "code": None, "firm_id": None, "specialities": "行政复议、规范性文件审查",
                     "phone": "", "person_id": p["id"], "department_id": p["department_id"], "active": True}
                    for p in qualified]
-    insert_rows(Adviser, lawyer_rows + public_rows)
+    bulk_insert(Adviser, lawyer_rows + public_rows)
     pool = [r[0] for r in db.session.execute(select(Adviser.id).where(Adviser.kind.in_([FIRM, LAWYER])).order_by(Adviser.id))]
     firm_ids = [f[0] for f in firms]
 
@@ -95,9 +90,9 @@ def load(scale: str, ctx) -> None:
                           "created_by_id": None})
         links[number] = rng.sample(pool, 3) if panel else [rng.choice(firm_ids if rng.random() < 0.7 else pool)]
         kinds[number] = d["kind"]
-    insert_rows(Contract, contracts)
+    bulk_insert(Contract, contracts)
     ids = dict(db.session.execute(select(Contract.number, Contract.id)).all())
-    insert_rows(ContractAdviser, [{"contract_id": ids[n], "adviser_id": a} for n, advs in links.items() for a in advs])
+    bulk_insert(ContractAdviser, [{"contract_id": ids[n], "adviser_id": a} for n, advs in links.items() for a in advs])
 
     services, assessments = [], []
     stamp = datetime.combine(today, datetime.min.time())
@@ -127,7 +122,7 @@ def load(scale: str, ctx) -> None:
                                 "client_total": total, "self_total": total, "total": total, "veto": False,
                                 "veto_reason": "", "grade": grade, "decision": DISMISS if grade == INCOMPETENT else RENEW,
                                 "note": "", "assessed_by_id": None})
-    insert_rows(Service, services)
-    insert_rows(Assessment, assessments)
+    bulk_insert(Service, services)
+    bulk_insert(Assessment, assessments)
     ctx.echo(f"法律顾问：{len(firm_rows) + len(lawyer_rows) + len(public_rows)} 名顾问，{len(contracts)} 份合同，"
              f"{len(services)} 条服务记录，{len(assessments)} 份年度考核")
