@@ -17,7 +17,9 @@ any OFFSET paging while others write.
 Writes are seen at the engine, so ORM flushes, bulk statements and raw connections all count; a
 statement whose table is not known (text SQL) bumps every table. The version is bumped twice, when
 the transaction commits and again when its connection goes back to the pool, so a count taken in
-between (on another worker, before the commit was visible) is not kept.
+between (on another worker, before the commit was visible) is not kept. One race is left to
+``COUNT_CACHE_SECONDS``: on SQLite a request whose read snapshot began before another worker's
+commit, and which reads the versions only after both bumps, keeps a count of the older data.
 """
 from __future__ import annotations
 
