@@ -44,6 +44,10 @@ class Defaults:
     RATELIMIT_KEY_PREFIX = "intranet"
     # Server-side sessions in Redis instead of instance/sessions (shared by workers and machines).
     SESSION_REDIS_URL = None
+    # Store the session only when a request changed it. Rewritten on every request, a page's
+    # parallel requests (a chart image loading while a form is posted) each save the copy they
+    # loaded, and the last one drops what another just stored: the post's flash message.
+    SESSION_REFRESH_EACH_REQUEST = False
     # The pagers' counts are reused while the tables they count are unchanged (intranet.counts), for
     # at most this many seconds (0: count on every page). With several workers, Redis shares the
     # tables' versions so that a write in one worker is seen by all at once: redis://127.0.0.1:6379/0.

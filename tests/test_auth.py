@@ -407,3 +407,18 @@ def test_client_address_behind_a_proxy_only_when_trusted(app, db, org, hops, see
                 headers={"X-Forwarded-For": "10.9.8.7"}, environ_base={"REMOTE_ADDR": "127.0.0.1"})
     [ip] = db.session.scalars(select(AuditEvent.ip).where(AuditEvent.action == "login_failed"))
     assert ip == seen
+
+
+def test_a_request_that_changes_nothing_does_not_store_the_session(app, client, db, org, monkeypatch):
+    """Parallel requests of one page must not overwrite each other's session (a lost flash)."""
+    from intranet.testing import login, make_user
+    user = make_user("admin", org.county)
+    db.session.commit()
+    login(client, user)
+    client.get("/dashboard")
+    store = app.config["SESSION_CACHELIB"]
+    written = []
+    real = store.set
+    monkeypatch.setattr(store, "set", lambda *a, **k: written.append(a[0]) or real(*a, **k))
+    assert client.get("/people/").status_code == 200
+    assert written == []
