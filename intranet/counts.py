@@ -36,6 +36,7 @@ EVERY_TABLE = "*"
 _WRITES = ("INSERT", "UPDATE", "DELETE", "TRUNCATE", "REPLACE", "COPY", "ALTER", "DROP", "CREATE", "MERGE")
 _PENDING = "intranet_counts_written"
 KEEP_VALUES = 200_000   # per process: ~20 MB of (unit, count) pairs; past it everything is counted anew
+KEEP_CHANGES = 10_000   # changes reported by changed_elsewhere remembered per process
 
 
 class LocalVersions:
@@ -66,8 +67,8 @@ class RedisVersions:
     RETRY_SECONDS = 10
 
     def __init__(self, url: str, prefix: str):
-        import redis
-        self._redis = redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
+        from .redis_clients import client
+        self._redis = client(url, timeout=0.5)
         self.prefix = prefix
         self._down_until = 0.0
 
@@ -98,6 +99,28 @@ class CountCache:
         self._entries: dict[Any, tuple[float, tuple, Any]] = {}   # key: (taken at, versions, value)
         self._tables: dict[Any, tuple[str, ...]] = {}              # key: the tables its statement reads
         self.kept = 0   # values kept, a list counting as its length: the memory bound
+        self.seen_changes: set = set()   # see changed_elsewhere
+
+    def remember(self, stmt, compute: Callable[[], Any], seconds: float):
+        key = _key(stmt)
+        if key is None:
+            return compute()
+        tables = self._tables.get(key)
+        if tables is None:
+            tables = tuple(sorted({t.name for t in sql_util.find_tables(
+                stmt, check_columns=True, include_aliases=True, include_joins=True, include_selects=True)
+                if isinstance(t, Table)}))
+        try:
+            versions = self.versions.get(tables)
+        except Exception:   # shared versions unreachable: count every time rather than trust old counts
+            return compute()
+        now = time.monotonic()
+        entry = self._entries.get(key)
+        if entry is not None and entry[1] == versions and now - entry[0] < seconds:
+            return entry[2]
+        value = compute()
+        self.keep(key, (now, versions, value), tables)
+        return value
 
     def keep(self, key, entry, tables) -> None:
         size = max(1, len(entry[2])) if isinstance(entry[2], list) else 1
@@ -158,22 +181,34 @@ def _seconds() -> float:
     return float(current_app.config.get("COUNT_CACHE_SECONDS", 60) or 0)
 
 
-def changed_elsewhere() -> None:
+def changed_elsewhere(what=None) -> None:
     """Another process (the queue's worker) has written and this one may not have seen it: count
-    again from now on. Nothing to do when the versions are shared: the writer bumped them."""
+    again from now on. ``what`` (a finished job's id, say) names the change, so that it is taken
+    into account once per process however often it is reported. Nothing to do when the versions
+    are shared: the writer bumped them."""
     cache: CountCache | None = current_app.extensions.get("intranet_counts")
-    if cache is not None and not cache.versions.shared:
-        cache.bump({EVERY_TABLE})
+    if cache is None or cache.versions.shared:
+        return
+    if what is not None:
+        if what in cache.seen_changes:
+            return
+        if len(cache.seen_changes) >= KEEP_CHANGES:
+            cache.seen_changes.clear()
+        cache.seen_changes.add(what)
+    cache.bump({EVERY_TABLE})
 
 
 def _tables_written(statement: str, context) -> set[str]:
-    if context is not None and (context.isinsert or context.isupdate or context.isdelete):
-        compiled = getattr(context, "compiled", None)
-        table = getattr(getattr(compiled, "statement", None), "table", None)
-        name = getattr(table, "name", None)
-        if name and not isinstance(getattr(compiled, "statement", None), TextClause):
-            return {name}
+    if context is not None and context.isddl:
         return {EVERY_TABLE}
+    compiled = getattr(context, "compiled", None)
+    construct = getattr(compiled, "statement", None)
+    if construct is not None and not isinstance(construct, TextClause):
+        # one of SQLAlchemy's constructs says what it is: only text SQL needs reading
+        if not (context.isinsert or context.isupdate or context.isdelete):
+            return set()
+        name = getattr(getattr(construct, "table", None), "name", None)
+        return {name} if name else {EVERY_TABLE}
     head = statement.lstrip().split(None, 1)[0].upper() if statement.strip() else ""
     if head in _WRITES:
         return {EVERY_TABLE}
@@ -209,22 +244,4 @@ def remember(stmt, compute: Callable[[], Any]):
     seconds = _seconds()
     if cache is None or seconds <= 0:
         return compute()
-    key = _key(stmt)
-    if key is None:
-        return compute()
-    tables = cache._tables.get(key)
-    if tables is None:
-        tables = tuple(sorted({t.name for t in sql_util.find_tables(
-            stmt, check_columns=True, include_aliases=True, include_joins=True, include_selects=True)
-            if isinstance(t, Table)}))
-    try:
-        versions = cache.versions.get(tables)
-    except Exception:   # shared versions unreachable: count every time rather than trust old counts
-        return compute()
-    now = time.monotonic()
-    entry = cache._entries.get(key)
-    if entry is not None and entry[1] == versions and now - entry[0] < seconds:
-        return entry[2]
-    value = compute()
-    cache.keep(key, (now, versions, value), tables)
-    return value
+    return cache.remember(stmt, compute, seconds)

@@ -11,7 +11,7 @@ from itertools import accumulate
 from flask import current_app, request
 from sqlalchemy import func, select
 
-from . import counts
+from .counts import remember as remember_count
 from .extensions import db
 from .inputs import DB_INT_MAX
 from .models import Department
@@ -48,7 +48,7 @@ def paginate(stmt, per_page: int | None = None, scalars: bool = True) -> Page:
     per_page = per_page or current_app.config["PER_PAGE"]
     page = requested_page()
     counting = select(func.count()).select_from(stmt.order_by(None).subquery())
-    total = counts.remember(counting, lambda: db.session.scalar(counting))
+    total = remember_count(counting, lambda: db.session.scalar(counting))
     last = max(1, -(-total // per_page))
     page = min(page, last)
     query = stmt.limit(per_page).offset((page - 1) * per_page)
@@ -89,10 +89,7 @@ def group_counts(stmt, key) -> GroupCounts:
                .group_by(key).subquery())
     counting = (select(counted.c.key, counted.c.n).join(Department, Department.id == counted.c.key)
                 .order_by(Department.path, counted.c.key))
-    return counts.remember(counting, lambda: GroupCounts((k, n) for k, n in db.session.execute(counting)))
-
-
-_remember = counts.remember   # paginate_grouped's argument ``counts`` hides the module
+    return remember_count(counting, lambda: GroupCounts((k, n) for k, n in db.session.execute(counting)))
 
 
 def paginate_grouped(stmt, group, group_order=(), *, options=(), per_page: int | None = None,
@@ -115,7 +112,7 @@ def paginate_grouped(stmt, group, group_order=(), *, options=(), per_page: int |
     if counts is None:
         counting = (stmt.order_by(None).with_only_columns(group, func.count(), maintain_column_froms=True)
                     .group_by(group, *group_order).order_by(*group_order, group))
-        counts = _remember(counting, lambda: GroupCounts(tuple(r) for r in db.session.execute(counting)))
+        counts = remember_count(counting, lambda: GroupCounts(tuple(r) for r in db.session.execute(counting)))
     elif not isinstance(counts, GroupCounts):
         counts = GroupCounts(counts)
     total = counts.total

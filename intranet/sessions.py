@@ -19,9 +19,9 @@ SESSION_FILE_LIMIT = 20000  # the default of the SESSION_FILE_LIMIT setting
 
 def init_app(app) -> None:
     if app.config.get("SESSION_REDIS_URL"):
-        import redis
+        from .redis_clients import client
         app.config["SESSION_TYPE"] = "redis"
-        app.config["SESSION_REDIS"] = redis.Redis.from_url(app.config["SESSION_REDIS_URL"])
+        app.config["SESSION_REDIS"] = client(app.config["SESSION_REDIS_URL"])
         app.config.setdefault("SESSION_KEY_PREFIX", "intranet:session:")
     app.config.setdefault("SESSION_TYPE", "cachelib")
     app.config.setdefault("SESSION_PERMANENT", False)  # a browser-session cookie unless "remember me"

@@ -128,6 +128,29 @@ def test_a_finished_job_seen_counts_again(app, client, db, unit, admin):
     assert cache.versions.get(()) != before
 
 
+
+def test_a_change_named_counts_again_once(app):
+    """A finished job's page is polled many times: its writes make this process count again once."""
+    cache = app.extensions["intranet_counts"]
+    with app.test_request_context():
+        counts.changed_elsewhere(("job", 1))
+        after_first = cache.versions.get(())
+        counts.changed_elsewhere(("job", 1))
+        assert cache.versions.get(()) == after_first
+        counts.changed_elsewhere(("job", 2))
+        assert cache.versions.get(()) != after_first
+
+
+def test_text_sql_writes_bump_every_table(app, db, unit):
+    cache = app.extensions["intranet_counts"]
+    before = cache.versions.get(())
+    db.session.execute(text("SELECT count(*) FROM person")).scalar()
+    db.session.commit()
+    assert cache.versions.get(()) == before   # a read changes nothing
+    db.session.execute(text("UPDATE person SET name = name WHERE id < 0"))
+    db.session.commit()
+    assert cache.versions.get(()) != before
+
 # --- several workers: the versions in Redis ----------------------------------------------------
 
 WRITER = r"""

@@ -75,3 +75,11 @@ def test_session_shared_across_workers(client, db, database, app_config):
     assert other_worker(database, app_config, [["GET", "/people/", None, cookie]]) == [200]
     client.post("/logout")   # logging out on one worker ends the session on every worker
     assert other_worker(database, app_config, [["GET", "/people/", None, cookie]]) == [302]
+
+
+def test_one_redis_client_per_url_and_timeout():
+    from intranet.redis_clients import client
+    url = "redis://127.0.0.1:6379/0"
+    assert client(url) is client(url)
+    assert client(url, 0.5) is not client(url)
+    assert client(url, 0.5).connection_pool.connection_kwargs["socket_timeout"] == 0.5

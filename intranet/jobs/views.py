@@ -50,7 +50,7 @@ def index():
 def detail(job_id):
     job = _visible_job(job_id)
     if job.finished:   # its rows were written by the worker, in another process
-        counts.changed_elsewhere()
+        counts.changed_elsewhere(('job', job.id))
     kept = min(job.error_count or 0, MAX_ROW_ERRORS)
     number = min(requested_page(), max(1, -(-kept // ERRORS_PER_PAGE)))
     start = (number - 1) * ERRORS_PER_PAGE
@@ -68,7 +68,7 @@ def status(job_id):
     job = _visible_job(job_id)
     data = api.progress_of(job)
     if job.finished:
-        counts.changed_elsewhere()
+        counts.changed_elsewhere(('job', job.id))
     data["result_url"] = url_for("jobs.result", job_id=job.id) if job.result_path else None
     return jsonify(data)
 
