@@ -45,12 +45,13 @@ from collections import OrderedDict
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+from functools import cache
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from flask import current_app
 from markupsafe import Markup, escape
-from sqlalchemy import delete, insert, or_, select, update
+from sqlalchemy import bindparam, delete, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from .extensions import db
@@ -157,9 +158,15 @@ def _as(func) -> Computed:
 
 # --- reading ------------------------------------------------------------------------------
 
+@cache
+def _rows_stmt():
+    # Built once, the keys bound per call: pages read stored figures on every view.
+    return select(_table).where(_table.c.key.in_(bindparam("keys", expanding=True)))
+
+
 def _fetch(key: str):
     # In the page's own transaction: one round trip, where a connection of its own would cost three.
-    return db.session.execute(select(_table).where(_table.c.key == key)).first()
+    return db.session.execute(_rows_stmt(), {"keys": [key]}).first()
 
 
 TOGETHER_ENTRIES = 4096   # first keys of batches remembered per app (each worker process has its own)
@@ -189,7 +196,7 @@ class _Batch:
             self.first = key
             with _together_lock:
                 wanted += sorted(_together().get(key, ()))
-        rows = {r._mapping["key"]: r for r in db.session.execute(select(_table).where(_table.c.key.in_(wanted)))}
+        rows = {r._mapping["key"]: r for r in db.session.execute(_rows_stmt(), {"keys": wanted})}
         self.rows.update({k: rows.get(k) for k in wanted[1:]})
         return rows.get(key)
 

@@ -120,3 +120,17 @@ def test_group_counts_spanning_is_the_rows_of_the_page():
             wanted = rows[start:start + per_page]
             got = [(g, r) for g, r in rows if g in groups][skip:skip + per_page]
             assert got == wanted, (sizes, per_page, start, groups, skip)
+
+
+def test_url_pattern_builds_the_same_links_as_url_for(app):
+    """A list's rows link to one view with different ids: url_pattern gives url_for's URLs."""
+    from flask import url_for
+    from intranet.templating import UrlPattern
+    with app.test_request_context("/people/"):
+        record = UrlPattern("people.record", "person_id")
+        for pid in (1, 42, 2147483647):
+            assert record(pid) == url_for("people.record", person_id=pid)
+        create = UrlPattern("people.create", "department_id")   # the value in the query string
+        assert create(7) == url_for("people.create", department_id=7)
+        with pytest.raises(ValueError):
+            record("1 or 1=1")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cache
 
 from sqlalchemy import JSON, DateTime, String, event, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -35,10 +36,16 @@ class Setting(db.Model):
 SESSION_KEY = "intranet_settings"
 
 
+@cache
+def _all_stmt():
+    # Built once: a statement of fixed shape asked on most pages (building one costs more than running it).
+    return select(Setting.key, Setting.value)
+
+
 def _read_all() -> dict:
     info = db.session.info
     if SESSION_KEY not in info:
-        info[SESSION_KEY] = dict(db.session.execute(select(Setting.key, Setting.value)).all())
+        info[SESSION_KEY] = dict(db.session.execute(_all_stmt()).all())
     return info[SESSION_KEY]
 
 

@@ -1,9 +1,11 @@
 """Staff records: list, create, edit, change of status, and the one-page 学法档案."""
 from __future__ import annotations
 
+from functools import cache
+
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager, joinedload
 from wtforms.fields.choices import SelectChoice
@@ -226,10 +228,16 @@ def status(person_id):
     return render_template("people/status.html", form=form, person=person)
 
 
+@cache
+def _record_stmt():
+    # Built once, the id bound per view (building it costs more than running it).
+    return select(Person).options(joinedload(Person.department)).where(Person.id == bindparam("person_id"))
+
+
 @bp.route("/<int:person_id>")
 @roles_required(*READ_ROLES)
 def record(person_id):
-    person = db.session.scalar(select(Person).options(joinedload(Person.department)).where(Person.id == person_id))
+    person = db.session.scalar(_record_stmt(), {"person_id": person_id})
     if person is None:
         abort(404)
     if current_user.person_id != person.id:

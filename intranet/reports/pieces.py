@@ -20,10 +20,15 @@ FOLD_ROWS = 20
 KEEP_FILES = 4000    # the cache directory is pruned (oldest first) beyond this
 
 
+_made: set[Path] = set()   # folders this process has made (or found): not made again on every view
+
+
 def cache_dir() -> Path:
     folder = current_app.config.get("REPORT_CACHE_FOLDER")
     path = Path(folder) if folder else Path(current_app.instance_path) / "cache" / "report"
-    path.mkdir(parents=True, exist_ok=True)
+    if path not in _made:
+        path.mkdir(parents=True, exist_ok=True)
+        _made.add(path)
     return path
 
 
@@ -33,7 +38,11 @@ def piece_key(department_id: int, year: int, data) -> str:
 
 
 def _write(path: Path, content: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+    except FileNotFoundError:   # the folder was removed since this process made it
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
     with os.fdopen(fd, "wb") as out:
         out.write(content)
     os.replace(tmp, path)
