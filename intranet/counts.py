@@ -101,7 +101,7 @@ class CountCache:
         self.kept = 0   # values kept, a list counting as its length: the memory bound
         self.seen_changes: set = set()   # see changed_elsewhere
 
-    def remember(self, stmt, compute: Callable[[], Any], seconds: float):
+    def remember(self, stmt, compute: Callable[[], Any], seconds: float, written_here=lambda tables: False):
         key = _key(stmt)
         if key is None:
             return compute()
@@ -110,6 +110,8 @@ class CountCache:
             tables = tuple(sorted({t.name for t in sql_util.find_tables(
                 stmt, check_columns=True, include_aliases=True, include_joins=True, include_selects=True)
                 if isinstance(t, Table)}))
+        if written_here(tables):   # this transaction's own writes are in no kept value
+            return compute()
         try:
             versions = self.versions.get(tables)
         except Exception:   # shared versions unreachable: count every time rather than trust old counts
@@ -244,4 +246,17 @@ def remember(stmt, compute: Callable[[], Any]):
     seconds = _seconds()
     if cache is None or seconds <= 0:
         return compute()
-    return cache.remember(stmt, compute, seconds)
+    return cache.remember(stmt, compute, seconds, _written_here)
+
+
+def _written_here(tables: tuple[str, ...]) -> bool:
+    """The session's transaction has written (or holds unflushed changes, which running the
+    statement would flush) one of ``tables`` or a table not known."""
+    from .extensions import db
+    session = db.session()
+    if session.new or session.deleted or session.dirty:
+        return True
+    if not session.in_transaction():
+        return False
+    pending = session.connection().info.get(_PENDING)
+    return bool(pending) and (EVERY_TABLE in pending or any(t in pending for t in tables))

@@ -247,3 +247,39 @@ def test_unreachable_redis_is_not_asked_on_every_page(app, client, db, unit, adm
     monkeypatch.setattr(counts.time, "monotonic", lambda: 10 ** 9)   # RETRY_SECONDS later
     client.get("/people/")
     assert len(asked) == 2
+
+
+def test_settings_are_kept_until_the_table_is_written(app, db):
+    """Pages read the settings on every view: none while the table is unchanged, and a committed
+    change is read by the next transaction; a value changed in one transaction is not seen by another."""
+    from intranet.extensions import db as _db
+    from intranet.models import Setting
+    Setting.put("probe", [1])
+    db.session.commit()
+    assert Setting.get("probe") == [1]
+    db.session.commit()
+    with count_queries(_db) as q:
+        value = Setting.get("probe")
+    assert value == [1] and not any("setting" in s.lower() for s in q.statements)
+    value.append(2)                      # a caller changing what it got
+    db.session.rollback()
+    assert Setting.get("probe") == [1]   # not in the next transaction
+    Setting.put("probe", [3])
+    db.session.commit()
+    assert Setting.get("probe") == [3]
+
+
+def test_a_transaction_counts_its_own_writes(app, client, db, unit, admin):
+    """A kept count never hides what the same transaction has just written (flushed or not)."""
+    from intranet.pagination import paginate
+    stmt = select(Person).where(Person.department_id == unit.id).order_by(Person.id)
+    with app.test_request_context("/"):
+        assert paginate(stmt).total == 3
+        db.session.commit()
+        assert paginate(stmt).total == 3          # kept
+        make_person(unit, "新来的")                 # not flushed yet
+        assert paginate(stmt).total == 4
+        db.session.execute(update(Person).where(Person.name == "新来的").values(title="科员"))
+        assert paginate(stmt).total == 4          # written in this transaction: counted again
+        db.session.rollback()
+        assert paginate(stmt).total == 3

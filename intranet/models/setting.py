@@ -1,6 +1,7 @@
 """Configurable rules stored in the database (key → JSON value), e.g. certificate validity."""
 from __future__ import annotations
 
+import copy
 from datetime import datetime
 from functools import cache
 
@@ -20,7 +21,7 @@ class Setting(db.Model):
     @staticmethod
     def get(key: str, default=None):
         """The setting's value: every setting is read once per transaction (one query, however many
-        rows of a list ask, and whether or not the key is set)."""
+        rows of a list ask, and whether or not the key is set; none while the table is unchanged)."""
         return _read_all().get(key, default)
 
     @staticmethod
@@ -43,14 +44,22 @@ def _all_stmt():
 
 
 def _read_all() -> dict:
-    info = db.session.info
+    session = db.session()
+    info = session.info
     if SESSION_KEY not in info:
-        info[SESSION_KEY] = dict(db.session.execute(_all_stmt()).all())
+        # Kept between transactions while the table is unchanged (intranet.counts); each
+        # transaction gets its own copy, so a value changed in one is not seen by another.
+        from ..counts import remember
+        if not session.in_transaction():
+            session.begin()   # no statement may run: the copy must still end with this transaction
+        stmt = _all_stmt()
+        info[SESSION_KEY] = copy.deepcopy(remember(stmt, lambda: dict(session.execute(stmt).all())))
     return info[SESSION_KEY]
 
 
-@event.listens_for(Session, "after_commit")
-@event.listens_for(Session, "after_rollback")
-def _forget_settings(session) -> None:
-    """Another transaction may change settings: read them afresh in the next one."""
-    session.info.pop(SESSION_KEY, None)
+@event.listens_for(Session, "after_transaction_end")
+def _forget_settings(session, transaction) -> None:
+    """Another transaction may change settings: read them afresh in the next one (a savepoint's
+    end is not the transaction's)."""
+    if transaction.parent is None:
+        session.info.pop(SESSION_KEY, None)
