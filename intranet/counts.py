@@ -101,15 +101,18 @@ class CountCache:
         self.kept = 0   # values kept, a list counting as its length: the memory bound
         self.seen_changes: set = set()   # see changed_elsewhere
 
-    def remember(self, stmt, compute: Callable[[], Any], seconds: float, written_here=lambda tables: False):
+    def remember(self, stmt, compute: Callable[[], Any], seconds: float, written_here=lambda tables: False,
+                 variant=None, reads=()):
         key = _key(stmt)
         if key is None:
             return compute()
+        if variant is not None:
+            key = (variant, key)
         tables = self._tables.get(key)
         if tables is None:
             tables = tuple(sorted({t.name for t in sql_util.find_tables(
                 stmt, check_columns=True, include_aliases=True, include_joins=True, include_selects=True)
-                if isinstance(t, Table)}))
+                if isinstance(t, Table)} | set(reads)))
         if written_here(tables):   # this transaction's own writes are in no kept value
             return compute()
         try:
@@ -239,14 +242,19 @@ def _key(stmt):
     return key
 
 
-def remember(stmt, compute: Callable[[], Any]):
+def remember(stmt, compute: Callable[[], Any], *, variant=None, reads: tuple[str, ...] = ()):
     """``compute()`` (which runs ``stmt``), or its result kept from an earlier call with the same
-    statement and parameters while none of the tables ``stmt`` reads has been written since."""
+    statement and parameters while none of the tables ``stmt`` reads has been written since.
+
+    ``variant`` and ``reads``: ``compute()`` runs a statement made from ``stmt`` (``variant`` names
+    how, e.g. "grouped by person.department_id") that also reads the tables ``reads``; the kept
+    value is then found without building that statement.
+    """
     cache: CountCache | None = current_app.extensions.get("intranet_counts")
     seconds = _seconds()
     if cache is None or seconds <= 0:
         return compute()
-    return cache.remember(stmt, compute, seconds, _written_here)
+    return cache.remember(stmt, compute, seconds, _written_here, variant=variant, reads=reads)
 
 
 def _written_here(tables: tuple[str, ...]) -> bool:

@@ -84,12 +84,15 @@ def group_counts(stmt, key) -> GroupCounts:
     allowed): the count then reads one index holding the filter's columns and ``key``, and the
     units are joined to the ≤ one row per unit it gives, not to every row counted.
     """
-    counted = (stmt.order_by(None).with_only_columns(key.label("key"), func.count().label("n"),
-                                                      maintain_column_froms=True)
-               .group_by(key).subquery())
-    counting = (select(counted.c.key, counted.c.n).join(Department, Department.id == counted.c.key)
-                .order_by(Department.path, counted.c.key))
-    return remember_count(counting, lambda: GroupCounts((k, n) for k, n in db.session.execute(counting)))
+    def count():
+        counted = (stmt.order_by(None).with_only_columns(key.label("key"), func.count().label("n"),
+                                                          maintain_column_froms=True)
+                   .group_by(key).subquery())
+        counting = (select(counted.c.key, counted.c.n).join(Department, Department.id == counted.c.key)
+                    .order_by(Department.path, counted.c.key))
+        return GroupCounts((k, n) for k, n in db.session.execute(counting))
+    # kept under ``stmt`` itself: a page view that finds the counts kept builds no counting statement
+    return remember_count(stmt, count, variant=("group_counts", str(key)), reads=(Department.__tablename__,))
 
 
 def paginate_grouped(stmt, group, group_order=(), *, options=(), per_page: int | None = None,
