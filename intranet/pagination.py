@@ -47,8 +47,8 @@ def paginate(stmt, per_page: int | None = None, scalars: bool = True) -> Page:
     """Run ``stmt`` for the page named by ``?page=`` (bad values fall back to page 1)."""
     per_page = per_page or current_app.config["PER_PAGE"]
     page = requested_page()
-    counting = select(func.count()).select_from(stmt.order_by(None).subquery())
-    total = remember_count(counting, lambda: db.session.scalar(counting))
+    total = remember_count(stmt, lambda: db.session.scalar(
+        select(func.count()).select_from(stmt.order_by(None).subquery())), variant="count")
     last = max(1, -(-total // per_page))
     page = min(page, last)
     query = stmt.limit(per_page).offset((page - 1) * per_page)
@@ -113,9 +113,11 @@ def paginate_grouped(stmt, group, group_order=(), *, options=(), per_page: int |
     """
     per_page = per_page or current_app.config["PER_PAGE"]
     if counts is None:
-        counting = (stmt.order_by(None).with_only_columns(group, func.count(), maintain_column_froms=True)
-                    .group_by(group, *group_order).order_by(*group_order, group))
-        counts = remember_count(counting, lambda: GroupCounts(tuple(r) for r in db.session.execute(counting)))
+        def count():
+            counting = (stmt.order_by(None).with_only_columns(group, func.count(), maintain_column_froms=True)
+                        .group_by(group, *group_order).order_by(*group_order, group))
+            return GroupCounts(tuple(r) for r in db.session.execute(counting))
+        counts = remember_count(stmt, count, variant=("grouped", str(group), tuple(map(str, group_order))))
     elif not isinstance(counts, GroupCounts):
         counts = GroupCounts(counts)
     total = counts.total
