@@ -134,3 +134,24 @@ def test_url_pattern_builds_the_same_links_as_url_for(app):
         assert create(7) == url_for("people.create", department_id=7)
         with pytest.raises(ValueError):
             record("1 or 1=1")
+
+
+def test_filter_macros_write_what_the_wtforms_widgets_write(app):
+    """The filter bar's fields (macros/ui.html filter_input, filter_select) give the WTForms
+    widgets' elements: the same attributes, the value kept and escaped, the chosen option selected."""
+    import re
+    from flask import render_template_string, request
+    from intranet.people.forms import PeopleFilterForm
+
+    def attributes(html):
+        return [sorted(re.findall(r'(\w+)(?:="([^"]*)")?', tag)) for tag in re.findall(r"<(?:input|select|option)\b[^>]*>", html)]
+
+    with app.test_request_context("/people/?q=%3Cscript%3E%22x&unit=a%27b&status=在岗&enforcement=0"):
+        form = PeopleFilterForm(request.args)
+        for name, macro in (("q", "filter_input"), ("unit", "filter_input"), ("status", "filter_select"),
+                            ("staffing", "filter_select"), ("enforcement", "filter_select")):
+            mine = render_template_string('{% from "macros/ui.html" import ' + macro + ' %}{{ ' + macro + '(f, placeholder="p") }}',
+                                          f=form[name])
+            theirs = str(form[name](placeholder="p"))
+            assert attributes(mine) == attributes(theirs), name
+            assert "<script>" not in mine
