@@ -7,6 +7,7 @@ were computed; the charts themselves are drawn once per content (see charts.py).
 from __future__ import annotations
 
 from datetime import date
+from functools import cache
 
 from sqlalchemy import select
 
@@ -19,12 +20,17 @@ MAX_CHARTS = 4
 MAX_LABELS = 10
 
 
+@cache
+def _top_stmt():
+    # built once: the home page asks it on every view of a user without a department
+    return select(Department).where(Department.active.is_(True)).order_by(Department.path).limit(1)
+
+
 def _department(user):
     """The user's own department, or the first of the scope (the top of the tree)."""
     if user.department_id:
         return user.department
-    stmt = select(Department).where(Department.active.is_(True)).order_by(Department.path).limit(1)
-    return db.session.scalar(apply_scope(stmt, Department.id, user))
+    return db.session.scalar(apply_scope(_top_stmt(), Department.id, user))
 
 
 def _glance(chart: dict) -> dict:
