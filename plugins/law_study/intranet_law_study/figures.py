@@ -12,8 +12,10 @@ viewer) or None for no limit.
 """
 from __future__ import annotations
 
-from sqlalchemy import (Integer, String, and_, case, cast, distinct, except_, func, literal, literal_column, null, or_,
-                        select, true, union_all)
+from functools import cache
+
+from sqlalchemy import (Integer, String, and_, bindparam, case, cast, distinct, except_, func, literal, literal_column,
+                        null, or_, select, true, union_all)
 
 from intranet.extensions import db
 from intranet.models import Department, Person
@@ -286,6 +288,13 @@ def person_year_rows(person_id: int, year: int) -> list:
     """One statement for everything :func:`person_summary` and the exam credits' sync read of one
     person and year: the ledger summed by (source, state, law, ref) — kind "h" — and the held
     sessions attended, one row per law studied there — kind "s", the session's id as ``ref``."""
+    return db.session.execute(_person_year_stmt(), {"person_id": person_id, "year": year}).all()
+
+
+@cache
+def _person_year_stmt():
+    """:func:`person_year_rows`' statement, built once (a page view only binds the person and year)."""
+    person_id, year = bindparam("person_id"), bindparam("year")
     ledger = (select(literal_column("'h'").label("kind"), HoursEntry.source, HoursEntry.state, HoursEntry.law,
                      HoursEntry.ref, func.sum(HoursEntry.minutes).label("minutes"))
               .where(HoursEntry.person_id == person_id, HoursEntry.year == year)
@@ -295,7 +304,7 @@ def person_year_rows(person_id: int, year: int) -> list:
                 .outerjoin(SessionLaw, SessionLaw.session_id == StudySession.id)
                 .where(Attendance.person_id == person_id, Attendance.status == PRESENT,
                        StudySession.status == HELD, StudySession.year == year))
-    return db.session.execute(union_all(ledger, attended)).all()
+    return union_all(ledger, attended)
 
 
 def exam_entries(person_id: int, rows) -> dict:

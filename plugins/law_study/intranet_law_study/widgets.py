@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 from datetime import date
+from functools import cache
 
 from flask import url_for
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from intranet import counts
 from intranet.access import scope_filter
@@ -28,8 +29,7 @@ def dashboard_widgets(user) -> list[Widget]:
     year = date.today().year
     out = []
     if getattr(user, "person", None) is not None:
-        sync_and_commit(year, user.person)
-        s = person_summary(user.person, year)
+        s = _person_year_summary(user.person, year)
         out.append(Widget("law_study", f"我的学法（{year}年）", order=30,
                           figures=[("已计入学时", s["hours"]), ("年度目标", s["target"]), ("待审核", s["pending"])],
                           links=[("学法档案与自学登记", url_for("law_study.mine"))]))
@@ -39,10 +39,9 @@ def dashboard_widgets(user) -> list[Widget]:
                    ("本季度未开展学法的单位", stored.value["idle_units"])] if stored.ready else []
         links = [("学法活动", url_for("law_study.index")), ("提醒名单", url_for("law_study.reminders"))]
         if user.can_write:
-            pending_stmt = select(func.count()).select_from(HoursEntry).where(HoursEntry.state == REPORTED)
             pending_cond = scope_filter(HoursEntry.department_id, user)
-            if pending_cond is not None:
-                pending_stmt = pending_stmt.where(pending_cond)
+            # counts.remember keys on the statement's own values: only the unscoped one is shared
+            pending_stmt = _pending_stmt() if pending_cond is None else _pending_stmt().where(pending_cond)
             figures.append(("待审核自学", counts.remember(pending_stmt, lambda: db.session.scalar(pending_stmt))))
             links.append(("审核自学学时", url_for("law_study.approvals")))
         out.append(Widget("law_study", f"学法（{year}年）", order=31, figures=figures, links=links, html=stored.note()))
@@ -71,14 +70,33 @@ def admin_figures(year: int, scope) -> dict:
     return {"behind_people": staff - meeting, "behind_units": behind, "idle_units": idle}
 
 
-def person_sections(person, viewer) -> list[PersonSection]:
-    year = date.today().year
+@cache
+def _pending_stmt():
+    return select(func.count()).select_from(HoursEntry).where(HoursEntry.state == REPORTED)
+
+
+def _person_year_summary(person, year: int) -> dict:
+    """person_summary after the exam credits are brought up to date, the year's rows read once."""
     year_rows = person_year_rows(person.id, year)
     if sync_and_commit(year, person, existing=exam_entries(person.id, year_rows)):
         year_rows = person_year_rows(person.id, year)   # a pass was credited (rare): read again
-    s = person_summary(person, year, year_rows)
-    entries = list(db.session.scalars(select(HoursEntry).where(HoursEntry.person_id == person.id)
-                                      .order_by(HoursEntry.day.desc(), HoursEntry.id.desc()).limit(200)))
+    return person_summary(person, year, year_rows)
+
+
+@cache
+def _ledger_stmt():
+    """The person section's ledger (the latest 200 entries): the shown columns, as rows (cheaper
+    than loading the entities)."""
+    return (select(HoursEntry.day, HoursEntry.source, HoursEntry.minutes, HoursEntry.law, HoursEntry.evidence,
+                   HoursEntry.state, HoursEntry.return_reason)
+            .where(HoursEntry.person_id == bindparam("person_id"))
+            .order_by(HoursEntry.day.desc(), HoursEntry.id.desc()).limit(200))
+
+
+def person_sections(person, viewer) -> list[PersonSection]:
+    year = date.today().year
+    s = _person_year_summary(person, year)
+    entries = db.session.execute(_ledger_stmt(), {"person_id": person.id}).all()
     rows = [[e.day, e.source, fmt_hours(e.minutes), e.law, e.evidence, e.state + (f"（{e.return_reason}）" if e.return_reason else "")]
             for e in entries]
     figures = [(f"{year}年已计入学时", f"{s['hours']:g} / {s['target']}")]
