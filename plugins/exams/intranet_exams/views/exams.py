@@ -185,8 +185,7 @@ def detail(exam_id):
     totals, stored = figures.exam_summary(exam.id, scope_cond(), scope_key(current_user), size)
     page.items = _with_results(exam, page.items)
     scope = scope_filter(Exemption.department_id)
-    pending = db.session.scalar(_pending_stmt() if scope is None else _pending_stmt.__wrapped__().where(scope),
-                                {"exam_id": exam.id})
+    pending = db.session.scalar(_pending_prebuilt() if scope is None else _pending_stmt(scope), {"exam_id": exam.id})
     return render_template("exams/detail.html", exam=exam, totals=totals, stored=stored, page=page, status=status,
                            pending=pending, manage=can_manage(exam, current_user),
                            may_register=current_user.can_write, labels=figures.LABELS, outcome=outcome,
@@ -215,10 +214,13 @@ def _exam_stmt():
     return select(Exam).options(joinedload(Exam.organiser)).where(Exam.id == bindparam("exam_id"))
 
 
-@functools.cache
-def _pending_stmt():
-    return select(func.count()).select_from(Exemption).where(
+def _pending_stmt(scope=None):
+    stmt = select(func.count()).select_from(Exemption).where(
         Exemption.exam_id == bindparam("exam_id"), Exemption.status == "待审批")
+    return stmt if scope is None else stmt.where(scope)
+
+
+_pending_prebuilt = functools.cache(_pending_stmt)   # the viewer sees every unit: no scope
 
 
 @functools.cache
