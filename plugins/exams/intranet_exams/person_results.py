@@ -3,7 +3,9 @@ the person page's exam section and the ``exam_passes`` answer law_study asks for
 share one statement."""
 from __future__ import annotations
 
-from sqlalchemy import event, select
+import functools
+
+from sqlalchemy import bindparam, event, select
 from sqlalchemy.orm import Session
 
 from intranet.extensions import db
@@ -14,14 +16,18 @@ LIMIT = 200   # results listed on the person page; a longer history is not held 
 KEY = "exams_person_results"
 
 
+@functools.cache   # built once, the person bound per call
+def _stmt():
+    return (select(Exam, ExamResult).join(ExamResult, ExamResult.exam_id == Exam.id)
+            .where(ExamResult.person_id == bindparam("person_id"))
+            .order_by(Exam.year.desc(), Exam.id.desc(), ExamResult.attempt).limit(LIMIT + 1))
+
+
 def person_results(person_id: int) -> list:
     """[(Exam, ExamResult)] newest exam first, at most LIMIT + 1 (more than LIMIT: the list is cut)."""
     held = db.session.info.setdefault(KEY, {})
     if person_id not in held:
-        held[person_id] = db.session.execute(
-            select(Exam, ExamResult).join(ExamResult, ExamResult.exam_id == Exam.id)
-            .where(ExamResult.person_id == person_id)
-            .order_by(Exam.year.desc(), Exam.id.desc(), ExamResult.attempt).limit(LIMIT + 1)).all()
+        held[person_id] = db.session.execute(_stmt(), {"person_id": person_id}).all()
     return held[person_id]
 
 

@@ -7,9 +7,10 @@ repeated or concurrent request is refused (StateChanged or ExamError) and change
 """
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import and_, bindparam, case, func, or_, select
 
 from intranet import audit
 from intranet.access import in_scope
@@ -310,6 +311,7 @@ def _exempt_by_result(exam: Exam, person: Person, reg: Registration, user) -> No
                              decided_by_id=getattr(user, "id", None), decided_at=now()))
 
 
+@functools.cache   # a statement is immutable: callers' .where() and .subquery() make new ones
 def best_results_stmt():
     """Per (exam, person): the best score and whether any attempt passed (the best attempt counts)."""
     return (select(ExamResult.exam_id, ExamResult.person_id,
@@ -344,4 +346,18 @@ def open_exams_stmt(at: datetime):
         and_(Exam.closes_at.is_not(None), Exam.closes_at > at),
         and_(Exam.closes_at.is_(None), Exam.exam_date.is_not(None), Exam.exam_date >= at.date()),
     ))
+
+
+@functools.cache
+def open_exams_cond():
+    """:func:`open_exams_stmt`'s condition for prebuilt statements (built once, values bound per
+    call): execute them with :func:`open_params`."""
+    return and_(Exam.active.is_(True), or_(
+        and_(Exam.closes_at.is_not(None), Exam.closes_at > bindparam("open_at")),
+        and_(Exam.closes_at.is_(None), Exam.exam_date.is_not(None), Exam.exam_date >= bindparam("open_day")),
+    ))
+
+
+def open_params(at: datetime) -> dict:
+    return {"open_at": at, "open_day": at.date()}
 

@@ -1,17 +1,19 @@
 """Dashboard widgets and the person section (学法档案: exams taken)."""
 from __future__ import annotations
 
+import functools
+
 from flask import url_for
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import joinedload
 
-from intranet.access import apply_scope
+from intranet.access import scope_filter
 from intranet.extensions import db
 from intranet.hookspecs import PersonSection, Widget
 
 from .models import Exam, ExamResult, Exemption, Registration
 from .person_results import LIMIT, person_results
-from .service import audience_exams, now, open_exams_stmt
+from .service import audience_exams, now, open_exams_cond, open_params
 
 
 def dashboard_widgets(user) -> list[Widget]:
@@ -23,16 +25,38 @@ def dashboard_widgets(user) -> list[Widget]:
     return widgets
 
 
+# Prebuilt statements: built once, the person and the time bound per call (open_params).
+
+@functools.cache
+def _open_list_stmt():
+    return select(Exam).where(open_exams_cond()).order_by(Exam.exam_date, Exam.closes_at).limit(6)
+
+
+def _open_figures_stmt(total: bool, exemptions: bool, scope=None):
+    counts = {}
+    if total:
+        counts["total"] = select(func.count()).select_from(
+            select(Exam).where(open_exams_cond()).subquery()).scalar_subquery()
+    if exemptions:
+        pending = select(func.count()).select_from(Exemption).where(Exemption.status == "待审批")
+        counts["exemptions"] = (pending if scope is None else pending.where(scope)).scalar_subquery()
+    return select(*[c.label(k) for k, c in counts.items()])
+
+
+_open_figures_prebuilt = functools.cache(_open_figures_stmt)   # the viewer sees every unit: no scope
+
+
 def _open_exams(user) -> Widget:
-    at = now()
-    exams = list(db.session.scalars(open_exams_stmt(at).order_by(Exam.exam_date, Exam.closes_at).limit(6)))
-    counts = {}   # counted in one statement; fewer than 6 exams listed are all of them
-    if len(exams) == 6:
-        counts["total"] = select(func.count()).select_from(open_exams_stmt(at).subquery()).scalar_subquery()
-    if user.role in ("admin", "bureau"):
-        counts["exemptions"] = apply_scope(select(func.count()).select_from(Exemption).where(
-            Exemption.status == "待审批"), Exemption.department_id, user).scalar_subquery()
-    found = db.session.execute(select(*[c.label(k) for k, c in counts.items()])).one()._asdict() if counts else {}
+    params = open_params(now())
+    exams = list(db.session.scalars(_open_list_stmt(), params))
+    # counted in one statement; fewer than 6 exams listed are all of them
+    total, exemptions = len(exams) == 6, user.role in ("admin", "bureau")
+    found = {}
+    if total or exemptions:
+        scope = scope_filter(Exemption.department_id, user) if exemptions else None
+        stmt = (_open_figures_prebuilt(total, exemptions) if scope is None
+                else _open_figures_stmt(total, exemptions, scope))
+        found = db.session.execute(stmt, params).one()._asdict()
     figures = [("进行中或即将举行的考试", found.get("total", len(exams)))]
     if "exemptions" in found:
         figures.append(("待审批免考申请", found["exemptions"]))
@@ -41,19 +65,27 @@ def _open_exams(user) -> Widget:
     return Widget(plugin="exams", title="考试", order=40, figures=figures, links=links)
 
 
+@functools.cache
+def _pending_stmts():
+    """(count, first five) of the exams a person is registered for, neither passed nor exempt, open."""
+    person = bindparam("person_id")
+    done = select(ExamResult.exam_id).where(ExamResult.person_id == person, ExamResult.passed.is_(True))
+    exempt = select(Exemption.exam_id).where(Exemption.person_id == person, Exemption.status == "已批准")
+    open_ids = select(Exam).where(open_exams_cond()).with_only_columns(Exam.id)
+    stmt = (select(Exam).join(Registration, Registration.exam_id == Exam.id)
+            .where(Registration.person_id == person, Registration.status == "已报名",
+                   Exam.id.in_(open_ids), Exam.id.not_in(done), Exam.id.not_in(exempt))
+            .order_by(Exam.exam_date, Exam.closes_at, Exam.id))
+    return select(func.count()).select_from(stmt.with_only_columns(Exam.id).subquery()), stmt.limit(5)
+
+
 def _my_pending(user) -> Widget:
     """Exams the user is registered for, neither passed nor exempt, still running or to come."""
     at = now()
-    done = select(ExamResult.exam_id).where(ExamResult.person_id == user.person_id,
-                                            ExamResult.passed.is_(True))
-    exempt = select(Exemption.exam_id).where(Exemption.person_id == user.person_id, Exemption.status == "已批准")
-    open_ids = open_exams_stmt(at).with_only_columns(Exam.id)
-    stmt = (select(Exam).join(Registration, Registration.exam_id == Exam.id)
-            .where(Registration.person_id == user.person_id, Registration.status == "已报名",
-                   Exam.id.in_(open_ids), Exam.id.not_in(done), Exam.id.not_in(exempt))
-            .order_by(Exam.exam_date, Exam.closes_at, Exam.id))
-    total = db.session.scalar(select(func.count()).select_from(stmt.with_only_columns(Exam.id).subquery()))
-    exams = list(db.session.scalars(stmt.limit(5)))  # the first five are listed; the figure counts all
+    params = {"person_id": user.person_id, **open_params(at)}
+    counting, listing = _pending_stmts()
+    total = db.session.scalar(counting, params)
+    exams = list(db.session.scalars(listing, params))  # the first five are listed; the figure counts all
     links = [(f"{e.title}（{e.when}）" + ("，可在线作答" if e.is_open(at) else ""), url_for("exams.mine"))
              for e in exams]
     links.append(("我的考试", url_for("exams.mine")))
@@ -80,10 +112,14 @@ def registration_links(person, viewer, limit: int = 5) -> list[tuple[str, str]]:
     if (viewer.role not in MANAGE_ROLES or not viewer.can_write or person.status != "在岗"
             or not in_scope(person.department_id, user=viewer)):
         return []
-    entered = select(Registration.exam_id).where(Registration.person_id == person.id,
-                                                 Registration.status != "已取消")
-    exams = db.session.scalars(open_exams_stmt(now()).options(joinedload(Exam.audience_department))
-                               .where(Exam.id.not_in(entered)).order_by(Exam.exam_date, Exam.opens_at, Exam.id)
-                               .limit(20))
+    exams = db.session.scalars(_offers_stmt(), {"person_id": person.id, **open_params(now())})
     found = audience_exams(exams, person)[:limit]
     return [(f"报名：{e.title}", url_for("exams.register", exam_id=e.id, q=person.name)) for e in found]
+
+
+@functools.cache
+def _offers_stmt():
+    entered = select(Registration.exam_id).where(Registration.person_id == bindparam("person_id"),
+                                                 Registration.status != "已取消")
+    return (select(Exam).where(open_exams_cond()).options(joinedload(Exam.audience_department))
+            .where(Exam.id.not_in(entered)).order_by(Exam.exam_date, Exam.opens_at, Exam.id).limit(20))

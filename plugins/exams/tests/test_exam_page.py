@@ -142,3 +142,21 @@ def test_figures_are_live_up_to_the_threshold(app, db, org, make_exam, register_
     db.session.commit()
     assert registered_figure(client.get(f"/exams/{exam.id}").get_data(as_text=True)) == 2
     assert queued_figures() == [] and db.session.scalar(select(func.count(StoredFigure.id))) == 0
+
+
+def test_the_page_reads_nothing_while_rendering(app, db, org, crowded):
+    """The view loads what the template shows (the organiser with the exam, the rows' people and
+    units): no lazy load or expired attribute is read from the template."""
+    from flask import before_render_template
+    exam, _ = crowded
+    client = app.test_client()
+    login(client, org.users["admin"])
+    client.get(f"/exams/{exam.id}")
+    marks = []
+    with app.app_context(), count_queries(db) as queries:
+        def mark(sender, template, context, **extra):
+            marks.append(len(queries.statements))
+        with before_render_template.connected_to(mark, app):
+            html = client.get(f"/exams/{exam.id}").get_data(as_text=True)
+    assert org.bureau_dept.name in html and marks
+    assert len(queries.statements) == marks[0], queries.statements[marks[0]:]

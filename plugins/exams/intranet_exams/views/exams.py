@@ -1,12 +1,13 @@
 """Exam records: list, create, edit, the exam page, statistics, 成绩册 export and settings."""
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from datetime import date
 
-from flask import flash, redirect, render_template, request, send_file, url_for
+from flask import abort, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, bindparam, func, or_, select, update
 from sqlalchemy.orm import contains_eager, joinedload
 
 from intranet import audit
@@ -162,7 +163,10 @@ def withdraw(exam_id):
 @bp.route("/<int:exam_id>")
 @roles_required(*READ_ROLES)
 def detail(exam_id):
-    exam = get_exam(exam_id)
+    # the organiser is on the page: loaded with the exam (not lazily while rendering)
+    exam = db.session.scalar(_exam_stmt(), {"exam_id": exam_id})
+    if exam is None:
+        abort(404, "考试不存在")
     if exam.online and online.close_expired(exam_id=exam.id):
         db.session.commit()
     status = request.args.get("status", "")
@@ -180,8 +184,8 @@ def detail(exam_id):
         registered.with_only_columns(func.count(), maintain_column_froms=True))
     totals, stored = figures.exam_summary(exam.id, scope_cond(), scope_key(current_user), size)
     page.items = _with_results(exam, page.items)
-    pending = db.session.scalar(apply_scope(select(func.count()).select_from(Exemption).where(
-        Exemption.exam_id == exam.id, Exemption.status == "待审批"), Exemption.department_id))
+    scope = scope_filter(Exemption.department_id)
+    pending = db.session.scalar(_pending_prebuilt() if scope is None else _pending_stmt(scope), {"exam_id": exam.id})
     return render_template("exams/detail.html", exam=exam, totals=totals, stored=stored, page=page, status=status,
                            pending=pending, manage=can_manage(exam, current_user),
                            may_register=current_user.can_write, labels=figures.LABELS, outcome=outcome,
@@ -192,16 +196,44 @@ def _with_results(exam, registrations) -> list[tuple]:
     """(registration, best score, passed, attempts, latest exemption status, sat, exempt) for the
     page's registrations: their results are grouped for these people only, not for the whole exam."""
     people = [r.person_id for r in registrations]
-    best = {row.person_id: row for row in db.session.execute(best_results_stmt().where(
-        ExamResult.exam_id == exam.id, ExamResult.person_id.in_(people)))} if people else {}
-    exemptions = dict(db.session.execute(select(Exemption.person_id, Exemption.status).where(
-        Exemption.exam_id == exam.id, Exemption.person_id.in_(people)).order_by(Exemption.id)).all()) if people else {}
+    params = {"exam_id": exam.id, "people": people}
+    best = {row.person_id: row for row in db.session.execute(_results_stmt(), params)} if people else {}
+    exemptions = dict(db.session.execute(_exemptions_stmt(), params).all()) if people else {}
     rows = []
     for reg in registrations:
         b = best.get(reg.person_id)
         rows.append((reg, b and b.best_score, b and b.passed, b.attempts if b else None,
                      exemptions.get(reg.person_id), b and b.sat, b and b.exempt))
     return rows
+
+
+# The exam page's statements: built once, the exam and the page's people bound per call.
+
+@functools.cache
+def _exam_stmt():
+    return select(Exam).options(joinedload(Exam.organiser)).where(Exam.id == bindparam("exam_id"))
+
+
+def _pending_stmt(scope=None):
+    stmt = select(func.count()).select_from(Exemption).where(
+        Exemption.exam_id == bindparam("exam_id"), Exemption.status == "待审批")
+    return stmt if scope is None else stmt.where(scope)
+
+
+_pending_prebuilt = functools.cache(_pending_stmt)   # the viewer sees every unit: no scope
+
+
+@functools.cache
+def _results_stmt():
+    return best_results_stmt().where(ExamResult.exam_id == bindparam("exam_id"),
+                                     ExamResult.person_id.in_(bindparam("people", expanding=True)))
+
+
+@functools.cache
+def _exemptions_stmt():
+    return (select(Exemption.person_id, Exemption.status)
+            .where(Exemption.exam_id == bindparam("exam_id"),
+                   Exemption.person_id.in_(bindparam("people", expanding=True))).order_by(Exemption.id))
 
 
 @bp.route("/<int:exam_id>/departments")
