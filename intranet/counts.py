@@ -234,6 +234,8 @@ def _key(stmt):
     cache_key = stmt._generate_cache_key()
     if cache_key is None:   # a construct SQLAlchemy cannot cache: do not reuse its result either
         return None
+    if any(b.required for b in cache_key.bindparams):
+        return None   # a value bound only when run (a statement built once): not in the key, so never kept
     try:
         key = (cache_key.key, tuple(_hashable(b.effective_value) for b in cache_key.bindparams))
         hash(key)

@@ -283,3 +283,13 @@ def test_a_transaction_counts_its_own_writes(app, client, db, unit, admin):
         assert paginate(stmt).total == 4          # written in this transaction: counted again
         db.session.rollback()
         assert paginate(stmt).total == 3
+
+
+def test_a_value_bound_when_run_is_never_kept(app, db, unit):
+    """A statement built once with bindparam("x") has its values only when run: a kept count
+    would be shared by every value, so such a statement is counted every time."""
+    from sqlalchemy import bindparam, func
+    stmt = select(func.count()).select_from(Person).where(Person.department_id == bindparam("unit"))
+    with app.test_request_context("/"):
+        assert counts.remember(stmt, lambda: db.session.scalar(stmt, {"unit": unit.id})) == 3
+        assert counts.remember(stmt, lambda: db.session.scalar(stmt, {"unit": -1})) == 0
