@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import tempfile
 from datetime import date
+from functools import lru_cache
 from pathlib import Path
 from urllib.parse import quote
 
@@ -211,17 +212,29 @@ def reviews():
 
 def roster_cards():
     """The cards on the roster: valid, and not run out."""
-    return select(Certificate).where(Certificate.status == VALID, Certificate.valid_until >= date.today())
+    return _roster_cards(date.today())
+
+
+# Built once a day. The date is written into the statements rather than bound: the pager's
+# counts (counts.remember) are keyed by the statement's values, and it runs them as they are.
+@lru_cache(maxsize=2)
+def _roster_cards(today: date):
+    return select(Certificate).where(Certificate.status == VALID, Certificate.valid_until >= today)
+
+
+@lru_cache(maxsize=2)
+def _roster_rows(today: date):
+    return (_roster_cards(today).with_only_columns(Certificate.number, Person.name,
+                                                   Department.name.label("department"), Certificate.category,
+                                                   Certificate.region, Certificate.valid_until, Department.path)
+            .join(Person, Person.id == Certificate.person_id)
+            .join(Department, Department.id == Certificate.department_id)
+            .order_by(Department.path, Person.name_key, Person.name, Certificate.number))
 
 
 def roster_query(q: str | None = None):
     """Valid cards with their holders and units, ordered by unit (the published 登记造册)."""
-    stmt = (roster_cards().with_only_columns(Certificate.number, Person.name, Department.name.label("department"),
-                                             Certificate.category, Certificate.region, Certificate.valid_until,
-                                             Department.path)
-            .join(Person, Person.id == Certificate.person_id)
-            .join(Department, Department.id == Certificate.department_id)
-            .order_by(Department.path, Person.name_key, Person.name, Certificate.number))
+    stmt = _roster_rows(date.today())
     if q:
         q = q.strip()
         stmt = stmt.where(or_(Person.name.contains(q, autoescape=True), Department.name.contains(q, autoescape=True),
