@@ -39,16 +39,17 @@ def certificate_counts(scope, warn_months: int) -> list[int]:
     return [int(v or 0) for v in row]
 
 
-def _scope(user):
-    """The user's scope as the key of the statements below: "all", None (nothing) or the
-    department's (id, path); the path is in the key so that a moved department gets new ones."""
+def statement_scope(user):
+    """The user's scope as the key of statements built once per scope: "all", None (nothing) or
+    the department's (id, path); the path is in the key so that a moved department gets new ones."""
     root = scope_root(user)
     if root is None:
         return ALL if user.sees_everything else None
     return (root.id, root.path)
 
 
-def _scoped(stmt, column, scope):
+def scoped(stmt, column, scope):
+    """``stmt`` limited to ``scope`` (a :func:`statement_scope`) on ``column``."""
     return apply_scope(stmt, column, scope_user(scope[0] if isinstance(scope, tuple) else scope))
 
 
@@ -61,21 +62,21 @@ def _returned_cond():
 def _todo_statement(scope):
     apps = select(func.count()).select_from(CertificateApplication)
     return select(
-        _scoped(apps.where(CertificateApplication.status == "待审核"), CertificateApplication.department_id, scope)
+        scoped(apps.where(CertificateApplication.status == "待审核"), CertificateApplication.department_id, scope)
         .scalar_subquery(),
-        _scoped(apps.where(CertificateApplication.status == "已批准"), CertificateApplication.department_id, scope)
+        scoped(apps.where(CertificateApplication.status == "已批准"), CertificateApplication.department_id, scope)
         .scalar_subquery(),
-        _scoped(select(CleanupCandidate.id).join(CleanupCampaign, CleanupCampaign.id == CleanupCandidate.campaign_id)
+        scoped(select(CleanupCandidate.id).join(CleanupCampaign, CleanupCampaign.id == CleanupCandidate.campaign_id)
                 .where(CleanupCampaign.status == CAMPAIGN_OPEN).limit(1), CleanupCandidate.department_id, scope)
         .scalar_subquery(),
-        _scoped(select(CertificateApplication.id).where(_returned_cond()).limit(1),
+        scoped(select(CertificateApplication.id).where(_returned_cond()).limit(1),
                 CertificateApplication.department_id, scope).scalar_subquery(),
     )
 
 
 @lru_cache(maxsize=256)
 def _campaigns_statement(scope):
-    return _scoped(
+    return scoped(
         select(CleanupCampaign.id, CleanupCampaign.name, func.count(CleanupCandidate.id),
                func.count(case((CleanupCandidate.decision.is_(None), 1))))
         .join(CleanupCandidate, CleanupCandidate.campaign_id == CleanupCampaign.id)
@@ -86,7 +87,7 @@ def _campaigns_statement(scope):
 
 @lru_cache(maxsize=256)
 def _returned_statement(scope):
-    return _scoped(
+    return scoped(
         select(CertificateApplication.id, Person.name, CertificateApplication.review_note)
         .join(Person, Person.id == CertificateApplication.person_id)
         .where(_returned_cond())
@@ -101,7 +102,7 @@ def dashboard_widgets(user):
         return None
     today = date.today()
     stored = read(certificate_counts, scope_key(user), int(settings.get("review_warn_months")))
-    scope = _scope(user)
+    scope = statement_scope(user)
     since = {"since": datetime.combine(today - timedelta(days=60), time.min)}
     # The to-do counts, live, in one statement; the lists below only when there is something to list.
     pending, approved, any_campaign, any_returned = db.session.execute(_todo_statement(scope), since).one()

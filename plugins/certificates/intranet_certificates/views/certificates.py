@@ -25,6 +25,7 @@ from ..forms import ActionForm, EnforcementForm, PhotoForm, RenewForm, RosterSea
 from ..models import Certificate, CertificateEvent
 from ..photos import PhotoError
 from ..states import TransitionError, VALID
+from ..widgets import scoped, statement_scope
 from . import bp
 from .helpers import category_choices, flash_errors, refuse
 
@@ -242,12 +243,23 @@ def roster_query(q: str | None = None):
     return stmt
 
 
-def roster_page(q: str | None = None, scoped=lambda stmt: stmt):
-    """A page of the roster; ``scoped`` limits a statement on Certificate to the viewer's units.
+@lru_cache(maxsize=256)
+def _scoped_roster(today: date, scope):
+    return (scoped(_roster_cards(today), Certificate.department_id, scope),
+            scoped(_roster_rows(today), Certificate.department_id, scope))
+
+
+def roster_page(q: str | None = None, user=None):
+    """A page of the roster; with ``user``, of their units only (else the whole published roster).
     Without a search the per-unit counts read the roster index alone (no holders or units joined)."""
-    counts = None if q else group_counts(scoped(roster_cards()), Certificate.department_id)
-    return paginate_grouped(scoped(roster_query(q)), Certificate.department_id, [Department.path],
-                            counts=counts, scalars=False)
+    if user is None:
+        cards, rows = roster_cards(), roster_query(q)
+    elif q:
+        cards, rows = None, apply_scope(roster_query(q), Certificate.department_id, user)
+    else:   # the same statements on every view: their counts are found kept without building any
+        cards, rows = _scoped_roster(date.today(), statement_scope(user))
+    counts = None if q else group_counts(cards, Certificate.department_id)
+    return paginate_grouped(rows, Certificate.department_id, [Department.path], counts=counts, scalars=False)
 
 
 @bp.route("/roster")
@@ -255,7 +267,7 @@ def roster_page(q: str | None = None, scoped=lambda stmt: stmt):
 def roster():
     form = RosterSearchForm(request.args)
     q = form.q.data if form.validate() else None
-    page = roster_page(q, lambda stmt: apply_scope(stmt, Certificate.department_id))
+    page = roster_page(q, current_user)
     return render_template("certificates/roster_admin.html", page=page, form=form)
 
 
