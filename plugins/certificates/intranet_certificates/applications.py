@@ -6,8 +6,9 @@ a repeated or concurrent submission is refused (intranet.locking.StateChanged) a
 from __future__ import annotations
 
 from datetime import date, datetime
+from functools import cache
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from intranet import audit
 from intranet.extensions import db
@@ -56,23 +57,38 @@ def confirmed_subject(department_id: int) -> EnforcementSubject | None:
                                                               EnforcementSubject.active.is_(True)))
 
 
-def refusal_facts(person_id: int, department_id: int, application_id: int | None = None) -> list:
+@cache
+def refusal_facts(*, excluding_application: bool = False) -> tuple:
     """What :func:`refusals` asks the database, as three labelled scalar subqueries (one statement
     whether asked alone or beside other columns): the unit's confirmed subject, a card held, an
-    application pending (``application_id`` itself not counted)."""
-    pending = select(func.max(CertificateApplication.id)).where(CertificateApplication.person_id == person_id,
-                                                                CertificateApplication.status.in_(PENDING))
-    if application_id is not None:
-        pending = pending.where(CertificateApplication.id != application_id)
-    return [
-        select(EnforcementSubject.id).where(EnforcementSubject.department_id == department_id,
+    application pending (with ``excluding_application``, the ``application_id`` one not counted).
+    Built once, on the bound parameters of :func:`refusal_params`."""
+    pending = select(func.max(CertificateApplication.id)).where(
+        CertificateApplication.person_id == bindparam("person_id"), CertificateApplication.status.in_(PENDING))
+    if excluding_application:
+        pending = pending.where(CertificateApplication.id != bindparam("application_id"))
+    return (
+        select(EnforcementSubject.id).where(EnforcementSubject.department_id == bindparam("department_id"),
                                             EnforcementSubject.active.is_(True)).limit(1)
         .scalar_subquery().label("subject_id"),
-        select(Certificate.number).where(Certificate.person_id == person_id,
+        select(Certificate.number).where(Certificate.person_id == bindparam("person_id"),
                                          Certificate.status.in_((VALID, SUSPENDED))).limit(1)
         .scalar_subquery().label("held_number"),
         pending.scalar_subquery().label("pending_id"),
-    ]
+    )
+
+
+def refusal_params(person: Person, application_id: int | None = None) -> dict:
+    """The parameters of :func:`refusal_facts` for ``person``."""
+    params = {"person_id": person.id, "department_id": person.department_id}
+    if application_id is not None:
+        params["application_id"] = application_id
+    return params
+
+
+@cache
+def _refusal_statement(excluding_application: bool):
+    return select(*refusal_facts(excluding_application=excluding_application))
 
 
 def refusals(person: Person, application: CertificateApplication | None = None, facts=None) -> list[str]:
@@ -82,8 +98,9 @@ def refusals(person: Person, application: CertificateApplication | None = None, 
     ``facts``: a row with the columns of :func:`refusal_facts`, when the caller already read them.
     """
     if facts is None:
-        facts = db.session.execute(select(*refusal_facts(person.id, person.department_id,
-                                                         getattr(application, "id", None)))).one()
+        application_id = getattr(application, "id", None)
+        facts = db.session.execute(_refusal_statement(application_id is not None),
+                                   refusal_params(person, application_id)).one()
     out = []
     if person.staffing not in FORMAL_STAFFING:
         out.append(f"{person.name}的编制类型为“{person.staffing}”，合同工、临时工、劳务派遣和公益性岗位人员不能申领行政执法证")

@@ -1,6 +1,7 @@
 """行政执法证 plugin: the hook implementations."""
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 
 from flask import url_for
@@ -101,24 +102,30 @@ def dashboard_widgets(user):
     return widgets(user)
 
 
-@hookimpl
-def person_sections(person, viewer):
-    from sqlalchemy import select
+@cache
+def _person_statement():
+    """The person's latest cards, the pending application and what refusals() asks, in one
+    statement (built once; its parameters are refusal_params())."""
+    from sqlalchemy import bindparam, select
 
-    from intranet.extensions import db
     from intranet.models import Person
 
     from .applications import refusal_facts
     from .models import Certificate, CertificateApplication
-    facts = refusal_facts(person.id, person.department_id)
-    pending_id = facts[2]
-    # one statement: the person's latest cards, the pending application and what refusals() asks
-    rows = db.session.execute(
-        select(Certificate, CertificateApplication, *facts).select_from(Person)
-        .outerjoin(Certificate, Certificate.person_id == Person.id)
-        .outerjoin(CertificateApplication, CertificateApplication.id == pending_id)
-        .where(Person.id == person.id)
-        .order_by(Certificate.issued_on.desc(), Certificate.id.desc()).limit(20)).all()
+    facts = refusal_facts()
+    return (select(Certificate, CertificateApplication, *facts).select_from(Person)
+            .outerjoin(Certificate, Certificate.person_id == Person.id)
+            .outerjoin(CertificateApplication, CertificateApplication.id == facts[2])
+            .where(Person.id == bindparam("person_id"))
+            .order_by(Certificate.issued_on.desc(), Certificate.id.desc()).limit(20))
+
+
+@hookimpl
+def person_sections(person, viewer):
+    from intranet.extensions import db
+
+    from .applications import refusal_params
+    rows = db.session.execute(_person_statement(), refusal_params(person)).all()
     certs = [row[0] for row in rows if row[0] is not None]
     pending = rows[0][1] if rows else None
     table = [[c.number, c.category, c.region, c.effective_status, c.issued_on, c.valid_until,

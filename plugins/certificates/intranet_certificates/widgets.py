@@ -3,15 +3,16 @@ figures (counted over every certificate of the scope: a stored figure) and the w
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 
 from flask import url_for
-from sqlalchemy import case, func, select
+from sqlalchemy import bindparam, case, func, select
 
-from intranet.access import apply_scope
+from intranet.access import apply_scope, scope_root
 from intranet.extensions import db
 from intranet.hookspecs import Widget
 from intranet.models import Person
-from intranet.stored import computed, read, scope_key, scope_user
+from intranet.stored import ALL, computed, read, scope_key, scope_user
 
 from . import settings
 from .dates import add_months
@@ -38,8 +39,60 @@ def certificate_counts(scope, warn_months: int) -> list[int]:
     return [int(v or 0) for v in row]
 
 
-def _scoped(stmt, column, user):
-    return apply_scope(stmt, column, user).scalar_subquery()
+def statement_scope(user):
+    """The user's scope as the key of statements built once per scope: "all", None (nothing) or
+    the department's (id, path); the path is in the key so that a moved department gets new ones."""
+    root = scope_root(user)
+    if root is None:
+        return ALL if user.sees_everything else None
+    return (root.id, root.path)
+
+
+def scoped(stmt, column, scope):
+    """``stmt`` limited to ``scope`` (a :func:`statement_scope`) on ``column``."""
+    return apply_scope(stmt, column, scope_user(scope[0] if isinstance(scope, tuple) else scope))
+
+
+def _returned_cond():
+    return (CertificateApplication.status == "已退回") & (CertificateApplication.reviewed_at >= bindparam("since"))
+
+
+# The statements below are built once per scope, with the date as a bound parameter ("since").
+@lru_cache(maxsize=256)
+def _todo_statement(scope):
+    apps = select(func.count()).select_from(CertificateApplication)
+    return select(
+        scoped(apps.where(CertificateApplication.status == "待审核"), CertificateApplication.department_id, scope)
+        .scalar_subquery(),
+        scoped(apps.where(CertificateApplication.status == "已批准"), CertificateApplication.department_id, scope)
+        .scalar_subquery(),
+        scoped(select(CleanupCandidate.id).join(CleanupCampaign, CleanupCampaign.id == CleanupCandidate.campaign_id)
+                .where(CleanupCampaign.status == CAMPAIGN_OPEN).limit(1), CleanupCandidate.department_id, scope)
+        .scalar_subquery(),
+        scoped(select(CertificateApplication.id).where(_returned_cond()).limit(1),
+                CertificateApplication.department_id, scope).scalar_subquery(),
+    )
+
+
+@lru_cache(maxsize=256)
+def _campaigns_statement(scope):
+    return scoped(
+        select(CleanupCampaign.id, CleanupCampaign.name, func.count(CleanupCandidate.id),
+               func.count(case((CleanupCandidate.decision.is_(None), 1))))
+        .join(CleanupCandidate, CleanupCandidate.campaign_id == CleanupCampaign.id)
+        .where(CleanupCampaign.status == CAMPAIGN_OPEN)
+        .group_by(CleanupCampaign.id, CleanupCampaign.name).order_by(CleanupCampaign.id),
+        CleanupCandidate.department_id, scope)
+
+
+@lru_cache(maxsize=256)
+def _returned_statement(scope):
+    return scoped(
+        select(CertificateApplication.id, Person.name, CertificateApplication.review_note)
+        .join(Person, Person.id == CertificateApplication.person_id)
+        .where(_returned_cond())
+        .order_by(CertificateApplication.reviewed_at.desc(), CertificateApplication.id.desc()).limit(4),
+        CertificateApplication.department_id, scope)
 
 
 def dashboard_widgets(user):
@@ -49,18 +102,10 @@ def dashboard_widgets(user):
         return None
     today = date.today()
     stored = read(certificate_counts, scope_key(user), int(settings.get("review_warn_months")))
-    since = datetime.combine(today - timedelta(days=60), time.min)
-    returned_cond = (CertificateApplication.status == "已退回") & (CertificateApplication.reviewed_at >= since)
+    scope = statement_scope(user)
+    since = {"since": datetime.combine(today - timedelta(days=60), time.min)}
     # The to-do counts, live, in one statement; the lists below only when there is something to list.
-    apps = select(func.count()).select_from(CertificateApplication)
-    pending, approved, any_campaign, any_returned = db.session.execute(select(
-        _scoped(apps.where(CertificateApplication.status == "待审核"), CertificateApplication.department_id, user),
-        _scoped(apps.where(CertificateApplication.status == "已批准"), CertificateApplication.department_id, user),
-        _scoped(select(CleanupCandidate.id).join(CleanupCampaign, CleanupCampaign.id == CleanupCandidate.campaign_id)
-                .where(CleanupCampaign.status == CAMPAIGN_OPEN).limit(1), CleanupCandidate.department_id, user),
-        _scoped(select(CertificateApplication.id).where(returned_cond).limit(1),
-                CertificateApplication.department_id, user),
-    )).one()
+    pending, approved, any_campaign, any_returned = db.session.execute(_todo_statement(scope), since).one()
     within = settings.warn_period_text()
     figures = []
     if stored.ready:
@@ -69,20 +114,9 @@ def dashboard_widgets(user):
                    (f"{within}内到期", counts[3])]
     figures += [("待审核申领", pending), ("待发证", approved)]
     links = [("年审提醒", url_for("certificates.reviews")), ("申领", url_for("certificates.applications"))]
-    open_candidates = db.session.execute(apply_scope(
-        select(CleanupCampaign.id, CleanupCampaign.name, func.count(CleanupCandidate.id),
-               func.count(case((CleanupCandidate.decision.is_(None), 1))))
-        .join(CleanupCandidate, CleanupCandidate.campaign_id == CleanupCampaign.id)
-        .where(CleanupCampaign.status == CAMPAIGN_OPEN)
-        .group_by(CleanupCampaign.id, CleanupCampaign.name).order_by(CleanupCampaign.id),
-        CleanupCandidate.department_id, user)).all() if any_campaign is not None else []
+    open_candidates = db.session.execute(_campaigns_statement(scope)).all() if any_campaign is not None else []
     # Returned applications of the last 60 days, with the reason, so the unit can act on them.
-    returned = db.session.execute(apply_scope(
-        select(CertificateApplication.id, Person.name, CertificateApplication.review_note)
-        .join(Person, Person.id == CertificateApplication.person_id)
-        .where(returned_cond)
-        .order_by(CertificateApplication.reviewed_at.desc(), CertificateApplication.id.desc()).limit(4),
-        CertificateApplication.department_id, user)).all() if any_returned is not None else []
+    returned = db.session.execute(_returned_statement(scope), since).all() if any_returned is not None else []
     for app_id, name, reason in returned[:3]:
         figures.append((f"已退回：{name}（第 {app_id} 号）", reason if len(reason) <= 60 else reason[:60] + "…"))
         links.append((f"退回的申领第 {app_id} 号", url_for("certificates.application", app_id=app_id)))

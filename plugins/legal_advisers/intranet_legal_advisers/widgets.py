@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from functools import lru_cache
 
 from flask import url_for
 from sqlalchemy import func, select
@@ -11,7 +12,7 @@ from intranet.access import apply_scope, scope_filter, scope_root
 from intranet.extensions import db
 from intranet.hookspecs import Widget
 from intranet.models import Department
-from intranet.stored import computed, read, scope_key, scope_user
+from intranet.stored import ALL, computed, read, scope_key, scope_user
 
 from . import coverage
 from .models import ACTIVE, SERVICE_ACTIVE, Contract, Service
@@ -23,18 +24,34 @@ def _count(stmt, column, user):
     return apply_scope(stmt, column, user).scalar_subquery()
 
 
-def dashboard_widgets(user) -> list[Widget]:
-    if user.role not in LIST_ROLES:
-        return []
-    today = date.today()
-    stored = read(coverage_figures, scope_key(user))
-    todo = select(   # the to-do counts, in one statement (kept while the tables are unchanged)
+def _scope(user):
+    """The user's scope as a key: "all", None (nothing) or the department's (id, path)."""
+    root = scope_root(user)
+    if root is None:
+        return ALL if user.sees_everything else None
+    return (root.id, root.path)
+
+
+# Built once per scope and day. The date is written into the statement rather than bound:
+# counts.remember keys its counts by the statement's values.
+@lru_cache(maxsize=256)
+def _todo_statement(scope, today: date):
+    user = scope_user(scope[0] if isinstance(scope, tuple) else scope)
+    return select(
         _count(select(func.count()).select_from(Contract).where(
             Contract.status == ACTIVE, Contract.end_on >= today, Contract.end_on <= today + timedelta(days=90)),
             Contract.department_id, user),
         _count(select(func.count()).select_from(Service).where(Service.status == SERVICE_ACTIVE,
                                                                Service.rating.is_(None)),
                Service.department_id, user))
+
+
+def dashboard_widgets(user) -> list[Widget]:
+    if user.role not in LIST_ROLES:
+        return []
+    stored = read(coverage_figures, scope_key(user))
+    # the to-do counts, in one statement (kept while the tables are unchanged)
+    todo = _todo_statement(_scope(user), date.today())
     ending, unrated = counts.remember(todo, lambda: tuple(db.session.execute(todo).one()))
     figures = []
     if stored.ready:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import tempfile
 from datetime import date
+from functools import lru_cache
 from pathlib import Path
 from urllib.parse import quote
 
@@ -24,6 +25,7 @@ from ..forms import ActionForm, EnforcementForm, PhotoForm, RenewForm, RosterSea
 from ..models import Certificate, CertificateEvent
 from ..photos import PhotoError
 from ..states import TransitionError, VALID
+from ..widgets import scoped, statement_scope
 from . import bp
 from .helpers import category_choices, flash_errors, refuse
 
@@ -211,17 +213,29 @@ def reviews():
 
 def roster_cards():
     """The cards on the roster: valid, and not run out."""
-    return select(Certificate).where(Certificate.status == VALID, Certificate.valid_until >= date.today())
+    return _roster_cards(date.today())
+
+
+# Built once a day. The date is written into the statements rather than bound: the pager's
+# counts (counts.remember) are keyed by the statement's values, and it runs them as they are.
+@lru_cache(maxsize=2)
+def _roster_cards(today: date):
+    return select(Certificate).where(Certificate.status == VALID, Certificate.valid_until >= today)
+
+
+@lru_cache(maxsize=2)
+def _roster_rows(today: date):
+    return (_roster_cards(today).with_only_columns(Certificate.number, Person.name,
+                                                   Department.name.label("department"), Certificate.category,
+                                                   Certificate.region, Certificate.valid_until, Department.path)
+            .join(Person, Person.id == Certificate.person_id)
+            .join(Department, Department.id == Certificate.department_id)
+            .order_by(Department.path, Person.name_key, Person.name, Certificate.number))
 
 
 def roster_query(q: str | None = None):
     """Valid cards with their holders and units, ordered by unit (the published 登记造册)."""
-    stmt = (roster_cards().with_only_columns(Certificate.number, Person.name, Department.name.label("department"),
-                                             Certificate.category, Certificate.region, Certificate.valid_until,
-                                             Department.path)
-            .join(Person, Person.id == Certificate.person_id)
-            .join(Department, Department.id == Certificate.department_id)
-            .order_by(Department.path, Person.name_key, Person.name, Certificate.number))
+    stmt = _roster_rows(date.today())
     if q:
         q = q.strip()
         stmt = stmt.where(or_(Person.name.contains(q, autoescape=True), Department.name.contains(q, autoescape=True),
@@ -229,12 +243,23 @@ def roster_query(q: str | None = None):
     return stmt
 
 
-def roster_page(q: str | None = None, scoped=lambda stmt: stmt):
-    """A page of the roster; ``scoped`` limits a statement on Certificate to the viewer's units.
+@lru_cache(maxsize=256)
+def _scoped_roster(today: date, scope):
+    return (scoped(_roster_cards(today), Certificate.department_id, scope),
+            scoped(_roster_rows(today), Certificate.department_id, scope))
+
+
+def roster_page(q: str | None = None, user=None):
+    """A page of the roster; with ``user``, of their units only (else the whole published roster).
     Without a search the per-unit counts read the roster index alone (no holders or units joined)."""
-    counts = None if q else group_counts(scoped(roster_cards()), Certificate.department_id)
-    return paginate_grouped(scoped(roster_query(q)), Certificate.department_id, [Department.path],
-                            counts=counts, scalars=False)
+    if user is None:
+        cards, rows = roster_cards(), roster_query(q)
+    elif q:
+        cards, rows = None, apply_scope(roster_query(q), Certificate.department_id, user)
+    else:   # the same statements on every view: their counts are found kept without building any
+        cards, rows = _scoped_roster(date.today(), statement_scope(user))
+    counts = None if q else group_counts(cards, Certificate.department_id)
+    return paginate_grouped(rows, Certificate.department_id, [Department.path], counts=counts, scalars=False)
 
 
 @bp.route("/roster")
@@ -242,7 +267,7 @@ def roster_page(q: str | None = None, scoped=lambda stmt: stmt):
 def roster():
     form = RosterSearchForm(request.args)
     q = form.q.data if form.validate() else None
-    page = roster_page(q, lambda stmt: apply_scope(stmt, Certificate.department_id))
+    page = roster_page(q, current_user)
     return render_template("certificates/roster_admin.html", page=page, form=form)
 
 

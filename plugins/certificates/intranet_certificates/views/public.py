@@ -4,8 +4,10 @@ Never an ID number here: name, unit, number, 执法类别/区域, validity and s
 """
 from __future__ import annotations
 
+from functools import cache
+
 from flask import current_app, has_request_context, jsonify, redirect, render_template, request, url_for
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 
 from intranet.access import public_view
@@ -82,11 +84,16 @@ def verify(number):
     return _answer(number.strip())
 
 
+@cache
+def _by_number():
+    return (select(Certificate).where(Certificate.number == bindparam("number"))
+            .options(joinedload(Certificate.person), joinedload(Certificate.department)))
+
+
 def _answer(number: str):
     cert = None
     if _could_be_ours(number):
-        cert = db.session.scalar(select(Certificate).where(Certificate.number == number)
-                                 .options(joinedload(Certificate.person), joinedload(Certificate.department)))
+        cert = db.session.scalar(_by_number(), {"number": number})
     as_json = request.args.get("format") == "json"
     if cert is None:
         shown = number if len(number) <= MAX_NUMBER else number[:MAX_NUMBER] + "…"
