@@ -26,7 +26,7 @@ def while_withdrawn(app, exam_id, action):
     """Run ``action()`` in one thread while another has withdrawn ``exam_id`` but not yet committed.
 
     ``action`` gets the exam as loaded before the withdrawal began. Returns (what it returned
-    or raised, whether it finished before the withdrawal committed)."""
+    or raised, whether it finished before the withdrawal began to commit)."""
     withdrawing = threading.Event()
     committed_at = {}
 
@@ -37,8 +37,10 @@ def while_withdrawn(app, exam_id, action):
             _db.session.flush()
             withdrawing.set()
             time.sleep(HOLD)
-            _db.session.commit()
+            # taken before the COMMIT: the other thread, waiting on the lock, may run first once
+            # the COMMIT is done (a busy machine), but never before it is sent
             committed_at["withdrawal"] = time.monotonic()
+            _db.session.commit()
             return None
         exam = _db.session.get(Exam, exam_id)
         assert exam.active  # loaded before the withdrawal, as a request loads it first
