@@ -107,6 +107,24 @@ def apply_scope(stmt, column, user=None, *, covering: bool = False):
     return stmt if cond is None else stmt.where(cond)
 
 
+def statement_scope(user=None):
+    """The user's scope as the key of statements built once per scope (``lru_cache``): "all",
+    None (nothing) or the department's (id, path); the path is in the key so that a department
+    moved elsewhere in the tree gets new statements. :func:`scoped` applies it."""
+    from .stored import ALL
+    user = user or current_user
+    root = scope_root(user)
+    if root is None:
+        return ALL if user.sees_everything else None
+    return (root.id, root.path)
+
+
+def scoped(stmt, column, scope):
+    """``stmt`` limited to ``scope`` (a :func:`statement_scope`) on ``column``."""
+    from .stored import scope_user
+    return apply_scope(stmt, column, scope_user(scope[0] if isinstance(scope, tuple) else scope))
+
+
 def departments_in_scope(user=None) -> list[Department]:
     stmt = select(Department).where(Department.active.is_(True)).order_by(Department.path)
     return list(db.session.scalars(apply_scope(stmt, Department.id, user)))

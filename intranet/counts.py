@@ -59,17 +59,22 @@ class LocalVersions:
 
 
 class RedisVersions:
-    """Table versions shared by every process using the same Redis (one INCR per table written,
-    one MGET per count). When Redis does not answer, counts are not reused (see :func:`remember`)
-    and it is not asked again for RETRY_SECONDS, so that pages do not each wait for its timeout."""
+    """Table versions shared by every process using the same Redis: one hash (``<prefix>versions``),
+    one HINCRBY per table written. A request reads the whole hash once (HGETALL) however many
+    counts it looks up; the snapshot is dropped when this process writes and is at most
+    SNAPSHOT_SECONDS old (a job's long app context reads it again). When Redis does not answer,
+    counts are not reused (see :func:`remember`) and it is not asked again for RETRY_SECONDS, so
+    that pages do not each wait for its timeout."""
 
     shared = True
     RETRY_SECONDS = 10
+    SNAPSHOT_SECONDS = 1.0
+    _HELD = "_intranet_table_versions"
 
     def __init__(self, url: str, prefix: str):
         from .redis_clients import client
         self._redis = client(url, timeout=0.5)
-        self.prefix = prefix
+        self.key = prefix + "versions"
         self._down_until = 0.0
 
     def _call(self, action):
@@ -81,16 +86,39 @@ class RedisVersions:
             self._down_until = time.monotonic() + self.RETRY_SECONDS
             raise
 
+    def _snapshot(self) -> dict:
+        now, holder = time.monotonic(), _holder()
+        held = getattr(holder, self._HELD, None)
+        if held is not None and held[0] is self and now - held[1] < self.SNAPSHOT_SECONDS:
+            return held[2]
+        versions = {k.decode(): int(v) for k, v in self._call(lambda: self._redis.hgetall(self.key)).items()}
+        if holder is not None:
+            setattr(holder, self._HELD, (self, now, versions))
+        return versions
+
     def get(self, tables: tuple[str, ...]) -> tuple:
-        return tuple(self._call(lambda: self._redis.mget([self.prefix + t for t in (*tables, EVERY_TABLE)])))
+        v = self._snapshot()
+        return tuple(v.get(t, 0) for t in tables) + (v.get(EVERY_TABLE, 0),)
 
     def bump(self, tables) -> None:
+        holder = _holder()
+        if holder is not None:
+            vars(holder).pop(self._HELD, None)   # this process's own write: read the versions again
+
         def incr():
             pipe = self._redis.pipeline(transaction=False)
             for t in tables:
-                pipe.incr(self.prefix + t)
+                pipe.hincrby(self.key, t, 1)
             pipe.execute()
         self._call(incr)
+
+
+def _holder():
+    """What a snapshot of the versions is kept on: the request, else the app context, else nothing."""
+    from flask import g, has_app_context, has_request_context, request
+    if has_request_context():
+        return request._get_current_object()
+    return g._get_current_object() if has_app_context() else None
 
 
 class CountCache:
@@ -102,8 +130,8 @@ class CountCache:
         self.seen_changes: set = set()   # see changed_elsewhere
 
     def remember(self, stmt, compute: Callable[[], Any], seconds: float, written_here=lambda tables: False,
-                 variant=None, reads=()):
-        key = _key(stmt)
+                 params=None, variant=None, reads=()):
+        key = _key(stmt, params)
         if key is None:
             return compute()
         if variant is not None:
@@ -230,23 +258,30 @@ def _hashable(value):
     return value
 
 
-def _key(stmt):
+def _key(stmt, params=None):
     cache_key = stmt._generate_cache_key()
     if cache_key is None:   # a construct SQLAlchemy cannot cache: do not reuse its result either
         return None
-    if any(b.required for b in cache_key.bindparams):
-        return None   # a value bound only when run (a statement built once): not in the key, so never kept
+    params = params or {}
+    if any(b.required and b.key not in params for b in cache_key.bindparams):
+        return None   # a value bound only when run and not given: not in the key, so never kept
     try:
-        key = (cache_key.key, tuple(_hashable(b.effective_value) for b in cache_key.bindparams))
+        key = (cache_key.key, tuple(_hashable(b.effective_value) for b in cache_key.bindparams),
+               _hashable(params))
         hash(key)
     except TypeError:
         return None
     return key
 
 
-def remember(stmt, compute: Callable[[], Any], *, variant=None, reads: tuple[str, ...] = ()):
+def remember(stmt, compute: Callable[[], Any], *, params: dict | None = None, variant=None,
+             reads: tuple[str, ...] = ()):
     """``compute()`` (which runs ``stmt``), or its result kept from an earlier call with the same
     statement and parameters while none of the tables ``stmt`` reads has been written since.
+
+    ``params``: the values ``compute()`` binds to a statement built once (``bindparam("since")``
+    and ``execute(stmt, params)``); they are part of the key. Without them such a statement is
+    never kept.
 
     ``variant`` and ``reads``: ``compute()`` runs a statement made from ``stmt`` (``variant`` names
     how, e.g. "grouped by person.department_id") that also reads the tables ``reads``; the kept
@@ -256,7 +291,7 @@ def remember(stmt, compute: Callable[[], Any], *, variant=None, reads: tuple[str
     seconds = _seconds()
     if cache is None or seconds <= 0:
         return compute()
-    return cache.remember(stmt, compute, seconds, _written_here, variant=variant, reads=reads)
+    return cache.remember(stmt, compute, seconds, _written_here, params=params, variant=variant, reads=reads)
 
 
 def _written_here(tables: tuple[str, ...]) -> bool:

@@ -306,6 +306,8 @@ def claim(figure: Computed, args: list, now: datetime | None = None, row=_UNREAD
         except IntegrityError:   # another reader inserted it just now: claim it like a stored one
             pass
     expired = now - timedelta(seconds=_seconds("STORED_CLAIM_SECONDS", 600))
+    if row is not None and row.claimed_at is not None and row.claimed_at >= expired:
+        return None   # being computed, as the row just read says: every view meanwhile writes nothing
     stale = now - _fresh_for(figure)
     result = _write(update(_table).where(
         _table.c.key == key,

@@ -192,6 +192,30 @@ def test_a_write_in_another_worker_counts_again_with_shared_versions(app, client
     assert total_on_page(client, "/people/?status=在岗")[0] == before - 1
 
 
+
+@pytest.mark.parametrize("app_config", [SHARED])
+def test_a_request_reads_the_shared_versions_once(app, db, unit, app_config, clean_redis, monkeypatch):
+    """Every count of a request is looked up against one read of the versions; a write of this
+    process reads them again, and so does the next request."""
+    from sqlalchemy import func
+    versions = app.extensions["intranet_counts"].versions
+    asked = []
+    real = versions._redis.hgetall
+    monkeypatch.setattr(versions._redis, "hgetall", lambda key: asked.append(key) or real(key))
+    stmts = [select(func.count()).select_from(Person).where(Person.status == s) for s in ("在岗", "退休", "调离")]
+    with app.test_request_context("/"):
+        for stmt in stmts * 2:
+            counts.remember(stmt, lambda: db.session.scalar(stmt))
+        assert len(asked) == 1
+        before = counts.remember(stmts[0], lambda: db.session.scalar(stmts[0]))
+        make_person(unit, "新来的")
+        db.session.commit()
+        assert counts.remember(stmts[0], lambda: db.session.scalar(stmts[0])) == before + 1
+        assert len(asked) == 2
+    with app.test_request_context("/"):
+        counts.remember(stmts[0], lambda: db.session.scalar(stmts[0]))
+        assert len(asked) == 3
+
 def test_without_shared_versions_another_worker_is_seen_when_the_count_expires(
         app, client, db, database, unit, admin, monkeypatch):
     """The embedded default: the count of this process stays until COUNT_CACHE_SECONDS."""
@@ -238,8 +262,8 @@ def test_what_is_kept_is_bounded(app, client, db, unit, admin, monkeypatch):
 def test_unreachable_redis_is_not_asked_on_every_page(app, client, db, unit, admin, monkeypatch):
     versions = app.extensions["intranet_counts"].versions
     asked = []
-    real = versions._redis.mget
-    monkeypatch.setattr(versions._redis, "mget", lambda keys: asked.append(keys) or real(keys))
+    real = versions._redis.hgetall
+    monkeypatch.setattr(versions._redis, "hgetall", lambda key: asked.append(key) or real(key))
     versions._down_until = 0   # (the login's commit found it down already)
     for _ in range(3):
         assert client.get("/people/").status_code == 200
@@ -293,3 +317,28 @@ def test_a_value_bound_when_run_is_never_kept(app, db, unit):
     with app.test_request_context("/"):
         assert counts.remember(stmt, lambda: db.session.scalar(stmt, {"unit": unit.id})) == 3
         assert counts.remember(stmt, lambda: db.session.scalar(stmt, {"unit": -1})) == 0
+
+
+def test_values_given_as_params_are_part_of_the_key(app, db, unit):
+    """With ``params`` a statement built once is kept per bound value: one value's count is
+    never another's, and a write counts it again."""
+    from sqlalchemy import bindparam, func
+    stmt = select(func.count()).select_from(Person).where(Person.department_id == bindparam("unit"))
+    calls = []
+
+    def count(params):
+        calls.append(params)
+        return db.session.scalar(stmt, params)
+    with app.test_request_context("/"):
+        mine, nobody = {"unit": unit.id}, {"unit": -1}
+        assert counts.remember(stmt, lambda: count(mine), params=mine) == 3
+        assert counts.remember(stmt, lambda: count(nobody), params=nobody) == 0
+        assert counts.remember(stmt, lambda: count(mine), params=mine) == 3
+        assert counts.remember(stmt, lambda: count(nobody), params=nobody) == 0
+        assert len(calls) == 2
+        for _ in range(2):   # "unit" not among the params: never kept
+            assert counts.remember(stmt, lambda: calls.append("x") or 7, params={"other": 1}) == 7
+        assert len(calls) == 4
+        make_person(unit, "新来的")
+        db.session.commit()
+        assert counts.remember(stmt, lambda: count(mine), params=mine) == 4

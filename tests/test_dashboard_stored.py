@@ -108,6 +108,23 @@ def test_a_stale_value_is_served_while_one_refresh_runs(app, db):
     assert read(doubled, 5).value == {"x": 10, "call": 2}
 
 
+
+def test_views_of_a_figure_being_computed_write_nothing(app, db):
+    """While the refresh of a stale figure runs, a view reads its row and writes nothing (no claim
+    attempt per view); once the refresh is done and the figure stale again, a view claims it."""
+    read(doubled, 6)
+    run_worker()
+    age(doubled, 6, seconds=301)
+    read(doubled, 6)                                     # claims the refresh
+    assert queued() == 1
+    with count_queries(_db) as q:
+        assert read(doubled, 6).value == {"x": 12, "call": 1}
+    assert [s for s in q.statements if not s.lstrip().upper().startswith("SELECT")] == []
+    run_worker()
+    age(doubled, 6, seconds=301)
+    read(doubled, 6)
+    assert queued() == 1
+
 def test_freshness_follows_the_setting(app, db):
     app.config["STORED_FIGURES_SECONDS"] = 10
     read(doubled, 5)

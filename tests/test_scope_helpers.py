@@ -121,3 +121,23 @@ def test_views_use_the_core_scope_helpers():
             if re.search(pattern, text):
                 found.append(f"{path.relative_to(REPO)}: use intranet.access.{helper}")
     assert not found, "\n".join(found)
+
+
+def test_statement_scope_keys_statements_built_once_per_scope(db, org):
+    """statement_scope: "all" for the whole tree, None for nothing, (id, path) for a subtree
+    (a department moved elsewhere gets another key); scoped applies it like apply_scope."""
+    from intranet.access import scoped, statement_scope
+    make_person(org.town_b, "乙镇的人")
+    db.session.commit()
+    admin_a = org.users["dept_admin_a"]
+    assert statement_scope(org.users["bureau"]) == "all"
+    assert statement_scope(admin_a) == (org.town_a.id, org.town_a.path)
+    stmt = select(Person.name)
+    assert list(db.session.scalars(scoped(stmt, Person.department_id, statement_scope(admin_a)))) == ["张三"]
+    assert set(db.session.scalars(scoped(stmt, Person.department_id, "all"))) >= {"张三", "乙镇的人"}
+    assert list(db.session.scalars(scoped(stmt, Person.department_id, None))) == []
+    from intranet.org.service import move_department
+    before = statement_scope(admin_a)
+    move_department(org.town_a, org.city)
+    db.session.flush()
+    assert statement_scope(admin_a) != before

@@ -19,7 +19,7 @@ class AuditEvent(db.Model):
     actor_id: Mapped[int | None] = mapped_column(Integer, index=True)
     actor_name: Mapped[str] = mapped_column(String(50), default="")
     action: Mapped[str] = mapped_column(String(50), index=True)
-    object_type: Mapped[str] = mapped_column(String(50), index=True)
+    object_type: Mapped[str] = mapped_column(String(50))   # ix_audit_event_object leads with it
     object_id: Mapped[str] = mapped_column(String(50), default="")
     department_id: Mapped[int | None] = mapped_column(Integer, index=True)
     summary: Mapped[str] = mapped_column(String(500), default="")

@@ -24,8 +24,10 @@ class Department(db.Model):
     """
 
     __tablename__ = "department"
-    # varchar_pattern_ops lets PostgreSQL use the index for "path LIKE '/1/7/%'".
-    __table_args__ = (Index("ix_department_path", "path", postgresql_ops={"path": "varchar_pattern_ops"}),)
+    # varchar_pattern_ops lets PostgreSQL use the index for "path LIKE '/1/7/%'"; that index
+    # cannot give "ORDER BY path", the plain one can.
+    __table_args__ = (Index("ix_department_path", "path", postgresql_ops={"path": "varchar_pattern_ops"}),
+                      Index("ix_department_path_sorted", "path"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(32), unique=True)

@@ -8,11 +8,12 @@ from functools import lru_cache
 from flask import url_for
 from sqlalchemy import bindparam, case, func, select
 
-from intranet.access import apply_scope, scope_root
+from intranet import counts
+from intranet.access import apply_scope, scoped, statement_scope
 from intranet.extensions import db
 from intranet.hookspecs import Widget
 from intranet.models import Person
-from intranet.stored import ALL, computed, read, scope_key, scope_user
+from intranet.stored import computed, read, scope_key, scope_user
 
 from . import settings
 from .dates import add_months
@@ -37,20 +38,6 @@ def certificate_counts(scope, warn_months: int) -> list[int]:
         func.count(case((valid & Certificate.valid_until.between(today, warn), 1))),
     ).select_from(Certificate), Certificate.department_id, scope_user(scope))).one()
     return [int(v or 0) for v in row]
-
-
-def statement_scope(user):
-    """The user's scope as the key of statements built once per scope: "all", None (nothing) or
-    the department's (id, path); the path is in the key so that a moved department gets new ones."""
-    root = scope_root(user)
-    if root is None:
-        return ALL if user.sees_everything else None
-    return (root.id, root.path)
-
-
-def scoped(stmt, column, scope):
-    """``stmt`` limited to ``scope`` (a :func:`statement_scope`) on ``column``."""
-    return apply_scope(stmt, column, scope_user(scope[0] if isinstance(scope, tuple) else scope))
 
 
 def _returned_cond():
@@ -104,14 +91,16 @@ def dashboard_widgets(user):
     stored = read(certificate_counts, scope_key(user), int(settings.get("review_warn_months")))
     scope = statement_scope(user)
     since = {"since": datetime.combine(today - timedelta(days=60), time.min)}
-    # The to-do counts, live, in one statement; the lists below only when there is something to list.
-    pending, approved, any_campaign, any_returned = db.session.execute(_todo_statement(scope), since).one()
+    # The to-do counts in one statement; the lists below only when there is something to list.
+    todo = _todo_statement(scope)   # kept while the applications and campaigns are unchanged
+    pending, approved, any_campaign, any_returned = counts.remember(
+        todo, lambda: tuple(db.session.execute(todo, since).one()), params=since)
     within = settings.warn_period_text()
     figures = []
     if stored.ready:
-        counts = stored.value
-        figures = [("有效证件", counts[0]), (f"{within}内年审", counts[1]), ("年审逾期", counts[2]),
-                   (f"{within}内到期", counts[3])]
+        valid = stored.value
+        figures = [("有效证件", valid[0]), (f"{within}内年审", valid[1]), ("年审逾期", valid[2]),
+                   (f"{within}内到期", valid[3])]
     figures += [("待审核申领", pending), ("待发证", approved)]
     links = [("年审提醒", url_for("certificates.reviews")), ("申领", url_for("certificates.applications"))]
     open_candidates = db.session.execute(_campaigns_statement(scope)).all() if any_campaign is not None else []

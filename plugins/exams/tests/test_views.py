@@ -139,9 +139,13 @@ def test_exemption_pages(db, client, org, make_exam, register_people):
     assert client.post(f"/exams/exemptions/{ex.id}/decide", data={"approve": "批准"}).status_code == 403
     login(client, org.users["bureau"])
     assert "待审批" in client.get(f"/exams/{exam.id}/exemptions").get_data(as_text=True)
+    detail = client.get(f"/exams/{exam.id}").get_data(as_text=True)
+    assert "（待审批 1）" in detail and "<td>待审批</td>" in detail
     assert client.post(f"/exams/exemptions/{ex.id}/decide", data={"approve": "批准", "note": "同意"}).status_code == 302
     db.session.expire_all()
     assert db.session.get(Exemption, ex.id).status == "已批准"
+    detail = client.get(f"/exams/{exam.id}").get_data(as_text=True)   # the kept pending count is counted again
+    assert "（待审批" not in detail and "<td>已批准</td>" in detail
     r = client.post(f"/exams/exemptions/{ex.id}/decide", data={"reject": "驳回"}, follow_redirects=True)
     assert "不能重复审批" in r.get_data(as_text=True)
 

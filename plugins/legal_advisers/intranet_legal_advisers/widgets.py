@@ -5,14 +5,14 @@ from datetime import date, timedelta
 from functools import lru_cache
 
 from flask import url_for
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from intranet import counts
-from intranet.access import apply_scope, scope_filter, scope_root
+from intranet.access import scope_filter, scope_root, scoped, statement_scope
 from intranet.extensions import db
 from intranet.hookspecs import Widget
 from intranet.models import Department
-from intranet.stored import ALL, computed, read, scope_key, scope_user
+from intranet.stored import computed, read, scope_key, scope_user
 
 from . import coverage
 from .models import ACTIVE, SERVICE_ACTIVE, Contract, Service
@@ -20,30 +20,16 @@ from .models import ACTIVE, SERVICE_ACTIVE, Contract, Service
 LIST_ROLES = ("admin", "bureau", "dept_admin", "inspector")
 
 
-def _count(stmt, column, user):
-    return apply_scope(stmt, column, user).scalar_subquery()
-
-
-def _scope(user):
-    """The user's scope as a key: "all", None (nothing) or the department's (id, path)."""
-    root = scope_root(user)
-    if root is None:
-        return ALL if user.sees_everything else None
-    return (root.id, root.path)
-
-
-# Built once per scope and day. The date is written into the statement rather than bound:
-# counts.remember keys its counts by the statement's values.
+# Built once per scope, the dates bound when run (and part of the kept counts' key).
 @lru_cache(maxsize=256)
-def _todo_statement(scope, today: date):
-    user = scope_user(scope[0] if isinstance(scope, tuple) else scope)
+def _todo_statement(scope):
     return select(
-        _count(select(func.count()).select_from(Contract).where(
-            Contract.status == ACTIVE, Contract.end_on >= today, Contract.end_on <= today + timedelta(days=90)),
-            Contract.department_id, user),
-        _count(select(func.count()).select_from(Service).where(Service.status == SERVICE_ACTIVE,
+        scoped(select(func.count()).select_from(Contract).where(
+            Contract.status == ACTIVE, Contract.end_on >= bindparam("today"), Contract.end_on <= bindparam("until")),
+            Contract.department_id, scope).scalar_subquery(),
+        scoped(select(func.count()).select_from(Service).where(Service.status == SERVICE_ACTIVE,
                                                                Service.rating.is_(None)),
-               Service.department_id, user))
+               Service.department_id, scope).scalar_subquery())
 
 
 def dashboard_widgets(user) -> list[Widget]:
@@ -51,8 +37,10 @@ def dashboard_widgets(user) -> list[Widget]:
         return []
     stored = read(coverage_figures, scope_key(user))
     # the to-do counts, in one statement (kept while the tables are unchanged)
-    todo = _todo_statement(_scope(user), date.today())
-    ending, unrated = counts.remember(todo, lambda: tuple(db.session.execute(todo).one()))
+    todo = _todo_statement(statement_scope(user))
+    today = date.today()
+    dates = {"today": today, "until": today + timedelta(days=90)}
+    ending, unrated = counts.remember(todo, lambda: tuple(db.session.execute(todo, dates).one()), params=dates)
     figures = []
     if stored.ready:
         cov = stored.value

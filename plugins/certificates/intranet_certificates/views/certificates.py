@@ -13,7 +13,8 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload
 
 from intranet import audit
-from intranet.access import BUREAU_ROLES, MANAGE_ROLES, apply_scope, roles_required, scope_root, scoped_get
+from intranet.access import (BUREAU_ROLES, MANAGE_ROLES, apply_scope, roles_required, scope_root, scoped,
+                             scoped_get, statement_scope)
 from intranet.extensions import db
 from intranet.locking import StateChanged
 from intranet.models import Department, Person
@@ -25,7 +26,6 @@ from ..forms import ActionForm, EnforcementForm, PhotoForm, RenewForm, RosterSea
 from ..models import Certificate, CertificateEvent
 from ..photos import PhotoError
 from ..states import TransitionError, VALID
-from ..widgets import scoped, statement_scope
 from . import bp
 from .helpers import category_choices, flash_errors, refuse
 

@@ -7,11 +7,12 @@ from datetime import date
 
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
-from sqlalchemy import and_, bindparam, func, or_, select, update
+from sqlalchemy import and_, bindparam, func, literal, literal_column, null, or_, select, union_all, update
 from sqlalchemy.orm import contains_eager, joinedload
 
-from intranet import audit
-from intranet.access import apply_scope, deployment_settings_view, departments_in_scope, roles_required, scope_filter
+from intranet import audit, counts
+from intranet.access import (apply_scope, deployment_settings_view, departments_in_scope, roles_required,
+                             scope_filter, scoped, statement_scope)
 from intranet.extensions import db
 from intranet.idnumber import sees_full_id
 from intranet.inputs import arg_int
@@ -184,8 +185,8 @@ def detail(exam_id):
         registered.with_only_columns(func.count(), maintain_column_froms=True))
     totals, stored = figures.exam_summary(exam.id, scope_cond(), scope_key(current_user), size)
     page.items = _with_results(exam, page.items)
-    scope = scope_filter(Exemption.department_id)
-    pending = db.session.scalar(_pending_prebuilt() if scope is None else _pending_stmt(scope), {"exam_id": exam.id})
+    pending_stmt, values = _pending_stmt(statement_scope(current_user)), {"exam_id": exam.id}
+    pending = counts.remember(pending_stmt, lambda: db.session.scalar(pending_stmt, values), params=values)
     return render_template("exams/detail.html", exam=exam, totals=totals, stored=stored, page=page, status=status,
                            pending=pending, manage=can_manage(exam, current_user),
                            may_register=current_user.can_write, labels=figures.LABELS, outcome=outcome,
@@ -195,10 +196,14 @@ def detail(exam_id):
 def _with_results(exam, registrations) -> list[tuple]:
     """(registration, best score, passed, attempts, latest exemption status, sat, exempt) for the
     page's registrations: their results are grouped for these people only, not for the whole exam."""
-    people = [r.person_id for r in registrations]
-    params = {"exam_id": exam.id, "people": people}
-    best = {row.person_id: row for row in db.session.execute(_results_stmt(), params)} if people else {}
-    exemptions = dict(db.session.execute(_exemptions_stmt(), params).all()) if people else {}
+    best, exemptions = {}, {}
+    if registrations:
+        params = {"exam_id": exam.id, "people": [r.person_id for r in registrations]}
+        for row in db.session.execute(_results_stmt(), params):   # exemptions oldest first: the latest wins
+            if row.exemption is None:
+                best[row.person_id] = row
+            else:
+                exemptions[row.person_id] = row.exemption
     rows = []
     for reg in registrations:
         b = best.get(reg.person_id)
@@ -214,26 +219,21 @@ def _exam_stmt():
     return select(Exam).options(joinedload(Exam.organiser)).where(Exam.id == bindparam("exam_id"))
 
 
-def _pending_stmt(scope=None):
-    stmt = select(func.count()).select_from(Exemption).where(
-        Exemption.exam_id == bindparam("exam_id"), Exemption.status == "待审批")
-    return stmt if scope is None else stmt.where(scope)
-
-
-_pending_prebuilt = functools.cache(_pending_stmt)   # the viewer sees every unit: no scope
+@functools.lru_cache(maxsize=256)
+def _pending_stmt(scope):
+    return scoped(select(func.count()).select_from(Exemption).where(
+        Exemption.exam_id == bindparam("exam_id"), Exemption.status == "待审批"), Exemption.department_id, scope)
 
 
 @functools.cache
 def _results_stmt():
-    return best_results_stmt().where(ExamResult.exam_id == bindparam("exam_id"),
-                                     ExamResult.person_id.in_(bindparam("people", expanding=True)))
-
-
-@functools.cache
-def _exemptions_stmt():
-    return (select(Exemption.person_id, Exemption.status)
-            .where(Exemption.exam_id == bindparam("exam_id"),
-                   Exemption.person_id.in_(bindparam("people", expanding=True))).order_by(Exemption.id))
+    """The page's people's best results, and their exemptions' statuses, in one statement."""
+    results = best_results_stmt().add_columns(null().label("exemption"), literal(0).label("seq")).where(
+        ExamResult.exam_id == bindparam("exam_id"), ExamResult.person_id.in_(bindparam("people", expanding=True)))
+    exemptions = select(Exemption.exam_id, Exemption.person_id, null(), null(), null(), null(), null(),
+                        Exemption.status, Exemption.id).where(
+        Exemption.exam_id == bindparam("exam_id"), Exemption.person_id.in_(bindparam("people", expanding=True)))
+    return union_all(results, exemptions).order_by(literal_column("seq"))
 
 
 @bp.route("/<int:exam_id>/departments")
