@@ -520,7 +520,15 @@ def test_people_import_writes_in_a_few_statements(app, db, org):
     PostgreSQL none is an executemany (which is still one statement per row on the server)."""
     rows = ten_thousand_rows()[:1200]
     kind = get_import_kind("people")
-    assert run_import(kind, io.BytesIO(xlsx(PEOPLE_HEADER, rows))).created == 1200
+    with statements(db) as sent:
+        assert run_import(kind, io.BytesIO(xlsx(PEOPLE_HEADER, rows))).created == 1200
+    postgres = db.engine.dialect.name == "postgresql"
+    inserts = sent.matching("INSERT INTO PERSON")
+    assert len(inserts) == 1 if postgres else len(inserts) >= 1
+    assert ("unnest" in inserts[0][0].lower()) == postgres   # new people: one statement on PostgreSQL
+    db.session.expire_all()
+    added = db.session.scalar(select(Person).where(Person.id_number == rows[7][1]))
+    assert (added.name, added.name_key) == (rows[7][0], sort_key(rows[7][0]))
     for r in rows[:700]:
         r[3] = "队长"
     rows[5][0], rows[6][7] = "改名", date(2021, 3, 4)
@@ -553,6 +561,12 @@ def test_bulk_update_by_another_key_and_bulk_insert_ids(app, db, org):
             for i in range(7)]
     ids = bulk_insert(Person, rows, return_ids=True)
     assert len(set(ids)) == 7
+    # name_key given: no default computed per row, so PostgreSQL inserts them from arrays (unnest)
+    keyed = [dict(name=f"有键{i}", name_key=f"key{i}", id_number=make_id(), department_id=org.town_a.id,
+                  staffing="行政编制", title=f"职{i}") for i in range(6)]
+    keyed_ids = bulk_insert(Person, keyed, return_ids=True)
+    assert {p.id: (p.name, p.title) for p in db.session.scalars(select(Person).where(Person.id.in_(keyed_ids)))} == {
+        pid: (r["name"], r["title"]) for pid, r in zip(keyed_ids, keyed)}
     bulk_update(Person, [{"id_number": r["id_number"], "title": f"第{i}", "enforcement_post": True}
                          for i, r in enumerate(rows)], key="id_number")
     db.session.commit()

@@ -285,6 +285,8 @@ def apply_people(rows: list[ParsedRow], ctx: ImportContext) -> None:
     if ctx.result.errors:
         return  # nothing is written; the framework reports and rolls back
 
+    for values in inserts:   # given, so that PostgreSQL takes them as arrays (unnest), not row by row
+        values["name_key"] = sort_key(values["name"])
     ids = bulk_insert(Person, inserts, return_ids=True)
     for pid, values in zip(ids, inserts):
         events.append(dict(actor_id=actor_id, actor_name=actor_name, action="create", object_type="person",

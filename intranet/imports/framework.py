@@ -388,16 +388,21 @@ def _count_written(table, n: int) -> None:
 
 def bulk_insert(model, rows: list[dict], *, return_ids: bool = False) -> list | None:
     """INSERT ``rows`` (dicts of column values; Python-side defaults fill the rest). On PostgreSQL
-    one ``INSERT … SELECT FROM unnest(…)`` per 5,000 rows, or with ``return_ids`` multi-row VALUES
-    per 1,000 rows, returning the new primary keys in ``rows``' order."""
+    one ``INSERT … SELECT FROM unnest(…)`` per 5,000 rows; with ``return_ids`` the new primary keys
+    come back in ``rows``' order. Where a missing column's default is computed per row, multi-row
+    VALUES per 1,000 rows instead."""
     from sqlalchemy import insert
     table = model.__table__
     ids = {} if return_ids else None
     pk = list(table.primary_key.columns)[0]
     postgresql = _is_postgresql()
     for keys, group in _by_keys(rows).items():
-        if postgresql and not return_ids and _unnest_insert(table, keys, group):
-            continue
+        if postgresql:
+            new = _unnest_insert(table, keys, group, returning=pk if return_ids else None)
+            if new is not None:
+                if ids is not None:
+                    ids.update(zip(map(id, group), new))
+                continue
         for part in chunks(group, BULK_CHUNK):
             if return_ids or postgresql:
                 # RETURNING makes SQLAlchemy send multi-row VALUES ("insertmanyvalues") on psycopg.
@@ -411,9 +416,13 @@ def bulk_insert(model, rows: list[dict], *, return_ids: bool = False) -> list | 
     return [ids[id(r)] for r in rows] if ids is not None else None
 
 
-def _unnest_insert(table, keys: tuple, rows: list[dict]) -> bool:
-    """PostgreSQL: INSERT … SELECT FROM unnest(one array per column); False when a missing
-    column has a Python-side default that is not a constant (the caller then uses VALUES)."""
+def _unnest_insert(table, keys: tuple, rows: list[dict], returning=None) -> list | None:
+    """PostgreSQL: INSERT … SELECT FROM unnest(one array per column) WITH ORDINALITY; the new
+    ``returning`` keys (an autoincrement primary key) in ``rows``' order, [] without it. None when
+    a missing column has a Python-side default that is not a constant (the caller then uses VALUES).
+
+    The rows are inserted in the ordinality's order, so the sequence hands out increasing keys in
+    that order: the sorted keys are the rows' (SQLAlchemy's insertmanyvalues relies on the same)."""
     import json
     from sqlalchemy import JSON, bindparam, cast, func, insert, select
     from sqlalchemy.dialects.postgresql import ARRAY, TEXT
@@ -422,22 +431,28 @@ def _unnest_insert(table, keys: tuple, rows: list[dict]) -> bool:
         if column.name in keys or column.default is None:
             continue
         if not column.default.is_scalar:
-            return False
+            return None
         constants[column.name] = column.default.arg
     names = list(keys) + sorted(constants)
     is_json = {n: isinstance(table.c[n].type, JSON) for n in names}
     types = {n: TEXT() if is_json[n] else _array_item_type(table.c[n].type) for n in names}
     arrays = [cast(bindparam(f"a{i}", type_=ARRAY(types[n])), ARRAY(types[n])) for i, n in enumerate(names)]
-    source = func.unnest(*arrays).table_valued(*names).render_derived(name="bulk_rows")
-    stmt = insert(table).from_select(
-        names, select(*[cast(source.c[n], table.c[n].type) if is_json[n] else source.c[n] for n in names]))
+    source = func.unnest(*arrays).table_valued(*names, with_ordinality="bulk_row").render_derived(name="bulk_rows")
+    stmt = insert(table).from_select(names, select(
+        *[cast(source.c[n], table.c[n].type) if is_json[n] else source.c[n] for n in names])
+        .order_by(source.c.bulk_row))
+    if returning is not None:
+        stmt = stmt.returning(returning)
 
     def value(row, n):
         v = row[n] if n in row else constants[n]
         return (None if v is None else json.dumps(v, ensure_ascii=False)) if is_json[n] else v
+    new = []
     for part in chunks(rows, BULK_CHUNK):
-        db.session.execute(stmt, {f"a{i}": [value(r, n) for r in part] for i, n in enumerate(names)})
-    return True
+        result = db.session.execute(stmt, {f"a{i}": [value(r, n) for r in part] for i, n in enumerate(names)})
+        if returning is not None:
+            new += sorted(result.scalars().all())
+    return new
 
 
 def _array_item_type(type_):
