@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from functools import cache
 
-from sqlalchemy import (Integer, String, and_, bindparam, case, cast, distinct, except_, func, literal, literal_column,
+from sqlalchemy import (Date, Integer, String, and_, bindparam, case, cast, distinct, except_, func, literal, literal_column,
                         null, or_, select, true, union_all)
 
 from intranet.extensions import db
@@ -305,6 +305,40 @@ def _person_year_stmt():
                 .where(Attendance.person_id == person_id, Attendance.status == PRESENT,
                        StudySession.status == HELD, StudySession.year == year))
     return union_all(ledger, attended)
+
+
+LEDGER_LIMIT = 200   # the person page lists the latest entries; the archive (Word) has them all
+
+
+def person_page_rows(person_id: int, year: int) -> tuple[list, list]:
+    """:func:`person_year_rows` and the person's latest LEDGER_LIMIT ledger entries (newest first:
+    day, source, minutes, law, evidence, state, return_reason) in one statement, for the page
+    that shows both."""
+    year_rows, ledger = [], []
+    for row in db.session.execute(_person_page_stmt(), {"person_id": person_id, "year": year}):
+        if row.kind == "l":
+            ledger.append(row)
+        else:
+            year_rows.append(tuple(row[:6]))
+    return year_rows, ledger
+
+
+@cache
+def _person_page_stmt():
+    person_id = bindparam("person_id")
+    latest = (select(HoursEntry.id, HoursEntry.day, HoursEntry.source, HoursEntry.minutes, HoursEntry.law,
+                     HoursEntry.evidence, HoursEntry.state, HoursEntry.return_reason)
+              .where(HoursEntry.person_id == person_id)
+              .order_by(HoursEntry.day.desc(), HoursEntry.id.desc()).limit(LEDGER_LIMIT).subquery())
+    year_part = _person_year_stmt().selects
+    # typed: PostgreSQL matches a UNION's column types branch by branch, and two bare NULLs make text
+    padding = [cast(null(), Date).label("day"), cast(null(), String).label("evidence"),
+               cast(null(), String).label("return_reason"), cast(null(), Integer).label("entry_id")]
+    padded = [part.add_columns(*padding) for part in year_part]
+    ledger = select(literal_column("'l'"), latest.c.source, latest.c.state, latest.c.law, null(), latest.c.minutes,
+                    latest.c.day, latest.c.evidence, latest.c.return_reason, latest.c.id)
+    # the ledger's rows keep their order; the others are sums, in any order
+    return union_all(*padded, ledger).order_by(literal_column("day").desc(), literal_column("entry_id").desc())
 
 
 def exam_entries(person_id: int, rows) -> dict:

@@ -5,7 +5,7 @@ from datetime import date
 from functools import cache
 
 from flask import url_for
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import func, select
 
 from intranet import counts
 from intranet.access import scope_filter
@@ -17,7 +17,7 @@ from intranet.stored import computed, read, scope_key, scope_user
 from . import settings
 from .exam_credits import sync_and_commit
 from .figures import (departments_without_session, exam_entries, people_behind_target, person_summary,
-                      person_year_rows, session_counts)
+                      person_page_rows, person_year_rows, session_counts)
 from .models import REPORTED, SOURCES, HoursEntry
 from .service import fmt_hours
 from .views.reminders import quarter
@@ -83,20 +83,17 @@ def _person_year_summary(person, year: int) -> dict:
     return person_summary(person, year, year_rows)
 
 
-@cache
-def _ledger_stmt():
-    """The person section's ledger (the latest 200 entries): the shown columns, as rows (cheaper
-    than loading the entities)."""
-    return (select(HoursEntry.day, HoursEntry.source, HoursEntry.minutes, HoursEntry.law, HoursEntry.evidence,
-                   HoursEntry.state, HoursEntry.return_reason)
-            .where(HoursEntry.person_id == bindparam("person_id"))
-            .order_by(HoursEntry.day.desc(), HoursEntry.id.desc()).limit(200))
+def _person_page(person, year: int) -> tuple[dict, list]:
+    """As :func:`_person_year_summary`, with the latest ledger entries read in the same statement."""
+    year_rows, entries = person_page_rows(person.id, year)
+    if sync_and_commit(year, person, existing=exam_entries(person.id, year_rows)):
+        year_rows, entries = person_page_rows(person.id, year)   # a pass was credited (rare): read again
+    return person_summary(person, year, year_rows), entries
 
 
 def person_sections(person, viewer) -> list[PersonSection]:
     year = date.today().year
-    s = _person_year_summary(person, year)
-    entries = db.session.execute(_ledger_stmt(), {"person_id": person.id}).all()
+    s, entries = _person_page(person, year)
     rows = [[e.day, e.source, fmt_hours(e.minutes), e.law, e.evidence, e.state + (f"（{e.return_reason}）" if e.return_reason else "")]
             for e in entries]
     figures = [(f"{year}年已计入学时", f"{s['hours']:g} / {s['target']}")]

@@ -89,3 +89,27 @@ def test_adviser_lecture_sessions_answers_the_units_lectures_near_the_day(db, or
     # through the plugin manager, as legal_advisers asks (keyword arguments)
     [hooked] = [a for a in flatten(get_pm().hook.adviser_lecture_sessions(department=org.town_a, day=day))][:1]
     assert hooked == answer[0]
+
+
+def test_person_page_reads_the_year_and_the_ledger_in_one_statement(db, org, make_session, attend):
+    """person_page_rows gives what person_year_rows gives and the latest ledger entries, newest
+    first, from one statement."""
+    from intranet.testing import count_queries
+    from intranet_law_study.figures import person_page_rows, person_year_rows
+    year = date.today().year
+    person = org.staff_person
+    attend(make_session(org.town_a, held_on=date(year, 1, 3), duration_minutes=90, laws=["《宪法》"]), [person])
+    for day, law in ((date(year, 1, 5), "《民法典》"), (date(year, 1, 4), "《行政处罚法》"), (date(year, 1, 5), "《刑法》")):
+        service.log_claim(person, source="自学", day=day, law=law, hours=1, evidence="读书", user=None)
+    service.log_claim(person, source="自学", day=date(year - 1, 12, 30), law="《去年》", hours=1, evidence="", user=None)
+    db.session.commit()
+    pid = person.id
+    with count_queries(db) as q:
+        year_rows, ledger = person_page_rows(pid, year)
+    assert len(q) == 1, q.statements
+    assert sorted(year_rows, key=repr) == sorted((tuple(r) for r in person_year_rows(person.id, year)), key=repr)
+    expected = db.session.execute(select(HoursEntry.day, HoursEntry.law, HoursEntry.minutes, HoursEntry.state)
+                                  .where(HoursEntry.person_id == person.id)
+                                  .order_by(HoursEntry.day.desc(), HoursEntry.id.desc())).all()
+    assert [(e.day, e.law, e.minutes, e.state) for e in ledger] == [tuple(e) for e in expected]
+    assert [e.law for e in ledger][:3] == ["《刑法》", "《民法典》", "《行政处罚法》"] and ledger[-1].law == "《去年》"
