@@ -91,7 +91,8 @@ class RedisVersions:
         held = getattr(holder, self._HELD, None)
         if held is not None and held[0] is self and now - held[1] < self.SNAPSHOT_SECONDS:
             return held[2]
-        versions = {k.decode(): int(v) for k, v in self._call(lambda: self._redis.hgetall(self.key)).items()}
+        versions = {k.decode() if isinstance(k, bytes) else k: int(v)
+                    for k, v in self._call(lambda: self._redis.hgetall(self.key)).items()}
         if holder is not None:
             setattr(holder, self._HELD, (self, now, versions))
         return versions

@@ -426,6 +426,8 @@ def _unnest_insert(table, keys: tuple, rows: list[dict], returning=None) -> list
     import json
     from sqlalchemy import JSON, bindparam, cast, func, insert, select
     from sqlalchemy.dialects.postgresql import ARRAY, TEXT
+    if returning is not None and returning.name in keys:
+        return None   # keys given by the caller are not handed out in order: VALUES keeps them with their rows
     constants = {}
     for column in table.columns:
         if column.name in keys or column.default is None:

@@ -200,7 +200,7 @@ def _with_results(exam, registrations) -> list[tuple]:
     if registrations:
         params = {"exam_id": exam.id, "people": [r.person_id for r in registrations]}
         for row in db.session.execute(_results_stmt(), params):   # exemptions oldest first: the latest wins
-            if row.exemption is None:
+            if row.seq == 0:
                 best[row.person_id] = row
             else:
                 exemptions[row.person_id] = row.exemption
@@ -227,7 +227,8 @@ def _pending_stmt(scope):
 
 @functools.cache
 def _results_stmt():
-    """The page's people's best results, and their exemptions' statuses, in one statement."""
+    """The page's people's best results (seq 0), and their exemptions' statuses (seq: the
+    exemption's id), in one statement."""
     results = best_results_stmt().add_columns(null().label("exemption"), literal(0).label("seq")).where(
         ExamResult.exam_id == bindparam("exam_id"), ExamResult.person_id.in_(bindparam("people", expanding=True)))
     exemptions = select(Exemption.exam_id, Exemption.person_id, null(), null(), null(), null(), null(),
