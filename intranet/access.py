@@ -111,7 +111,6 @@ def statement_scope(user=None):
     """The user's scope as the key of statements built once per scope (``lru_cache``): "all",
     None (nothing) or the department's (id, path); the path is in the key so that a department
     moved elsewhere in the tree gets new statements. :func:`scoped` applies it."""
-    from .stored import ALL
     user = user or current_user
     root = scope_root(user)
     if root is None:
@@ -121,7 +120,6 @@ def statement_scope(user=None):
 
 def scoped(stmt, column, scope):
     """``stmt`` limited to ``scope`` (a :func:`statement_scope`) on ``column``."""
-    from .stored import scope_user
     return apply_scope(stmt, column, scope_user(scope[0] if isinstance(scope, tuple) else scope))
 
 
@@ -212,3 +210,36 @@ def refuse_read_only_writes():
     if view is not None and view_marked(view, "own_account"):
         return None
     abort(403, "督察账户只能查看，不能修改数据")
+
+
+# --- a scope as a value: the key of stored figures and of statements built once per scope ----
+
+ALL = "all"
+
+
+def scope_key(user) -> str | int | None:
+    """The user's department scope as an argument of a stored figure: "all" (the whole tree), the
+    id of the department whose subtree the user sees, or None (nothing; ``scope_user(None)`` sees
+    no record). Put it in the arguments of every figure that depends on the scope, so that nobody
+    reads another department's figures."""
+    root = scope_root(user)
+    if root is None:
+        return ALL if user.sees_everything else None
+    return root.id
+
+
+class ScopeUser:
+    """Stands for a user in intranet.access's scope_filter/apply_scope/scope_root inside a
+    computation: sees the whole tree ("all") or one department's subtree (nothing if it is gone).
+    ``role``, when the figure depends on it (then it belongs in the figure's arguments, or every
+    role that reads the figure must see the same)."""
+
+    def __init__(self, scope: str | int | None, role: str | None = None):
+        self.scope, self.role = scope, role
+        self.department = db.session.get(Department, scope) if isinstance(scope, int) else None
+        self.department_id = self.department.id if self.department else None
+        self.sees_everything = scope == ALL
+
+
+def scope_user(scope: str | int | None, role: str | None = None) -> ScopeUser:
+    return ScopeUser(scope, role)

@@ -54,6 +54,7 @@ from markupsafe import Markup, escape
 from sqlalchemy import bindparam, delete, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
+from .access import ALL, ScopeUser, scope_key, scope_user  # noqa: F401  (a stored figure's scope argument)
 from .extensions import db
 from .models.stored import StoredFigure
 
@@ -361,38 +362,3 @@ def forget_unread(now: datetime | None = None) -> int:
     now = now or _now()
     cutoff = now - timedelta(days=float(current_app.config.get("STORED_FORGET_DAYS", 30)))
     return _write(delete(_table).where(_table.c.read_at < cutoff)).rowcount
-
-
-# --- department scope ---------------------------------------------------------------------
-
-ALL = "all"
-
-
-def scope_key(user) -> str | int | None:
-    """The user's department scope as an argument of a stored figure: "all" (the whole tree), the
-    id of the department whose subtree the user sees, or None (nothing; ``scope_user(None)`` sees
-    no record). Put it in the arguments of every figure that depends on the scope, so that nobody
-    reads another department's figures."""
-    from .access import scope_root
-    root = scope_root(user)
-    if root is None:
-        return ALL if user.sees_everything else None
-    return root.id
-
-
-class ScopeUser:
-    """Stands for a user in intranet.access's scope_filter/apply_scope/scope_root inside a
-    computation: sees the whole tree ("all") or one department's subtree (nothing if it is gone).
-    ``role``, when the figure depends on it (then it belongs in the figure's arguments, or every
-    role that reads the figure must see the same)."""
-
-    def __init__(self, scope: str | int | None, role: str | None = None):
-        from .models import Department
-        self.scope, self.role = scope, role
-        self.department = db.session.get(Department, scope) if isinstance(scope, int) else None
-        self.department_id = self.department.id if self.department else None
-        self.sees_everything = scope == ALL
-
-
-def scope_user(scope: str | int | None, role: str | None = None) -> ScopeUser:
-    return ScopeUser(scope, role)

@@ -12,8 +12,8 @@ from datetime import datetime
 
 from sqlalchemy import and_, bindparam, case, func, or_, select
 
-from intranet import audit
-from intranet.access import in_scope
+from intranet import audit, counts
+from intranet.access import in_scope, scoped
 from intranet.extensions import db
 from intranet.locking import StateChanged, lock, lock_rows, share_rows
 from intranet.models import Person
@@ -240,6 +240,22 @@ def decide_exemption(exemption: Exemption, approve: bool, note: str, user) -> No
 def approved_exemption(exam_id: int, person_id: int) -> Exemption | None:
     return db.session.scalar(select(Exemption).where(
         Exemption.exam_id == exam_id, Exemption.person_id == person_id, Exemption.status == "已批准"))
+
+
+def pending_exemptions(scope, exam_id: int | None = None) -> int:
+    """待审批 exemptions in ``scope`` (an ``intranet.access.statement_scope``), of one exam or of all;
+    kept while no exemption is written (intranet.counts)."""
+    stmt = _pending_exemptions_stmt(scope, exam_id is not None)
+    values = {"exam_id": exam_id} if exam_id is not None else None
+    return counts.remember(stmt, lambda: db.session.scalar(stmt, values), params=values)
+
+
+@functools.lru_cache(maxsize=256)   # built once per scope, the exam bound per call
+def _pending_exemptions_stmt(scope, one_exam: bool):
+    stmt = select(func.count()).select_from(Exemption).where(Exemption.status == "待审批")
+    if one_exam:
+        stmt = stmt.where(Exemption.exam_id == bindparam("exam_id"))
+    return scoped(stmt, Exemption.department_id, scope)
 
 
 # --- results -------------------------------------------------------------------------------------

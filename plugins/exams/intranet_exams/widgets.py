@@ -7,14 +7,13 @@ from flask import url_for
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import joinedload
 
-from intranet import counts
-from intranet.access import scoped, statement_scope
+from intranet.access import statement_scope
 from intranet.extensions import db
 from intranet.hookspecs import PersonSection, Widget
 
 from .models import Exam, ExamResult, Exemption, Registration
 from .person_results import LIMIT, person_results
-from .service import audience_exams, now, open_exams_cond, open_params
+from .service import audience_exams, now, open_exams_cond, open_params, pending_exemptions
 
 
 def dashboard_widgets(user) -> list[Widget]:
@@ -38,20 +37,13 @@ def _open_total_stmt():
     return select(func.count()).select_from(select(Exam).where(open_exams_cond()).subquery())
 
 
-@functools.lru_cache(maxsize=256)
-def _pending_exemptions_stmt(scope):
-    return scoped(select(func.count()).select_from(Exemption).where(Exemption.status == "待审批"),
-                  Exemption.department_id, scope)
-
-
 def _open_exams(user) -> Widget:
     params = open_params(now())
     exams = list(db.session.scalars(_open_list_stmt(), params))
     # fewer than 6 exams listed are all of them
     found = {"total": db.session.scalar(_open_total_stmt(), params) if len(exams) == 6 else len(exams)}
-    if user.role in ("admin", "bureau"):   # kept while the exemptions are unchanged (intranet.counts)
-        pending = _pending_exemptions_stmt(statement_scope(user))
-        found["exemptions"] = counts.remember(pending, lambda: db.session.scalar(pending))
+    if user.role in ("admin", "bureau"):
+        found["exemptions"] = pending_exemptions(statement_scope(user))
     figures = [("进行中或即将举行的考试", found["total"])]
     if "exemptions" in found:
         figures.append(("待审批免考申请", found["exemptions"]))

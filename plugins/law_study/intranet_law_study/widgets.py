@@ -29,7 +29,7 @@ def dashboard_widgets(user) -> list[Widget]:
     year = date.today().year
     out = []
     if getattr(user, "person", None) is not None:
-        s = _person_year_summary(user.person, year)
+        s, _ = _person_year_summary(user.person, year)
         out.append(Widget("law_study", f"我的学法（{year}年）", order=30,
                           figures=[("已计入学时", s["hours"]), ("年度目标", s["target"]), ("待审核", s["pending"])],
                           links=[("学法档案与自学登记", url_for("law_study.mine"))]))
@@ -75,25 +75,20 @@ def _pending_stmt():
     return select(func.count()).select_from(HoursEntry).where(HoursEntry.state == REPORTED)
 
 
-def _person_year_summary(person, year: int) -> dict:
-    """person_summary after the exam credits are brought up to date, the year's rows read once."""
-    year_rows = person_year_rows(person.id, year)
+def _person_year_summary(person, year: int, *, ledger: bool = False) -> tuple[dict, list | None]:
+    """(person_summary, None) after the exam credits are brought up to date, the year's rows read
+    once; with ``ledger``, the latest ledger entries instead of None, read in the same statement."""
+    def rows():
+        return person_page_rows(person.id, year) if ledger else (person_year_rows(person.id, year), None)
+    year_rows, entries = rows()
     if sync_and_commit(year, person, existing=exam_entries(person.id, year_rows)):
-        year_rows = person_year_rows(person.id, year)   # a pass was credited (rare): read again
-    return person_summary(person, year, year_rows)
-
-
-def _person_page(person, year: int) -> tuple[dict, list]:
-    """As :func:`_person_year_summary`, with the latest ledger entries read in the same statement."""
-    year_rows, entries = person_page_rows(person.id, year)
-    if sync_and_commit(year, person, existing=exam_entries(person.id, year_rows)):
-        year_rows, entries = person_page_rows(person.id, year)   # a pass was credited (rare): read again
+        year_rows, entries = rows()   # a pass was credited (rare): read again
     return person_summary(person, year, year_rows), entries
 
 
 def person_sections(person, viewer) -> list[PersonSection]:
     year = date.today().year
-    s, entries = _person_page(person, year)
+    s, entries = _person_year_summary(person, year, ledger=True)
     rows = [[e.day, e.source, fmt_hours(e.minutes), e.law, e.evidence, e.state + (f"（{e.return_reason}）" if e.return_reason else "")]
             for e in entries]
     figures = [(f"{year}年已计入学时", f"{s['hours']:g} / {s['target']}")]

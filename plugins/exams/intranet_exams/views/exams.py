@@ -10,9 +10,9 @@ from flask_login import current_user
 from sqlalchemy import and_, bindparam, func, literal, literal_column, null, or_, select, union_all, update
 from sqlalchemy.orm import contains_eager, joinedload
 
-from intranet import audit, counts
+from intranet import audit
 from intranet.access import (apply_scope, deployment_settings_view, departments_in_scope, roles_required,
-                             scope_filter, scoped, statement_scope)
+                             scope_filter, statement_scope)
 from intranet.extensions import db
 from intranet.idnumber import sees_full_id
 from intranet.inputs import arg_int
@@ -25,7 +25,7 @@ from .. import figures, online, settings
 from ..export import results_workbook
 from ..forms import ExamFilterForm, ExamForm, SettingsForm, options
 from ..models import Exam, ExamResult, Exemption, Registration
-from ..service import best_results_stmt, can_manage, outcome
+from ..service import best_results_stmt, can_manage, outcome, pending_exemptions
 from . import BUREAU_ROLES, READ_ROLES, bp, get_exam, require_manage
 
 
@@ -185,8 +185,7 @@ def detail(exam_id):
         registered.with_only_columns(func.count(), maintain_column_froms=True))
     totals, stored = figures.exam_summary(exam.id, scope_cond(), scope_key(current_user), size)
     page.items = _with_results(exam, page.items)
-    pending_stmt, values = _pending_stmt(statement_scope(current_user)), {"exam_id": exam.id}
-    pending = counts.remember(pending_stmt, lambda: db.session.scalar(pending_stmt, values), params=values)
+    pending = pending_exemptions(statement_scope(current_user), exam.id)
     return render_template("exams/detail.html", exam=exam, totals=totals, stored=stored, page=page, status=status,
                            pending=pending, manage=can_manage(exam, current_user),
                            may_register=current_user.can_write, labels=figures.LABELS, outcome=outcome,
@@ -217,12 +216,6 @@ def _with_results(exam, registrations) -> list[tuple]:
 @functools.cache
 def _exam_stmt():
     return select(Exam).options(joinedload(Exam.organiser)).where(Exam.id == bindparam("exam_id"))
-
-
-@functools.lru_cache(maxsize=256)
-def _pending_stmt(scope):
-    return scoped(select(func.count()).select_from(Exemption).where(
-        Exemption.exam_id == bindparam("exam_id"), Exemption.status == "待审批"), Exemption.department_id, scope)
 
 
 @functools.cache
