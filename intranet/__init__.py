@@ -10,7 +10,7 @@ __version__ = "0.1.0"
 
 def create_app(config: dict | None = None) -> Flask:
     """Build the app: config, extensions, plugins, blueprints."""
-    from . import counts, inputs, locking, security, sessions
+    from . import counts, inputs, locking, security, sessions, transactions
     from .extensions import csrf, db, limiter, login_manager, migrate
     from .plugins import make_plugin_manager, resolve_plugins
 
@@ -35,6 +35,7 @@ def create_app(config: dict | None = None) -> Flask:
     db.init_app(app)
     _configure_engine(app)
     counts.init_app(app, db)
+    transactions.init_app(app, db)
     migrate.init_app(app, db, directory=str(REPO_ROOT / "migrations"))
     csrf.init_app(app)
     limiter.init_app(app)

@@ -211,6 +211,11 @@ def init_app(app, db) -> None:
     event.listen(engine.pool, "checkin", _checked_in)
 
 
+def wrote(connection) -> bool:
+    """Has ``connection``'s transaction written anything (any table, DDL included)?"""
+    return bool(connection.info.get(_PENDING))
+
+
 def _seconds() -> float:
     return float(current_app.config.get("COUNT_CACHE_SECONDS", 60) or 0)
 
