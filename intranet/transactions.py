@@ -9,9 +9,13 @@ that wrote, or holds changes not yet flushed, or ended in an error, is rolled ba
 """
 from __future__ import annotations
 
+from sqlalchemy import event
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 
 from . import counts
+
+CONNECTION = "intranet_transaction_connection"
 
 
 def init_app(app, db) -> None:
@@ -21,11 +25,21 @@ def init_app(app, db) -> None:
         if exc is not None or not db.session.registry.has():
             return
         session = db.session()
-        if not session.in_transaction() or session.new or session.dirty or session.deleted:
-            return
-        if counts.wrote(session.connection()):
+        connection = session.info.get(CONNECTION)
+        if connection is None or session.new or session.dirty or session.deleted or counts.wrote(connection):
             return
         try:
             session.commit()
         except SQLAlchemyError:   # remove() rolls back what is left
             pass
+
+
+@event.listens_for(Session, "after_begin")
+def _bound(session, transaction, connection) -> None:
+    session.info[CONNECTION] = connection
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _ended(session, transaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(CONNECTION, None)
