@@ -196,7 +196,8 @@ def init_app(app, db) -> None:
             tables.clear()
 
     def _rolled_back(conn):
-        conn.info.pop(_PENDING, None)
+        if not conn.invalidated:   # an invalidated connection's info cannot be read (see _checked_in)
+            conn.info.pop(_PENDING, None)
 
     def _checked_in(dbapi_connection, record):
         # Second bump: the commit is visible to every connection now. Writes still pending here

@@ -28,6 +28,7 @@ def init_app(app, db) -> None:
         connection = session.info.get(CONNECTION)
         if connection is None or session.new or session.dirty or session.deleted or counts.wrote(connection):
             return
+        session.expire_on_commit = False   # the session ends here: nothing will read its objects again
         try:
             session.commit()
         except SQLAlchemyError:   # remove() rolls back what is left

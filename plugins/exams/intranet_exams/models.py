@@ -29,6 +29,11 @@ TRUE_FALSE_OPTIONS = ["正确", "错误"]
 LETTERS = "ABCDEFGH"
 
 
+def exam_title(name: str, part: str | None) -> str:
+    """An exam's title: its name, with the part (科目) when the name does not already say it."""
+    return f"{name}（{part}）" if part and part not in name else name
+
+
 class Exam(db.Model):
     __tablename__ = "exams_exam"
 
@@ -61,7 +66,7 @@ class Exam(db.Model):
 
     @property
     def title(self) -> str:
-        return f"{self.name}（{self.part}）" if self.part and self.part not in self.name else self.name
+        return exam_title(self.name, self.part)
 
     @property
     def when(self) -> str:

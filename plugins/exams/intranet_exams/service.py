@@ -78,15 +78,18 @@ def in_audience(exam: Exam, person: Person) -> bool:
 def audience_exams(exams, person: Person) -> list[Exam]:
     """Those of ``exams`` that ``person`` must sit: :func:`audience_filter`'s rule on the loaded
     rows, so a list of offers costs no query per exam (load ``Exam.audience_department`` with them)."""
-    if person.status != "在岗":
-        return []
-    path = person.department.path
+    return [exam for exam in exams if must_sit(exam.audience, exam.audience_department and exam.audience_department.path,
+                                               person)]
 
-    def must_sit(exam: Exam) -> bool:
-        if exam.audience == "subtree" and exam.audience_department is not None:
-            return path.startswith(exam.audience_department.path)
-        return exam.audience != "enforcement" or bool(person.enforcement_post)
-    return [exam for exam in exams if must_sit(exam)]
+
+def must_sit(audience: str, audience_path: str | None, person: Person) -> bool:
+    """:func:`audience_filter`'s rule for one exam, given its audience and the path of its
+    audience department (None if it has none): for lists read as plain rows."""
+    if person.status != "在岗":
+        return False
+    if audience == "subtree" and audience_path is not None:
+        return person.department.path.startswith(audience_path)
+    return audience != "enforcement" or bool(person.enforcement_post)
 
 
 # --- registration ------------------------------------------------------------------------------

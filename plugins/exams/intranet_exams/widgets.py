@@ -5,15 +5,15 @@ import functools
 
 from flask import url_for
 from sqlalchemy import bindparam, func, select
-from sqlalchemy.orm import joinedload
 
 from intranet.access import statement_scope
 from intranet.extensions import db
 from intranet.hookspecs import PersonSection, Widget
+from intranet.models import Department
 
-from .models import Exam, ExamResult, Exemption, Registration
+from .models import Exam, ExamResult, Exemption, Registration, exam_title
 from .person_results import LIMIT, person_results
-from .service import audience_exams, now, open_exams_cond, open_params, pending_exemptions
+from .service import must_sit, now, open_exams_cond, open_params, pending_exemptions
 
 
 def dashboard_widgets(user) -> list[Widget]:
@@ -99,14 +99,17 @@ def registration_links(person, viewer, limit: int = 5) -> list[tuple[str, str]]:
     if (viewer.role not in MANAGE_ROLES or not viewer.can_write or person.status != "在岗"
             or not in_scope(person.department_id, user=viewer)):
         return []
-    exams = db.session.scalars(_offers_stmt(), {"person_id": person.id, **open_params(now())})
-    found = audience_exams(exams, person)[:limit]
-    return [(f"报名：{e.title}", url_for("exams.register", exam_id=e.id, q=person.name)) for e in found]
+    offers = db.session.execute(_offers_stmt(), {"person_id": person.id, **open_params(now())})
+    found = [e for e in offers if must_sit(e.audience, e.audience_path, person)][:limit]
+    return [(f"报名：{exam_title(e.name, e.part)}", url_for("exams.register", exam_id=e.id, q=person.name)) for e in found]
 
 
 @functools.cache
 def _offers_stmt():
+    """The open exams ``person_id`` is not entered for, as plain rows (no Exam objects to load)."""
     entered = select(Registration.exam_id).where(Registration.person_id == bindparam("person_id"),
                                                  Registration.status != "已取消")
-    return (select(Exam).where(open_exams_cond()).options(joinedload(Exam.audience_department))
-            .where(Exam.id.not_in(entered)).order_by(Exam.exam_date, Exam.opens_at, Exam.id).limit(20))
+    return (select(Exam.id, Exam.name, Exam.part, Exam.audience, Department.path.label("audience_path"))
+            .outerjoin(Department, Department.id == Exam.audience_department_id)
+            .where(open_exams_cond(), Exam.id.not_in(entered))
+            .order_by(Exam.exam_date, Exam.opens_at, Exam.id).limit(20))

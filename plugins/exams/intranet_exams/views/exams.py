@@ -8,13 +8,13 @@ from datetime import date
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 from sqlalchemy import and_, bindparam, func, literal, literal_column, null, or_, select, union_all, update
-from sqlalchemy.orm import contains_eager, joinedload
+from sqlalchemy.orm import joinedload
 
 from intranet import audit
 from intranet.access import (apply_scope, deployment_settings_view, departments_in_scope, roles_required,
                              scope_filter, statement_scope)
 from intranet.extensions import db
-from intranet.idnumber import sees_full_id
+from intranet.idnumber import mask_id_number, sees_full_id
 from intranet.inputs import arg_int
 from intranet.locking import lock
 from intranet.models import Department, Person
@@ -176,11 +176,10 @@ def detail(exam_id):
 
     def rows(units):   # the people's names order the rows: joined for the page's units only, not to count
         return (listed.join(Registration.person).join(Registration.department)
-                .where(Registration.department_id.in_(units))
+                .where(Registration.department_id.in_(units)).with_only_columns(*_ROW_COLUMNS)
                 .order_by(Department.path, Person.name_key, Person.name, Registration.id))
-    page = paginate_grouped(listed, Registration.department_id, rows=rows,
-                            counts=group_counts(listed, Registration.department_id),
-                            options=[contains_eager(Registration.person), contains_eager(Registration.department)])
+    page = paginate_grouped(listed, Registration.department_id, rows=rows, scalars=False,
+                            counts=group_counts(listed, Registration.department_id))
     size = page.total if not status else db.session.scalar(
         registered.with_only_columns(func.count(), maintain_column_froms=True))
     totals, stored = figures.exam_summary(exam.id, scope_cond(), scope_key(current_user), size)
@@ -192,9 +191,15 @@ def detail(exam_id):
                            blueprint=online.blueprint_of(exam) if exam.online else None)
 
 
+# The page's registrations as plain rows: what the list shows, without loading three objects a row.
+_ROW_COLUMNS = (Registration.id, Registration.person_id, Registration.status, Registration.self_registered,
+                Person.name.label("person_name"), Person.id_number, Department.name.label("department_name"))
+
+
 def _with_results(exam, registrations) -> list[tuple]:
-    """(registration, best score, passed, attempts, latest exemption status, sat, exempt) for the
-    page's registrations: their results are grouped for these people only, not for the whole exam."""
+    """(registration row, masked ID number, best score, passed, attempts, latest exemption status,
+    sat, exempt) for the page's registrations: their results are grouped for these people only,
+    not for the whole exam."""
     best, exemptions = {}, {}
     if registrations:
         params = {"exam_id": exam.id, "people": [r.person_id for r in registrations]}
@@ -206,7 +211,7 @@ def _with_results(exam, registrations) -> list[tuple]:
     rows = []
     for reg in registrations:
         b = best.get(reg.person_id)
-        rows.append((reg, b and b.best_score, b and b.passed, b.attempts if b else None,
+        rows.append((reg, mask_id_number(reg.id_number), b and b.best_score, b and b.passed, b.attempts if b else None,
                      exemptions.get(reg.person_id), b and b.sat, b and b.exempt))
     return rows
 
