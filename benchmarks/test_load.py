@@ -9,10 +9,11 @@ clients asking one URL is their best case, so one more row takes the filtered li
 taken on every view (no goal; what a first view or a view after a write costs).
 
 Recorded per page: seconds per request at full load (1 / throughput) against the floor's, so the
-goal "throughput ≥ 0.5× the floor" is a ratio ≤ 2; p50 / p99 latency in the note. Each page's
-floor is measured by the same server just before the page (BENCH_FLOOR_SECONDS, default 10): a
-shared machine's speed drifts (floors 2.8 and 4.7 ms minutes apart were seen), and a floor taken
-once at the start would put that drift into every ratio. The floor row gives their median.
+goal "throughput ≥ 0.5× the floor" is a ratio ≤ 2; p50 / p99 latency in the note. Each page is
+measured against its own floor, by the same server, in turns: BENCH_LOAD_ROUNDS (4) rounds of
+the floor (BENCH_FLOOR_SECONDS, 10 in all) then the page (BENCH_LOAD_SECONDS, 20 in all). A
+shared machine's speed drifts (floors of 2.8 and 4.7 ms minutes apart were seen here), and a floor
+taken once would put that drift into every ratio. The floor row gives the floors' median.
 """
 from __future__ import annotations
 
@@ -37,6 +38,7 @@ HERE = Path(__file__).resolve().parent
 CLIENTS = 32
 SECONDS = float(os.environ.get("BENCH_LOAD_SECONDS", "20"))
 FLOOR_SECONDS = float(os.environ.get("BENCH_FLOOR_SECONDS", "10"))
+ROUNDS = int(os.environ.get("BENCH_LOAD_ROUNDS", "4"))
 FLOOR = "/_bench/floor"
 MAX_SECONDS = max(SECONDS, float(os.environ.get("BENCH_LOAD_MAX_SECONDS", "60")))
 MIN_DONE = 8
@@ -132,8 +134,9 @@ async def _login(base: str) -> httpx.AsyncClient:
 
 async def _hammer(clients, path: str, seconds: float) -> dict:
     """Every client requests ``path`` again and again for ``seconds`` (longer, up to MAX_SECONDS,
-    until MIN_DONE requests are done: a slow page still gets a throughput). Requests still running
-    then are dropped (and the server stopped, see :func:`serve`)."""
+    until MIN_DONE requests are done: a slow page still gets a throughput). Then no new request is
+    started and the ones running are waited for: the server is idle when the next measurement
+    starts, and their time is this page's."""
     latencies, errors = [], 0
     started = time.monotonic()
 
@@ -150,18 +153,19 @@ async def _hammer(clients, path: str, seconds: float) -> dict:
                 errors += 1
             latencies.append(time.perf_counter() - began)
 
-    tasks = [asyncio.create_task(one(c)) for c in clients]
-    while not done() and not all(t.done() for t in tasks):
-        await asyncio.sleep(0.05)
-    elapsed = time.monotonic() - started
-    for t in tasks:
-        t.cancel()
-    await asyncio.gather(*tasks, return_exceptions=True)
-    latencies.sort()
-    return {"path": path, "requests": len(latencies), "errors": errors, "seconds": elapsed,
-            "rps": len(latencies) / elapsed,
+    await asyncio.gather(*(one(c) for c in clients))
+    return {"path": path, "requests": len(latencies), "errors": errors,
+            "seconds": time.monotonic() - started, "latencies": latencies}
+
+
+def _summary(slices: list[dict]) -> dict:
+    """One measurement from its slices: requests over the time they took, latencies together."""
+    latencies = sorted(x for s in slices for x in s["latencies"])
+    requests, seconds = len(latencies), sum(s["seconds"] for s in slices)
+    return {"path": slices[0]["path"], "requests": requests, "errors": sum(s["errors"] for s in slices),
+            "seconds": seconds, "rps": requests / seconds,
             "p50": statistics.median(latencies) if latencies else float("nan"),
-            "p99": latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] if latencies else float("nan")}
+            "p99": latencies[min(requests - 1, int(requests * 0.99))] if latencies else float("nan")}
 
 
 async def _until_stored(client, path: str) -> None:
@@ -217,8 +221,11 @@ async def _measure(base: str, path: str, jars: list, outstanding=lambda: 0) -> t
         await _until_stored(clients[0], path)
         await _until_computed(outstanding)
         await asyncio.gather(*(c.get(FLOOR) for c in clients[:2]))
-        floor = await _hammer(clients, FLOOR, FLOOR_SECONDS)
-        return floor, await _hammer(clients, path, SECONDS)
+        floors, pages = [], []
+        for _ in range(ROUNDS):   # floor and page in turns: a drift of the machine's speed meets both
+            floors.append(await _hammer(clients, FLOOR, FLOOR_SECONDS / ROUNDS))
+            pages.append(await _hammer(clients, path, SECONDS / ROUNDS))
+        return _summary(floors), _summary(pages)
     finally:
         for c in clients:
             await c.aclose()
@@ -240,7 +247,7 @@ def test_pages_under_load(province, results):
     per_request = sorted(1 / f["rps"] for f in floors.values())
     floor = statistics.median(per_request)
     results.add("load: floor page (1 trivial query)", province.backend, floor,
-                note=f"median of the {len(per_request)} floors measured before each page "
+                note=f"median of the {len(per_request)} floors, each measured in turns with its page "
                      f"({per_request[0] * 1000:.1f}–{per_request[-1] * 1000:.1f} ms)",
                 extra={"floors": {name: f for name, f in floors.items()}})
     for name, m in measured.items():
