@@ -26,7 +26,8 @@ def init_app(app, db) -> None:
             return
         session = db.session()
         connection = session.info.get(CONNECTION)
-        if connection is None or session.new or session.dirty or session.deleted or counts.wrote(connection):
+        if (connection is None or connection.invalidated or session.new or session.dirty or session.deleted
+                or counts.wrote(connection)):
             return
         session.expire_on_commit = False   # the session ends here: nothing will read its objects again
         try:

@@ -48,6 +48,12 @@ def plain_app(database):
         db.session.scalar(select(func.count()).select_from(Person))
         raise RuntimeError("boom")
 
+    @app.get("/_t/lost")
+    def lost():   # the connection was lost during the request and the page answered anyway (the 503 page)
+        db.session.scalar(select(func.count()).select_from(Person))
+        db.session.connection().invalidate()
+        return "ok"
+
     ends = []
     with app.app_context():
         event.listen(db.engine, "commit", lambda conn: ends.append("commit"))
@@ -79,6 +85,13 @@ def test_a_request_that_wrote_without_committing_is_rolled_back(plain_app, path)
     assert "commit" not in plain_app.transaction_ends
     people, names = _people_and_names(plain_app)
     assert people == 0 and "changed" not in names
+
+
+def test_a_request_whose_connection_was_lost_ends_quietly(plain_app):
+    client = plain_app.test_client()
+    assert client.get("/_t/lost").status_code == 200
+    assert "commit" not in plain_app.transaction_ends
+    assert client.get("/_t/read").text == "0"   # and the next request gets a new connection
 
 
 def test_a_failed_request_is_rolled_back(plain_app):
