@@ -212,9 +212,14 @@ def init_app(app, db) -> None:
     event.listen(engine.pool, "checkin", _checked_in)
 
 
+def written(connection) -> set[str]:
+    """The tables ``connection``'s transaction has written (EVERY_TABLE: DDL, or a table not known)."""
+    return connection.info.get(_PENDING) or set()
+
+
 def wrote(connection) -> bool:
     """Has ``connection``'s transaction written anything (any table, DDL included)?"""
-    return bool(connection.info.get(_PENDING))
+    return bool(written(connection))
 
 
 def _seconds() -> float:
@@ -310,5 +315,5 @@ def _written_here(tables: tuple[str, ...]) -> bool:
         return True
     if not session.in_transaction():
         return False
-    pending = session.connection().info.get(_PENDING)
-    return bool(pending) and (EVERY_TABLE in pending or any(t in pending for t in tables))
+    pending = written(session.connection())
+    return EVERY_TABLE in pending or any(t in pending for t in tables)

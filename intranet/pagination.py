@@ -9,12 +9,17 @@ from functools import cached_property
 from itertools import accumulate
 
 from flask import current_app, request
-from sqlalchemy import func, select
+from sqlalchemy import Integer, bindparam, func, select
 
 from .counts import remember as remember_count
 from .extensions import db
 from .inputs import DB_INT_MAX
 from .models import Department
+
+
+# The page's bounds in a rows statement built once (see paginate_grouped).
+PAGE_LIMIT = bindparam("limit", type_=Integer)
+PAGE_OFFSET = bindparam("offset", type_=Integer)
 
 
 class Page:
@@ -76,13 +81,14 @@ class GroupCounts(list):
         return groups, (start - self.starts[first]) if groups else 0
 
 
-def group_counts(stmt, key) -> GroupCounts:
+def group_counts(stmt, key, params: dict | None = None) -> GroupCounts:
     """(department id, rows) of ``stmt``'s rows grouped by ``key`` (a department-id column of the
     list's own table), in tree order (Department.path), for :func:`paginate_grouped`'s ``counts``.
 
     ``stmt`` should select from that table alone with conditions on its columns (subqueries
     allowed): the count then reads one index holding the filter's columns and ``key``, and the
     units are joined to the ≤ one row per unit it gives, not to every row counted.
+    ``params``: the values of ``stmt``'s bound parameters, for a statement built once.
     """
     def count():
         counted = (stmt.order_by(None).with_only_columns(key.label("key"), func.count().label("n"),
@@ -90,13 +96,14 @@ def group_counts(stmt, key) -> GroupCounts:
                    .group_by(key).subquery())
         counting = (select(counted.c.key, counted.c.n).join(Department, Department.id == counted.c.key)
                     .order_by(Department.path, counted.c.key))
-        return GroupCounts((k, n) for k, n in db.session.execute(counting))
+        return GroupCounts((k, n) for k, n in db.session.execute(counting, params))
     # kept under ``stmt`` itself: a page view that finds the counts kept builds no counting statement
-    return remember_count(stmt, count, variant=("group_counts", str(key)), reads=(Department.__tablename__,))
+    return remember_count(stmt, count, params=params, variant=("group_counts", str(key)),
+                          reads=(Department.__tablename__,))
 
 
 def paginate_grouped(stmt, group, group_order=(), *, options=(), per_page: int | None = None,
-                     scalars: bool = True, rows=None, counts=None) -> Page:
+                     scalars: bool = True, rows=None, counts=None, params: dict | None = None) -> Page:
     """:func:`paginate` for a list ordered by groups first (people by unit in tree order): the same
     pages, but a deep page costs no more than the first.
 
@@ -110,14 +117,21 @@ def paginate_grouped(stmt, group, group_order=(), *, options=(), per_page: int |
     or can be narrowed to those groups.
     ``counts``, when given, are the (group, rows) pairs in the list's order (:func:`group_counts`)
     instead of the GROUP BY of ``stmt`` (which joins whatever ``stmt`` joins to count).
+
+    For statements built once per scope (``functools.lru_cache``; building and keying a statement
+    is a good part of a page view), ``params`` are the values of their bound parameters, and
+    ``rows`` may be such a statement instead of a function: it then selects the rows of the groups
+    bound as ``groups`` (``bindparam("groups", expanding=True)``), limited by the bound ``limit``
+    and ``offset`` (:data:`PAGE_LIMIT`, :data:`PAGE_OFFSET`).
     """
     per_page = per_page or current_app.config["PER_PAGE"]
     if counts is None:
         def count():
             counting = (stmt.order_by(None).with_only_columns(group, func.count(), maintain_column_froms=True)
                         .group_by(group, *group_order).order_by(*group_order, group))
-            return GroupCounts(tuple(r) for r in db.session.execute(counting))
-        counts = remember_count(stmt, count, variant=("grouped", str(group), tuple(map(str, group_order))))
+            return GroupCounts(tuple(r) for r in db.session.execute(counting, params))
+        counts = remember_count(stmt, count, params=params,
+                                variant=("grouped", str(group), tuple(map(str, group_order))))
     elif not isinstance(counts, GroupCounts):
         counts = GroupCounts(counts)
     total = counts.total
@@ -125,8 +139,13 @@ def paginate_grouped(stmt, group, group_order=(), *, options=(), per_page: int |
     page = min(requested_page(), last)
     groups, skip = counts.spanning((page - 1) * per_page, page * per_page)
     items = []
-    if groups:
+    if groups and rows is not None and not callable(rows):
+        values = {**(params or {}), "groups": groups, "limit": per_page, "offset": skip}
+        result = db.session.execute(rows.options(*options) if options else rows, values)
+        items = list(result.scalars() if scalars else result)
+    elif groups:
         query = (stmt.where(group.in_(groups)) if rows is None else rows(groups)).options(*options)
         query = query.limit(per_page).offset(skip)
-        items = list(db.session.scalars(query)) if scalars else list(db.session.execute(query))
+        result = db.session.execute(query, params)
+        items = list(result.scalars() if scalars else result)
     return Page(items, page, per_page, total)

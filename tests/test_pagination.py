@@ -76,6 +76,33 @@ def test_counts_from_group_counts_give_the_offset_pages(app, units, per_page):
             assert (got.page, got.total, got.pages) == (expected.page, expected.total, expected.pages)
 
 
+@pytest.mark.parametrize("per_page", [1, 3, 50])
+def test_statements_built_once_with_bound_values_give_the_offset_pages(app, units, per_page):
+    """``params`` and a ``rows`` statement built once (the groups, limit and offset bound per
+    call): the pages of paginate over the same statement with the values written in."""
+    from sqlalchemy import bindparam
+    from intranet.pagination import PAGE_LIMIT, PAGE_OFFSET, group_counts
+    counted = select(Person).where(Person.status == bindparam("status"))
+    rows = (people().where(Person.status == bindparam("status"),
+                           Person.department_id.in_(bindparam("groups", expanding=True)))
+            .with_only_columns(Person.id, Person.name).limit(PAGE_LIMIT).offset(PAGE_OFFSET))
+    for status in ("在岗", "退休"):
+        stmt = people().where(Person.status == status)
+        with app.test_request_context("/"):
+            pages = paginate(stmt, per_page=per_page).pages
+        for number in range(1, pages + 2):
+            with app.test_request_context(f"/?page={number}"):
+                expected = paginate(stmt, per_page=per_page)
+                params = {"status": status}
+                got = paginate_grouped(counted, Person.department_id, per_page=per_page, rows=rows, scalars=False,
+                                       params=params, counts=group_counts(counted, Person.department_id, params))
+                grouped = paginate_grouped(people().where(Person.status == bindparam("status")), Department.id,
+                                           [Department.path], per_page=per_page, params=params)
+            assert [r.id for r in got.items] == [p.id for p in expected.items], (status, per_page, number)
+            assert [p.id for p in grouped.items] == [p.id for p in expected.items]
+            assert (got.page, got.total, got.pages) == (expected.page, expected.total, expected.pages)
+
+
 def test_group_counts_count_the_listed_table_alone(app, db, units):
     from intranet.pagination import group_counts
     from intranet.testing import count_queries

@@ -78,15 +78,16 @@ def in_audience(exam: Exam, person: Person) -> bool:
 def audience_exams(exams, person: Person) -> list[Exam]:
     """Those of ``exams`` that ``person`` must sit: :func:`audience_filter`'s rule on the loaded
     rows, so a list of offers costs no query per exam (load ``Exam.audience_department`` with them)."""
-    return [exam for exam in exams if must_sit(exam.audience, exam.audience_department and exam.audience_department.path,
-                                               person)]
-
-
-def must_sit(audience: str, audience_path: str | None, person: Person) -> bool:
-    """:func:`audience_filter`'s rule for one exam, given its audience and the path of its
-    audience department (None if it has none): for lists read as plain rows."""
     if person.status != "在岗":
-        return False
+        return []
+    return [exam for exam in exams
+            if audience_admits(exam.audience, exam.audience_department and exam.audience_department.path, person)]
+
+
+def audience_admits(audience: str, audience_path: str | None, person: Person) -> bool:
+    """:func:`audience_filter`'s rule for one exam but the in-post condition, which callers check
+    once for their whole list: given the exam's audience and the path of its audience department
+    (None if it has none), for lists read as plain rows."""
     if audience == "subtree" and audience_path is not None:
         return person.department.path.startswith(audience_path)
     return audience != "enforcement" or bool(person.enforcement_post)
@@ -330,15 +331,20 @@ def _exempt_by_result(exam: Exam, person: Person, reg: Registration, user) -> No
                              decided_by_id=getattr(user, "id", None), decided_at=now()))
 
 
+def best_result_columns():
+    """A person's best score, whether any attempt passed or was sat or exempt (0/1), and the
+    number of attempts, aggregated over their ExamResult rows (none, after an outer join: 0)."""
+    return (func.max(ExamResult.score).label("best_score"),
+            func.max(case((ExamResult.passed.is_(True), 1), else_=0)).label("passed"),
+            func.max(case((ExamResult.status == "参考", 1), else_=0)).label("sat"),
+            func.max(case((ExamResult.status == "免考", 1), else_=0)).label("exempt"),
+            func.count(ExamResult.id).label("attempts"))
+
+
 @functools.cache   # a statement is immutable: callers' .where() and .subquery() make new ones
 def best_results_stmt():
     """Per (exam, person): the best score and whether any attempt passed (the best attempt counts)."""
-    return (select(ExamResult.exam_id, ExamResult.person_id,
-                   func.max(ExamResult.score).label("best_score"),
-                   func.max(case((ExamResult.passed.is_(True), 1), else_=0)).label("passed"),
-                   func.max(case((ExamResult.status == "参考", 1), else_=0)).label("sat"),
-                   func.max(case((ExamResult.status == "免考", 1), else_=0)).label("exempt"),
-                   func.count().label("attempts"))
+    return (select(ExamResult.exam_id, ExamResult.person_id, *best_result_columns())
             .group_by(ExamResult.exam_id, ExamResult.person_id))
 
 

@@ -13,7 +13,7 @@ from intranet.models import Department
 
 from .models import Exam, ExamResult, Exemption, Registration, exam_title
 from .person_results import LIMIT, person_results
-from .service import must_sit, now, open_exams_cond, open_params, pending_exemptions
+from .service import audience_admits, now, open_exams_cond, open_params, pending_exemptions
 
 
 def dashboard_widgets(user) -> list[Widget]:
@@ -100,7 +100,7 @@ def registration_links(person, viewer, limit: int = 5) -> list[tuple[str, str]]:
             or not in_scope(person.department_id, user=viewer)):
         return []
     offers = db.session.execute(_offers_stmt(), {"person_id": person.id, **open_params(now())})
-    found = [e for e in offers if must_sit(e.audience, e.audience_path, person)][:limit]
+    found = [e for e in offers if audience_admits(e.audience, e.audience_path, person)][:limit]   # 在岗: above
     return [(f"报名：{exam_title(e.name, e.part)}", url_for("exams.register", exam_id=e.id, q=person.name)) for e in found]
 
 

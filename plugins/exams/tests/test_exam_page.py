@@ -17,7 +17,7 @@ from intranet.testing import count_queries, login, make_person
 
 from intranet_exams import figures, service
 
-EXAM_PAGE_BUDGET = 10   # user, exam, counts, rows, results, exemptions, pending, unit lookups (+ a status's size)
+EXAM_PAGE_BUDGET = 10   # user, exam, counts, rows with their results, pending, stored figures (+ a status's size)
 
 
 def registered_figure(html: str) -> int:
@@ -160,3 +160,26 @@ def test_the_page_reads_nothing_while_rendering(app, db, org, crowded):
             html = client.get(f"/exams/{exam.id}").get_data(as_text=True)
     assert org.bureau_dept.name in html and marks
     assert len(queries.statements) == marks[0], queries.statements[marks[0]:]
+
+
+def test_each_row_shows_its_own_best_result_attempts_and_latest_exemption(app, db, org, make_exam, register_people):
+    """The rows' results come with the page's rows (one statement): best of the attempts, their
+    number, the outcome, and the latest exemption request's status, for each person alone."""
+    exam = make_exam(max_attempts=2)
+    resat, exempted, waiting = (make_person(org.town_a, n) for n in ("甲补考", "乙免考", "丙待考"))
+    register_people(exam, [resat, exempted, waiting])
+    service.record_result(exam, resat, "参考", 40, None)
+    service.record_result(exam, resat, "参考", 75, None, resit=True)
+    first = service.request_exemption(exam, exempted, "其他", "出差", None)
+    service.decide_exemption(first, False, "材料不全", org.users["bureau"])
+    service.request_exemption(exam, exempted, "其他", "出差（补材料）", None)
+    db.session.commit()
+    client = app.test_client()
+    login(client, org.users["admin"])
+    html = client.get(f"/exams/{exam.id}").get_data(as_text=True)
+    cells = {name: re.findall(r"<td>(.*?)</td>", html.split(f"<td>{name}</td>", 1)[1].split("</tr>", 1)[0], re.S)
+             for name in ("甲补考", "乙免考", "丙待考")}
+    # after the name: ID number, status, exemption, best score, result, attempts
+    assert cells["甲补考"][2:6] == ["", "75.0", "合格", "2"], cells
+    assert cells["乙免考"][2:6] == ["待审批", "", "", ""], cells
+    assert cells["丙待考"][2:6] == ["", "", "", ""], cells

@@ -4,28 +4,30 @@ from __future__ import annotations
 import functools
 from collections import defaultdict
 from datetime import date
+from typing import NamedTuple
 
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
-from sqlalchemy import and_, bindparam, func, literal, literal_column, null, or_, select, union_all, update
+from sqlalchemy import and_, bindparam, func, or_, select, update
 from sqlalchemy.orm import joinedload
 
 from intranet import audit
-from intranet.access import (apply_scope, deployment_settings_view, departments_in_scope, roles_required,
-                             scope_filter, statement_scope)
+from intranet.access import (deployment_settings_view, departments_in_scope, roles_required, scope_filter,
+                             scoped, statement_scope)
 from intranet.extensions import db
 from intranet.idnumber import mask_id_number, sees_full_id
 from intranet.inputs import arg_int
 from intranet.locking import lock
 from intranet.models import Department, Person
-from intranet.pagination import Page, group_counts, paginate, paginate_grouped, requested_page
+from intranet.pagination import (PAGE_LIMIT, PAGE_OFFSET, Page, group_counts, paginate, paginate_grouped,
+                                 requested_page)
 from intranet.stored import scope_key
 
 from .. import figures, online, settings
 from ..export import results_workbook
 from ..forms import ExamFilterForm, ExamForm, SettingsForm, options
 from ..models import Exam, ExamResult, Exemption, Registration
-from ..service import best_results_stmt, can_manage, outcome, pending_exemptions
+from ..service import best_result_columns, can_manage, outcome, pending_exemptions
 from . import BUREAU_ROLES, READ_ROLES, bp, get_exam, require_manage
 
 
@@ -171,68 +173,73 @@ def detail(exam_id):
     if exam.online and online.close_expired(exam_id=exam.id):
         db.session.commit()
     status = request.args.get("status", "")
-    registered = apply_scope(select(Registration).where(Registration.exam_id == exam.id), Registration.department_id)
-    listed = registered.where(Registration.status == status) if status else registered
-
-    def rows(units):   # the people's names order the rows: joined for the page's units only, not to count
-        return (listed.join(Registration.person).join(Registration.department)
-                .where(Registration.department_id.in_(units)).with_only_columns(*_ROW_COLUMNS)
-                .order_by(Department.path, Person.name_key, Person.name, Registration.id))
-    page = paginate_grouped(listed, Registration.department_id, rows=rows, scalars=False,
-                            counts=group_counts(listed, Registration.department_id))
-    size = page.total if not status else db.session.scalar(
-        registered.with_only_columns(func.count(), maintain_column_froms=True))
+    scope = statement_scope(current_user)
+    listed, rows, registered = _registrations_stmts(scope, bool(status))
+    params = {"exam_id": exam.id, "status": status} if status else {"exam_id": exam.id}
+    page = paginate_grouped(listed, Registration.department_id, rows=rows, scalars=False, params=params,
+                            counts=group_counts(listed, Registration.department_id, params))
+    size = page.total if not status else db.session.scalar(registered, params)
     totals, stored = figures.exam_summary(exam.id, scope_cond(), scope_key(current_user), size)
-    page.items = _with_results(exam, page.items)
-    pending = pending_exemptions(statement_scope(current_user), exam.id)
+    page.items = _registration_rows(page.items)
+    pending = pending_exemptions(scope, exam.id)
     return render_template("exams/detail.html", exam=exam, totals=totals, stored=stored, page=page, status=status,
                            pending=pending, manage=can_manage(exam, current_user),
-                           may_register=current_user.can_write, labels=figures.LABELS, outcome=outcome,
+                           may_register=current_user.can_write, labels=figures.LABELS,
                            blueprint=online.blueprint_of(exam) if exam.online else None)
 
 
-# The page's registrations as plain rows: what the list shows, without loading three objects a row.
-_ROW_COLUMNS = (Registration.id, Registration.person_id, Registration.status, Registration.self_registered,
-                Person.name.label("person_name"), Person.id_number, Department.name.label("department_name"))
+@functools.lru_cache(maxsize=256)   # built once per scope; the exam, the status and the page bound per call
+def _registrations_stmts(scope, by_status: bool):
+    """The exam page's registrations in ``scope``: (those listed, the page's rows of them with
+    their results, how many there are of every status), for paginate_grouped."""
+    registered = scoped(select(Registration).where(Registration.exam_id == bindparam("exam_id")),
+                        Registration.department_id, scope)
+    listed = registered.where(Registration.status == bindparam("status")) if by_status else registered
+    # the people's names order the rows: joined for the page's units only, not to count
+    page = (listed.join(Registration.person).join(Registration.department)
+            .where(Registration.department_id.in_(bindparam("groups", expanding=True)))
+            .with_only_columns(Registration.id, Registration.person_id, Registration.status,
+                               Registration.self_registered, Person.name.label("person_name"), Person.id_number,
+                               Department.name.label("department_name"), Department.path, Person.name_key)
+            .order_by(Department.path, Person.name_key, Person.name, Registration.id)
+            .limit(PAGE_LIMIT).offset(PAGE_OFFSET)).subquery("page")
+    # the page's people's best results and latest exemption, in the same statement
+    latest_exemption = (select(Exemption.status).where(Exemption.exam_id == bindparam("exam_id"),
+                                                       Exemption.person_id == page.c.person_id)
+                        .order_by(Exemption.id.desc()).limit(1).scalar_subquery())
+    rows = (select(page.c.id, page.c.person_name, page.c.department_name, page.c.id_number, page.c.status,
+                   page.c.self_registered, latest_exemption.label("exemption"), *best_result_columns())
+            .select_from(page.outerjoin(ExamResult, and_(ExamResult.exam_id == bindparam("exam_id"),
+                                                         ExamResult.person_id == page.c.person_id)))
+            .group_by(*page.c)
+            .order_by(page.c.path, page.c.name_key, page.c.person_name, page.c.id))
+    return listed, rows, registered.with_only_columns(func.count(), maintain_column_froms=True)
 
 
-def _with_results(exam, registrations) -> list[tuple]:
-    """(registration row, masked ID number, best score, passed, attempts, latest exemption status,
-    sat, exempt) for the page's registrations: their results are grouped for these people only,
-    not for the whole exam."""
-    best, exemptions = {}, {}
-    if registrations:
-        params = {"exam_id": exam.id, "people": [r.person_id for r in registrations]}
-        for row in db.session.execute(_results_stmt(), params):   # exemptions oldest first: the latest wins
-            if row.seq == 0:
-                best[row.person_id] = row
-            else:
-                exemptions[row.person_id] = row.exemption
-    rows = []
-    for reg in registrations:
-        b = best.get(reg.person_id)
-        rows.append((reg, mask_id_number(reg.id_number), b and b.best_score, b and b.passed, b.attempts if b else None,
-                     exemptions.get(reg.person_id), b and b.sat, b and b.exempt))
-    return rows
+class RegistrationRow(NamedTuple):
+    """One line of the exam page's 报名名单."""
+    id: int
+    person_name: str
+    department_name: str
+    masked_id: str
+    status: str
+    self_registered: bool
+    exemption: str | None   # the latest exemption request's status
+    best_score: float | None
+    result: str             # outcome(): 合格, 不合格, 免考, 缺考 or ""
+    attempts: int           # 0: no result yet
 
 
-# The exam page's statements: built once, the exam and the page's people bound per call.
+def _registration_rows(rows) -> list[RegistrationRow]:
+    """The page's rows as the template shows them: the ID number masked, the result worked out."""
+    return [RegistrationRow(r.id, r.person_name, r.department_name, mask_id_number(r.id_number), r.status,
+                            r.self_registered, r.exemption, r.best_score,
+                            outcome(r.passed, r.sat, r.exempt, r.attempts), r.attempts) for r in rows]
 
-@functools.cache
+
+@functools.cache   # built once, the exam bound per call
 def _exam_stmt():
     return select(Exam).options(joinedload(Exam.organiser)).where(Exam.id == bindparam("exam_id"))
-
-
-@functools.cache
-def _results_stmt():
-    """The page's people's best results (seq 0), and their exemptions' statuses (seq: the
-    exemption's id), in one statement."""
-    results = best_results_stmt().add_columns(null().label("exemption"), literal(0).label("seq")).where(
-        ExamResult.exam_id == bindparam("exam_id"), ExamResult.person_id.in_(bindparam("people", expanding=True)))
-    exemptions = select(Exemption.exam_id, Exemption.person_id, null(), null(), null(), null(), null(),
-                        Exemption.status, Exemption.id).where(
-        Exemption.exam_id == bindparam("exam_id"), Exemption.person_id.in_(bindparam("people", expanding=True)))
-    return union_all(results, exemptions).order_by(literal_column("seq"))
 
 
 @bp.route("/<int:exam_id>/departments")
