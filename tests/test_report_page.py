@@ -152,6 +152,17 @@ def test_dashboard_shows_the_report_charts(db, client, org, figures_plugin):
     assert "工作图表" not in client.get("/dashboard").get_data(as_text=True)
 
 
+def test_dashboard_charts_of_the_top_unit_follow_a_renamed_unit(db, client, org, figures_plugin):
+    """A user without a department gets the charts of the top of the tree, kept between views
+    (intranet.counts) and read again once a department is written."""
+    login(client, org.users["bureau"])
+    assert f"年度{org.city.name}工作图表" in client.get("/dashboard").get_data(as_text=True)
+    assert f"年度{org.city.name}工作图表" in client.get("/dashboard").get_data(as_text=True)
+    org.city.name = "新永安市"
+    db.session.commit()
+    assert "年度新永安市工作图表" in client.get("/dashboard").get_data(as_text=True)
+
+
 def test_money_reads_to_the_fen():
     from intranet.reports import formatting
     assert formatting.format_value(92000.55, "money", "元") == "92,000.55元"

@@ -11,6 +11,7 @@ from functools import cache
 
 from sqlalchemy import select
 
+from .. import counts
 from ..access import apply_scope
 from ..extensions import db
 from ..models import Department
@@ -23,14 +24,16 @@ MAX_LABELS = 10
 @cache
 def _top_stmt():
     # built once: the home page asks it on every view of a user without a department
-    return select(Department).where(Department.active.is_(True)).order_by(Department.path).limit(1)
+    return select(Department.id, Department.name).where(Department.active.is_(True)).order_by(Department.path).limit(1)
 
 
 def _department(user):
-    """The user's own department, or the first of the scope (the top of the tree)."""
+    """The user's own department, or the first of the scope (the top of the tree) as an (id,
+    name) row, kept while no department is written (intranet.counts)."""
     if user.department_id:
         return user.department
-    return db.session.scalar(apply_scope(_top_stmt(), Department.id, user))
+    stmt = apply_scope(_top_stmt(), Department.id, user)
+    return counts.remember(stmt, lambda: db.session.execute(stmt).first())
 
 
 def _glance(chart: dict) -> dict:
