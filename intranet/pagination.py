@@ -138,14 +138,12 @@ def paginate_grouped(stmt, group, group_order=(), *, options=(), per_page: int |
     last = max(1, -(-total // per_page))
     page = min(requested_page(), last)
     groups, skip = counts.spanning((page - 1) * per_page, page * per_page)
-    items = []
-    if groups and rows is not None and not callable(rows):
-        values = {**(params or {}), "groups": groups, "limit": per_page, "offset": skip}
-        result = db.session.execute(rows.options(*options) if options else rows, values)
-        items = list(result.scalars() if scalars else result)
-    elif groups:
-        query = (stmt.where(group.in_(groups)) if rows is None else rows(groups)).options(*options)
-        query = query.limit(per_page).offset(skip)
-        result = db.session.execute(query, params)
-        items = list(result.scalars() if scalars else result)
-    return Page(items, page, per_page, total)
+    if not groups:
+        return Page([], page, per_page, total)
+    if rows is not None and not callable(rows):   # built once: the page's groups and bounds bound
+        query, values = rows, {**(params or {}), "groups": groups, "limit": per_page, "offset": skip}
+    else:
+        query = stmt.where(group.in_(groups)) if rows is None else rows(groups)
+        query, values = query.limit(per_page).offset(skip), params
+    result = db.session.execute(query.options(*options) if options else query, values)
+    return Page(list(result.scalars() if scalars else result), page, per_page, total)

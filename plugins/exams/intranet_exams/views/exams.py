@@ -11,7 +11,7 @@ from flask_login import current_user
 from sqlalchemy import and_, bindparam, func, or_, select, update
 from sqlalchemy.orm import joinedload
 
-from intranet import audit
+from intranet import audit, counts
 from intranet.access import (deployment_settings_view, departments_in_scope, roles_required, scope_filter,
                              scoped, statement_scope)
 from intranet.extensions import db
@@ -175,10 +175,13 @@ def detail(exam_id):
     status = request.args.get("status", "")
     scope = statement_scope(current_user)
     listed, rows, registered = _registrations_stmts(scope, bool(status))
-    params = {"exam_id": exam.id, "status": status} if status else {"exam_id": exam.id}
+    of_exam = {"exam_id": exam.id}
+    params = {**of_exam, "status": status} if status else of_exam
     page = paginate_grouped(listed, Registration.department_id, rows=rows, scalars=False, params=params,
                             counts=group_counts(listed, Registration.department_id, params))
-    size = page.total if not status else db.session.scalar(registered, params)
+    # every status's registrations, kept like the pager's counts (intranet.counts)
+    size = page.total if not status else counts.remember(
+        registered, lambda: db.session.scalar(registered, of_exam), params=of_exam)
     totals, stored = figures.exam_summary(exam.id, scope_cond(), scope_key(current_user), size)
     page.items = _registration_rows(page.items)
     pending = pending_exemptions(scope, exam.id)
